@@ -1,0 +1,88 @@
+import NIOCore
+
+/// Everything the client needs to find and talk to the master of one Sentinel-managed set.
+public struct SentinelClientConfiguration: Sendable {
+    /// Sentinels to ask, in order. The one that answers moves to the front.
+    public var sentinels: [ServerAddress]
+    public var masterName: String
+    /// Credentials for the master and replicas (`AUTH` / `HELLO ... AUTH`).
+    public var dataCredentials: Credentials?
+    /// Credentials for the sentinels, which may differ from the data nodes'.
+    public var sentinelCredentials: Credentials?
+    public var database: Int = 0
+    /// RESP3 is negotiated with `HELLO 3`, falling back to RESP2 when refused.
+    public var protocolVersion: RESPProtocolVersion = .resp2
+    /// `CLIENT SETNAME` on every connection, data nodes and sentinels.
+    public var clientName: String? = "sentinel-repl"
+    /// One try at one sentinel (connect, ask, verify) must finish within this.
+    public var sentinelTryTimeout: TimeAmount = .milliseconds(500)
+    public var connectTimeout: TimeAmount = .seconds(2)
+    /// No reply progress for this long fails the connection's pending commands. Nil: wait forever.
+    public var commandTimeout: TimeAmount? = .seconds(10)
+    /// Delay before asking the next sentinel when the address named was not a master.
+    public var roleMismatchDelay: TimeAmount = .milliseconds(250)
+    public var poolSize: Int = 4
+    /// How long a command waits for a master during a failover before it fails (not sent).
+    public var masterWaitTimeout: TimeAmount = .seconds(15)
+    /// How many sentinels carry a `+switch-master` subscription.
+    public var watchedSentinels: Int = 2
+    /// Reconcile with Sentinel this often even without events (pub/sub messages can be lost).
+    public var reconcileInterval: TimeAmount = .seconds(5)
+    /// While no master is reachable, look again this often.
+    public var unreachableRetryInterval: TimeAmount = .milliseconds(300)
+    /// Whether to follow failovers with watchers and periodic reconciles.
+    public var followFailovers: Bool = true
+
+    public init(sentinels: [ServerAddress], masterName: String) {
+        self.sentinels = sentinels
+        self.masterName = masterName
+    }
+
+    var dataHandshake: HandshakeSettings {
+        HandshakeSettings(
+            credentials: dataCredentials, clientName: clientName, database: database,
+            protocolVersion: protocolVersion)
+    }
+
+    var sentinelHandshake: HandshakeSettings {
+        HandshakeSettings(credentials: sentinelCredentials, clientName: clientName, database: 0, protocolVersion: .resp2)
+    }
+}
+
+/// What the client learnt when it last verified the master.
+public struct MasterInfo: Sendable, Hashable {
+    public var name: String
+    public var address: ServerAddress
+    /// The sentinel whose answer was verified.
+    public var answeredBy: ServerAddress
+    /// `ROLE` as seen at verification: replication offset and connected replicas.
+    public var replicationOffset: Int64
+    public var connectedReplicas: [ServerAddress]
+    /// When this address was first verified as master in this session (monotonic clock).
+    public var knownSince: NIODeadline
+    public var verifiedAt: NIODeadline
+}
+
+public struct SentinelInfo: Sendable, Hashable {
+    public enum Origin: String, Sendable { case configured, learned }
+    public var address: ServerAddress
+    public var origin: Origin
+    public var reachable: Bool?
+    public var latencyMicroseconds: Int?
+    /// The master address this sentinel named at its last answer.
+    public var namedMaster: ServerAddress?
+    public var subscribed: Bool
+    public var lastError: String?
+}
+
+/// Topology changes, for a user interface to show as they happen.
+public enum TopologyEvent: Sendable, Hashable {
+    case masterSwitched(from: ServerAddress?, to: ServerAddress)
+    case masterUnreachable(ServerAddress?, reason: String)
+    case masterReachable(ServerAddress)
+    /// A sentinel announced that a failover started (`+try-failover`, `+odown`).
+    case failoverStarted(master: ServerAddress?, reportedBy: ServerAddress)
+    case sentinelDown(ServerAddress)
+    case sentinelUp(ServerAddress)
+    case sentinelLearned(ServerAddress)
+}

@@ -1,0 +1,41 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Every connection the client opened and has not seen closed, so that
+/// shutdown can close them all and wait, and nothing is dialled after it.
+final class ConnectionRegistry: Sendable {
+    private struct State {
+        var open: [ObjectIdentifier: RedisConnection] = [:]
+        var closed = false
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    /// False when the registry is closed: the caller must close the connection.
+    func add(_ connection: RedisConnection) -> Bool {
+        let id = ObjectIdentifier(connection)
+        let added = state.withLockedValue { state in
+            guard !state.closed else { return false }
+            state.open[id] = connection
+            return true
+        }
+        if added {
+            connection.closeFuture.whenComplete { [state] _ in
+                state.withLockedValue { _ = $0.open.removeValue(forKey: id) }
+            }
+        }
+        return added
+    }
+
+    var count: Int { state.withLockedValue { $0.open.count } }
+
+    /// Refuses new connections, closes the open ones and waits until each is closed.
+    func closeAll(reason: String) async {
+        let open = state.withLockedValue { state in
+            state.closed = true
+            return Array(state.open.values)
+        }
+        for connection in open { connection.close(reason: reason) }
+        for connection in open { try? await connection.closeFuture.get() }
+    }
+}

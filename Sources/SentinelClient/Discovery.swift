@@ -1,0 +1,213 @@
+import NIOCore
+import RESP
+
+struct DeadlineExceeded: Error {}
+
+/// Runs `operation`, giving up after `timeout`: the operation is cancelled,
+/// which closes any connection it is waiting on.
+func withDeadline<T: Sendable>(
+    _ timeout: TimeAmount, _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(nanoseconds: UInt64(max(0, timeout.nanoseconds)))
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw DeadlineExceeded() }
+        return value
+    }
+}
+
+/// `ROLE` as a master reports it.
+public struct MasterRole: Sendable, Hashable {
+    public var replicationOffset: Int64
+    public var replicas: [ServerAddress]
+
+    /// Parses a ROLE reply; returns the role's description as the error when it is not a master.
+    static func parse(_ reply: RESPValue) -> Result<MasterRole, FailureReason> {
+        guard let items = reply.elements, let role = items.first?.string else {
+            if let message = reply.errorMessage { return .failure(.errorReply(message)) }
+            return .failure(.malformedReply("unexpected ROLE reply"))
+        }
+        guard role == "master" else {
+            if role == "slave" || role == "replica", items.count >= 3, let host = items[1].string,
+                let port = items[2].integer
+            {
+                return .failure(.notAMaster(role: "replica of \(host):\(port)"))
+            }
+            return .failure(.notAMaster(role: role))
+        }
+        let offset = items.count > 1 ? items[1].integer ?? 0 : 0
+        let replicas: [ServerAddress] = (items.count > 2 ? items[2].elements ?? [] : []).compactMap { entry in
+            guard let fields = entry.elements, fields.count >= 2, let host = fields[0].string,
+                let port = fields[1].integer
+            else { return nil }
+            return ServerAddress(host: host, port: Int(port))
+        }
+        return .success(MasterRole(replicationOffset: offset, replicas: replicas))
+    }
+}
+
+/// What one sentinel said when asked.
+struct SentinelAnswer: Sendable {
+    var sentinel: ServerAddress
+    var master: ServerAddress?
+    var otherSentinels: [ServerAddress]
+    var latencyMicroseconds: Int
+}
+
+/// A verified master: the sentinel named it and ROLE confirmed it.
+struct DiscoveryResult: Sendable {
+    var master: ServerAddress
+    var answeredBy: SentinelAnswer
+    var role: MasterRole
+    /// The connection ROLE ran on, handshake done: the pool's first.
+    var connection: RedisConnection
+    var attempts: [DiscoveryAttempt]
+}
+
+/// The Sentinel client protocol: ask sentinels in order, verify with ROLE.
+struct Discovery: Sendable {
+    var configuration: SentinelClientConfiguration
+    var dial: @Sendable (ServerAddress, HandshakeSettings, TimeAmount) async throws -> RedisConnection
+
+    func run(order: [ServerAddress], observe: @Sendable (DiscoveryAttempt?, SentinelAnswer?) async -> Void)
+        async throws -> DiscoveryResult
+    {
+        var attempts: [DiscoveryAttempt] = []
+        for sentinel in order {
+            try Task.checkCancellation()
+            let answer: SentinelAnswer
+            do {
+                answer = try await ask(sentinel)
+            } catch {
+                let attempt = DiscoveryAttempt(sentinel: sentinel, reason: reason(for: error))
+                attempts.append(attempt)
+                await observe(attempt, nil)
+                continue
+            }
+            guard let master = answer.master else {
+                let attempt = DiscoveryAttempt(sentinel: sentinel, reason: .unknownMasterName)
+                attempts.append(attempt)
+                await observe(attempt, answer)
+                continue
+            }
+            switch await verify(master) {
+            case .success(let (role, connection)):
+                await observe(nil, answer)
+                return DiscoveryResult(
+                    master: master, answeredBy: answer, role: role, connection: connection, attempts: attempts)
+            case .failure(let failure):
+                let attempt = DiscoveryAttempt(sentinel: sentinel, namedMaster: master, reason: failure)
+                attempts.append(attempt)
+                await observe(attempt, answer)
+                // A stale sentinel or a failover in progress: give the next sentinel a moment.
+                try await Task.sleep(nanoseconds: UInt64(configuration.roleMismatchDelay.nanoseconds))
+            }
+        }
+        throw classify(attempts)
+    }
+
+    /// `SENTINEL get-master-addr-by-name` and `SENTINEL sentinels` in one round trip.
+    func ask(_ sentinel: ServerAddress) async throws -> SentinelAnswer {
+        let configuration = self.configuration
+        let dial = self.dial
+        return try await withDeadline(configuration.sentinelTryTimeout) {
+            let started = NIODeadline.now()
+            let connection = try await dial(sentinel, configuration.sentinelHandshake, configuration.sentinelTryTimeout)
+            defer { connection.close(reason: "discovery done") }
+            let replies = try await connection.pipeline([
+                RESPCommand("SENTINEL", "get-master-addr-by-name", configuration.masterName),
+                RESPCommand("SENTINEL", "sentinels", configuration.masterName),
+            ]).map { try $0.get() }
+            let latency = Int((NIODeadline.now() - started).nanoseconds / 1000)
+            if let message = replies[0].errorMessage {
+                if RedisConnection.isAuthError(message) {
+                    throw SentinelClientError.connectFailed(address: sentinel, reason: .authenticationFailed(message))
+                }
+                throw SentinelClientError.connectFailed(address: sentinel, reason: .errorReply(message))
+            }
+            var master: ServerAddress?
+            if let fields = replies[0].elements, fields.count == 2, let host = fields[0].string,
+                let port = fields[1].integer
+            {
+                master = ServerAddress(host: host, port: Int(port))
+            }
+            let others = (replies[1].elements ?? []).compactMap { entry -> ServerAddress? in
+                let fields = Dictionary(entry.pairs ?? [], uniquingKeysWith: { a, _ in a })
+                guard let host = fields["ip"]?.string, let port = fields["port"]?.integer else { return nil }
+                return ServerAddress(host: host, port: Int(port))
+            }
+            return SentinelAnswer(sentinel: sentinel, master: master, otherSentinels: others, latencyMicroseconds: latency)
+        }
+    }
+
+    /// Connects to the named address with the data-node handshake and runs ROLE.
+    func verify(_ address: ServerAddress) async -> Result<(MasterRole, RedisConnection), FailureReason> {
+        let configuration = self.configuration
+        let dial = self.dial
+        do {
+            return try await withDeadline(configuration.sentinelTryTimeout) {
+                let connection = try await dial(address, configuration.dataHandshake, configuration.sentinelTryTimeout)
+                do {
+                    switch MasterRole.parse(try await connection.send(RESPCommand("ROLE"))) {
+                    case .success(let role): return .success((role, connection))
+                    case .failure(let reason):
+                        connection.close(reason: "not a master")
+                        return .failure(reason)
+                    }
+                } catch {
+                    connection.close(reason: "ROLE failed")
+                    throw error
+                }
+            }
+        } catch {
+            return .failure(reason(for: error))
+        }
+    }
+
+    func reason(for error: Error) -> FailureReason {
+        switch error {
+        case is DeadlineExceeded, is CancellationError:
+            return .timedOut(milliseconds: Int(configuration.sentinelTryTimeout.nanoseconds / 1_000_000))
+        case SentinelClientError.connectFailed(_, let reason):
+            return reason
+        case SentinelClientError.commandInDoubt(_, _, let why), SentinelClientError.commandNotSent(_, _, let why):
+            return .connectionLost(why)
+        case SentinelClientError.malformedReply(_, let description):
+            return .malformedReply(description)
+        default:
+            return .other("\(error)")
+        }
+    }
+
+    /// Turns the attempts into the one error that best tells the person what to fix.
+    func classify(_ attempts: [DiscoveryAttempt]) -> SentinelClientError {
+        let name = configuration.masterName
+        let answered = attempts.filter { attempt in
+            switch attempt.reason {
+            case .connectionRefused, .timedOut, .connectionLost, .other: return attempt.namedMaster != nil
+            default: return true
+            }
+        }
+        if answered.isEmpty { return .noSentinelReachable(masterName: name, attempts: attempts) }
+        func isAuth(_ a: DiscoveryAttempt) -> Bool {
+            if case .authenticationFailed = a.reason { return true }
+            return false
+        }
+        if let masterAuth = answered.first(where: { $0.namedMaster != nil && isAuth($0) }),
+            case .authenticationFailed(let message) = masterAuth.reason, let address = masterAuth.namedMaster
+        {
+            return .masterAuthenticationFailed(address: address, message: message)
+        }
+        if answered.allSatisfy({ $0.namedMaster == nil && isAuth($0) }) {
+            return .sentinelAuthenticationFailed(masterName: name, attempts: attempts)
+        }
+        if answered.allSatisfy({ $0.reason == .unknownMasterName }) {
+            return .unknownMasterName(name, attempts: attempts)
+        }
+        return .noVerifiedMaster(masterName: name, attempts: attempts)
+    }
+}

@@ -1,0 +1,163 @@
+/// The master connection pool as a plain state machine: it decides, the
+/// owner (the client actor) does the I/O the returned actions ask for.
+///
+/// Every connection belongs to a generation; a new master address starts a
+/// new generation, and connections of an older one are closed, idle ones at
+/// once and leased ones when they come back.
+public struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection: Sendable {
+    public typealias WaiterID = UInt64
+
+    public enum LeaseAction: Sendable {
+        case use(Connection, generation: Int)
+        case dial(ServerAddress, generation: Int)
+        /// At capacity: wait until `wake` names this waiter, then ask again.
+        case wait
+        /// No verified master right now.
+        case noMaster
+    }
+
+    public enum Action: Sendable {
+        case close(Connection)
+        case wake(WaiterID)
+    }
+
+    public struct Snapshot: Sendable, Hashable {
+        public var master: ServerAddress?
+        public var generation: Int
+        public var idle: Int
+        public var leased: Int
+        public var dialling: Int
+        public var maxSize: Int
+        public var dialledTotal: Int
+        public var closedTotal: Int
+        public var waiting: Int
+        public var lastError: String?
+    }
+
+    public let maxSize: Int
+    public private(set) var master: ServerAddress?
+    public private(set) var generation = 0
+    private var idle: [Connection] = []
+    private var leased: [ObjectIdentifier: Int] = [:]
+    private var dialling = 0
+    private var waiters: [WaiterID] = []
+    private var dialledTotal = 0
+    private var closedTotal = 0
+    private var lastError: String?
+    private var isShutDown = false
+
+    public init(maxSize: Int) {
+        precondition(maxSize > 0, "a pool needs room for one connection")
+        self.maxSize = maxSize
+    }
+
+    private var total: Int { idle.count + leased.count + dialling }
+
+    public var snapshot: Snapshot {
+        Snapshot(
+            master: master, generation: generation, idle: idle.count, leased: leased.count, dialling: dialling,
+            maxSize: maxSize, dialledTotal: dialledTotal, closedTotal: closedTotal, waiting: waiters.count,
+            lastError: lastError)
+    }
+
+    /// A caller wants a connection; `waiter` identifies it if it has to wait.
+    public mutating func lease(waiter: WaiterID) -> LeaseAction {
+        guard !isShutDown, let master else { return .noMaster }
+        if let connection = idle.popLast() {
+            leased[ObjectIdentifier(connection)] = generation
+            return .use(connection, generation: generation)
+        }
+        if total < maxSize {
+            dialling += 1
+            return .dial(master, generation: generation)
+        }
+        waiters.append(waiter)
+        return .wait
+    }
+
+    /// A waiter gave up (cancelled or timed out).
+    public mutating func cancelWait(_ waiter: WaiterID) {
+        waiters.removeAll { $0 == waiter }
+    }
+
+    /// A dial asked for by `lease` succeeded; the connection is leased to the dialler
+    /// unless the master moved meanwhile, in which case it is closed.
+    public mutating func dialSucceeded(_ connection: Connection, generation: Int) -> [Action] {
+        dialling -= 1
+        dialledTotal += 1
+        guard generation == self.generation, !isShutDown else {
+            closedTotal += 1
+            return [.close(connection)] + wakeOne()
+        }
+        leased[ObjectIdentifier(connection)] = generation
+        return []
+    }
+
+    public mutating func dialFailed(_ error: String) -> [Action] {
+        dialling -= 1
+        lastError = error
+        return wakeOne()
+    }
+
+    /// A connection dialled outside `lease` (the discovery's verified one) joins as idle.
+    public mutating func adopt(_ connection: Connection, generation: Int) -> [Action] {
+        dialledTotal += 1
+        guard generation == self.generation, !isShutDown, total < maxSize else {
+            closedTotal += 1
+            return [.close(connection)]
+        }
+        idle.append(connection)
+        return wakeOne()
+    }
+
+    /// A leased connection comes back. A broken one, or one of an old generation, is closed.
+    public mutating func release(_ connection: Connection, healthy: Bool, error: String? = nil) -> [Action] {
+        guard let generation = leased.removeValue(forKey: ObjectIdentifier(connection)) else { return [] }
+        if let error { lastError = error }
+        if !healthy || generation != self.generation || isShutDown {
+            closedTotal += 1
+            return [.close(connection)] + wakeOne()
+        }
+        idle.append(connection)
+        return wakeOne()
+    }
+
+    /// Sentinel and ROLE agree on a master. A different address starts a new generation.
+    public mutating func masterVerified(_ address: ServerAddress) -> [Action] {
+        guard address != master else { return [] }
+        master = address
+        generation += 1
+        return closeIdle() + wakeAll()
+    }
+
+    /// The master cannot be reached: stop handing out its connections.
+    public mutating func masterLost(_ error: String) -> [Action] {
+        lastError = error
+        guard master != nil else { return [] }
+        master = nil
+        generation += 1
+        return closeIdle()
+    }
+
+    /// Closes what is idle and wakes every waiter (it will find `noMaster`).
+    public mutating func shutdown() -> [Action] {
+        isShutDown = true
+        master = nil
+        return closeIdle() + wakeAll()
+    }
+
+    private mutating func closeIdle() -> [Action] {
+        closedTotal += idle.count
+        defer { idle.removeAll() }
+        return idle.map { .close($0) }
+    }
+
+    private mutating func wakeOne() -> [Action] {
+        waiters.isEmpty ? [] : [.wake(waiters.removeFirst())]
+    }
+
+    private mutating func wakeAll() -> [Action] {
+        defer { waiters.removeAll() }
+        return waiters.map { .wake($0) }
+    }
+}

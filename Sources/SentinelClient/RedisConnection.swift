@@ -1,0 +1,197 @@
+import NIOCore
+import NIOPosix
+import RESP
+
+/// Credentials for a data node or a sentinel.
+public struct Credentials: Sendable, Hashable {
+    public var user: String?
+    public var password: String
+
+    public init(user: String? = nil, password: String) {
+        self.user = user
+        self.password = password
+    }
+}
+
+public enum RESPProtocolVersion: Int, Sendable, Hashable {
+    case resp2 = 2
+    case resp3 = 3
+}
+
+/// How one connection introduces itself after connecting.
+struct HandshakeSettings: Sendable {
+    var credentials: Credentials?
+    var clientName: String?
+    var database: Int = 0
+    var protocolVersion: RESPProtocolVersion = .resp2
+}
+
+/// One TCP connection to a Redis server or sentinel speaking RESP.
+/// Safe to share: every piece of state lives on the channel's event loop.
+public final class RedisConnection: Sendable, CustomStringConvertible {
+    public let address: ServerAddress
+    /// The protocol agreed in the handshake.
+    public let protocolVersion: RESPProtocolVersion
+    let channel: Channel
+
+    init(address: ServerAddress, channel: Channel, protocolVersion: RESPProtocolVersion) {
+        self.address = address
+        self.channel = channel
+        self.protocolVersion = protocolVersion
+    }
+
+    public var description: String { "connection to \(address)" }
+    public var isActive: Bool { channel.isActive }
+    public var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
+
+    /// Connects and runs the handshake (HELLO or AUTH, CLIENT SETNAME, SELECT).
+    static func connect(
+        to address: ServerAddress,
+        on group: EventLoopGroup,
+        handshake: HandshakeSettings,
+        connectTimeout: TimeAmount,
+        commandTimeout: TimeAmount?,
+        onPush: (@Sendable (RESPValue) -> Void)? = nil
+    ) async throws -> RedisConnection {
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(connectTimeout)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPFrameDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(
+                            RESPChannelHandler(address: address, commandTimeout: commandTimeout, onPush: onPush))
+                    }
+                }
+                .connect(host: address.host, port: address.port).get()
+        } catch {
+            throw SentinelClientError.connectFailed(address: address, reason: Self.classify(error, connectTimeout))
+        }
+        let connection = RedisConnection(address: address, channel: channel, protocolVersion: handshake.protocolVersion)
+        do {
+            return try await connection.runHandshake(handshake)
+        } catch {
+            connection.close(reason: "handshake failed")
+            throw error
+        }
+    }
+
+    static func classify(_ error: Error, _ timeout: TimeAmount) -> FailureReason {
+        if case ChannelError.connectTimeout = error {
+            return .timedOut(milliseconds: Int(timeout.nanoseconds / 1_000_000))
+        }
+        if let io = error as? IOError, io.errnoCode == ECONNREFUSED { return .connectionRefused }
+        if let multi = error as? NIOConnectionError {
+            if multi.connectionErrors.contains(where: { ($0.error as? IOError)?.errnoCode == ECONNREFUSED }) {
+                return .connectionRefused
+            }
+            if multi.connectionErrors.isEmpty, let dns = multi.dnsAAAAError ?? multi.dnsAError {
+                return .other("cannot resolve host: \(dns)")
+            }
+        }
+        if "\(error)".contains("refused") { return .connectionRefused }
+        return .other("\(error)")
+    }
+
+    private func runHandshake(_ settings: HandshakeSettings) async throws -> RedisConnection {
+        var negotiated = settings.protocolVersion
+        if settings.protocolVersion == .resp3 {
+            var hello = ["HELLO", "3"]
+            if let credentials = settings.credentials {
+                hello += ["AUTH", credentials.user ?? "default", credentials.password]
+            }
+            if let name = settings.clientName { hello += ["SETNAME", name] }
+            let reply = try await send(RESPCommand(strings: hello))
+            if let message = reply.errorMessage {
+                if Self.isAuthError(message) { throw authError(message) }
+                negotiated = .resp2  // HELLO refused (Redis < 6 or NOPROTO): fall back.
+            }
+        }
+        var setup: [RESPCommand] = []
+        if negotiated == .resp2 {
+            if let credentials = settings.credentials {
+                setup.append(RESPCommand(strings: ["AUTH"] + [credentials.user].compactMap { $0 } + [credentials.password]))
+            }
+            if let name = settings.clientName { setup.append(RESPCommand("CLIENT", "SETNAME", name)) }
+        }
+        if settings.database != 0 { setup.append(RESPCommand("SELECT", String(settings.database))) }
+        for (command, reply) in zip(setup, try await pipeline(setup).map { try $0.get() }) {
+            guard let message = reply.errorMessage else { continue }
+            if Self.isAuthError(message) || command.name == "AUTH" { throw authError(message) }
+            throw SentinelClientError.connectFailed(
+                address: address, reason: .errorReply("\(command.name) refused: \(message)"))
+        }
+        if negotiated == protocolVersion { return self }
+        return RedisConnection(address: address, channel: channel, protocolVersion: negotiated)
+    }
+
+    static func isAuthError(_ message: String) -> Bool {
+        message.hasPrefix("WRONGPASS") || message.hasPrefix("NOAUTH") || message.contains("invalid password")
+            || message.contains("without any password configured") || message.hasPrefix("NOPERM")
+    }
+
+    private func authError(_ message: String) -> SentinelClientError {
+        .connectFailed(address: address, reason: .authenticationFailed(message))
+    }
+
+    /// Sends one command and waits for its reply (an error reply is a value, not a throw).
+    public func send(_ command: RESPCommand, mayBlock: Bool = false) async throws -> RESPValue {
+        let future = write([command], mayBlock: mayBlock)[0]
+        return try await withTaskCancellationHandler {
+            try await future.get()
+        } onCancel: {
+            // The reply will never be read: the connection's state is unknown.
+            self.close(reason: "the command was cancelled")
+        }
+    }
+
+    /// Writes every command in one flush; replies come back in order, one result each.
+    public func pipeline(_ commands: [RESPCommand]) async -> [Result<RESPValue, Error>] {
+        var results: [Result<RESPValue, Error>] = []
+        results.reserveCapacity(commands.count)
+        for future in write(commands) {
+            do { results.append(.success(try await future.get())) } catch { results.append(.failure(error)) }
+        }
+        return results
+    }
+
+    /// Low-level: queues the commands in one write and flush, and returns one future per reply.
+    public func write(_ commands: [RESPCommand], mayBlock: Bool = false) -> [EventLoopFuture<RESPValue>] {
+        var bytes = channel.allocator.buffer(capacity: commands.count * 32)
+        var pending: [PendingCommand] = []
+        pending.reserveCapacity(commands.count)
+        for command in commands {
+            command.encode(into: &bytes)
+            let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+            pending.append(PendingCommand(name: command.name, promise: promise, mayBlock: mayBlock))
+        }
+        let request = OutboundRequest(bytes: bytes, commands: pending)
+        let futures = pending.map(\.promise.futureResult)
+        let address = self.address
+        channel.writeAndFlush(request).whenFailure { error in
+            // The channel was gone before the handler saw the request.
+            for command in request.commands {
+                command.promise.fail(
+                    SentinelClientError.commandNotSent(command: command.name, address: address, reason: "\(error)"))
+            }
+        }
+        return futures
+    }
+
+    /// Closes the connection; commands still pending fail with `reason`.
+    public func close(reason: String = "closed by the client") {
+        let channel = self.channel
+        channel.eventLoop.execute {
+            channel.pipeline.fireUserInboundEventTriggered(ClientCloseRequest(reason: reason))
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Closes and waits until the socket is closed.
+    public func closeAndWait(reason: String = "closed by the client") async {
+        close(reason: reason)
+        try? await channel.closeFuture.get()
+    }
+}

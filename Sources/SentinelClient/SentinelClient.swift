@@ -1,0 +1,509 @@
+import Logging
+import NIOCore
+import NIOPosix
+import RESP
+
+/// A connection taken from the pool; give it back with `release`.
+public struct LeasedConnection: Sendable {
+    public let connection: RedisConnection
+    let generation: Int
+}
+
+/// A Sentinel-aware Redis client: finds the master through Sentinel, verifies
+/// it with ROLE, pools connections to it, and follows failovers.
+///
+/// One actor owns all mutable state; connections live on their event loops.
+/// Shut it down explicitly with `shutdown()`; `deinit` does no I/O.
+public actor SentinelClient {
+    public nonisolated let configuration: SentinelClientConfiguration
+    public nonisolated let events: AsyncStream<TopologyEvent>
+    nonisolated let group: EventLoopGroup
+    nonisolated let logger: Logger
+    private nonisolated let ownsGroup: Bool
+    private nonisolated let eventSink: AsyncStream<TopologyEvent>.Continuation
+    private nonisolated let registry = ConnectionRegistry()
+
+    private enum State { case new, running, shuttingDown, shutDown }
+    private var state = State.new
+    private var pool: PoolStateMachine<RedisConnection>
+    private var sentinels: [SentinelInfo]
+    private var masterInfo: MasterInfo?
+    private var masterReachable = true
+    private var failovers = 0
+    private var waiters: [PoolStateMachine<RedisConnection>.WaiterID: CheckedContinuation<Void, Never>] = [:]
+    private var nextWaiterID: UInt64 = 0
+    private var reconcileTask: Task<Void, Never>?
+    private var reconcileAgain = false
+    private var backgroundTasks: [Task<Void, Never>] = []
+    private var watcherConnections: [ServerAddress: RedisConnection] = [:]
+    private var shutdownTask: Task<Void, Never>?
+    private var readOnlyCommands: [String: Bool] = [:]
+
+    public init(
+        configuration: SentinelClientConfiguration,
+        eventLoopGroup: EventLoopGroup? = nil,
+        logger: Logger = Logger(label: "sentinel-client")
+    ) {
+        self.configuration = configuration
+        self.group = eventLoopGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.ownsGroup = eventLoopGroup == nil
+        self.logger = logger
+        self.pool = PoolStateMachine(maxSize: configuration.poolSize)
+        self.sentinels = configuration.sentinels.map {
+            SentinelInfo(address: $0, origin: .configured, subscribed: false)
+        }
+        (self.events, self.eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(256))
+    }
+
+    // MARK: Start
+
+    /// Finds and verifies the master, then starts following failovers.
+    /// Throws a `SentinelClientError` that names every sentinel tried.
+    public func start() async throws {
+        guard state == .new else { throw SentinelClientError.shutDown }
+        state = .running
+        let result = try await discover()
+        apply(result)
+        guard configuration.followFailovers else { return }
+        for sentinel in sentinels.prefix(configuration.watchedSentinels).map(\.address) {
+            backgroundTasks.append(Task { await self.watch(sentinel) })
+        }
+        backgroundTasks.append(Task { await self.reconcilePeriodically() })
+    }
+
+    // MARK: Commands
+
+    /// Sends one command to the master. A command that certainly did not run is
+    /// retried after a failover; one that may have run is retried only when it is
+    /// read-only (COMMAND INFO flags), otherwise its in-doubt error is thrown.
+    public func send(_ command: RESPCommand) async throws -> RESPValue {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let lease = try await lease()
+            let reply: RESPValue
+            do {
+                reply = try await lease.connection.send(command, mayBlock: Self.mayBlock(command))
+            } catch let error as SentinelClientError {
+                release(lease, healthy: false, error: error.description)
+                await reconcile(reason: "a command failed: \(error)")
+                guard attempt < 3 else { throw error }
+                if error.certainlyNotRun { continue }
+                if case .commandInDoubt = error, await isReadOnly(command) { continue }
+                throw error
+            }
+            if let message = reply.errorMessage, message.hasPrefix("READONLY") {
+                // A demoted master refused the write: it did not run, and the master moved.
+                release(lease, healthy: false, error: message)
+                await reconcile(reason: "READONLY from \(lease.connection.address)")
+                if attempt < 3 { continue }
+            } else {
+                release(lease, healthy: true)
+            }
+            return reply
+        }
+    }
+
+    /// Sends the commands in one flush on one connection; one result per command,
+    /// in order. Nothing is retried: an interrupted command reports in doubt or not sent.
+    public func pipeline(_ commands: [RESPCommand]) async throws -> [Result<RESPValue, Error>] {
+        let lease = try await lease()
+        let results = await lease.connection.pipeline(commands)
+        let failed = results.contains { if case .failure = $0 { return true } else { return false } }
+        release(lease, healthy: !failed && lease.connection.isActive)
+        if failed { await reconcile(reason: "a pipelined command failed") }
+        return results
+    }
+
+    /// Runs `body` on one pinned connection (for SELECT, MULTI/EXEC, WATCH, SUBSCRIBE).
+    /// The connection is discarded afterwards unless `body` returns normally and it is still open.
+    public func withConnection<T: Sendable>(
+        _ body: @Sendable (RedisConnection) async throws -> T
+    ) async throws -> T {
+        let lease = try await lease()
+        do {
+            let value = try await body(lease.connection)
+            release(lease, healthy: lease.connection.isActive)
+            return value
+        } catch {
+            release(lease, healthy: false, error: "\(error)")
+            throw error
+        }
+    }
+
+    /// Takes a connection to the current master, waiting (up to `masterWaitTimeout`)
+    /// for a master during a failover or for a free slot when the pool is full.
+    public func lease() async throws -> LeasedConnection {
+        let deadline = NIODeadline.now() + configuration.masterWaitTimeout
+        while true {
+            guard state == .running else { throw SentinelClientError.shutDown }
+            nextWaiterID += 1
+            let waiter = nextWaiterID
+            switch pool.lease(waiter: waiter) {
+            case .use(let connection, let generation):
+                let lease = LeasedConnection(connection: connection, generation: generation)
+                if connection.isActive { return lease }
+                release(lease, healthy: false)
+            case .dial(let address, let generation):
+                do {
+                    let connection = try await dial(address, configuration.dataHandshake, configuration.connectTimeout)
+                    let actions = pool.dialSucceeded(connection, generation: generation)
+                    perform(actions)
+                    if actions.isEmpty { return LeasedConnection(connection: connection, generation: generation) }
+                } catch {
+                    perform(pool.dialFailed("\(error)"))
+                    if case SentinelClientError.shutDown = error { throw error }
+                    if case SentinelClientError.connectFailed(_, .authenticationFailed(let message)) = error {
+                        throw SentinelClientError.masterAuthenticationFailed(address: address, message: message)
+                    }
+                    await reconcile(reason: "could not connect to the master: \(error)")
+                }
+            case .wait:
+                await waitForSlot(waiter, until: deadline)
+            case .noMaster:
+                if NIODeadline.now() >= deadline { break }
+                await reconcile(reason: "a command waits for a master")
+                if pool.master == nil {
+                    try? await Task.sleep(nanoseconds: UInt64(configuration.unreachableRetryInterval.nanoseconds))
+                }
+            }
+            try Task.checkCancellation()
+            if NIODeadline.now() >= deadline {
+                throw SentinelClientError.masterUnavailable(
+                    masterName: configuration.masterName,
+                    waitedMilliseconds: Int(configuration.masterWaitTimeout.nanoseconds / 1_000_000),
+                    lastError: pool.snapshot.lastError)
+            }
+        }
+    }
+
+    /// Gives a leased connection back; an unhealthy one is closed, never reused.
+    public func release(_ lease: LeasedConnection, healthy: Bool, error: String? = nil) {
+        perform(pool.release(lease.connection, healthy: healthy && lease.connection.isActive, error: error))
+    }
+
+    // MARK: Observable state
+
+    public var poolSnapshot: PoolStateMachine<RedisConnection>.Snapshot { pool.snapshot }
+    public var master: MasterInfo? { masterInfo }
+    public var knownSentinels: [SentinelInfo] { sentinels }
+    public var failoversFollowed: Int { failovers }
+    /// Connections open right now, data nodes and sentinels together.
+    public nonisolated var openConnections: Int { registry.count }
+
+    // MARK: Shutdown
+
+    /// Stops watchers (unsubscribing), fails waiting and in-flight commands with a
+    /// clear error, closes every connection, then shuts down the event loop group
+    /// if the client created it. Safe to call more than once.
+    public func shutdown() async {
+        if let running = shutdownTask {
+            await running.value
+            return
+        }
+        let task = Task { await self.performShutdown() }
+        shutdownTask = task
+        await task.value
+    }
+
+    private func performShutdown() async {
+        state = .shuttingDown
+        for task in backgroundTasks { task.cancel() }
+        let watchers = watcherConnections
+        watcherConnections = [:]
+        await withTaskGroup(of: Void.self) { group in
+            for connection in watchers.values {
+                group.addTask {
+                    let unsubscribe = Self.watchedChannels.map { RESPCommand("UNSUBSCRIBE", $0) }
+                    _ = try? await withDeadline(.milliseconds(200)) { await connection.pipeline(unsubscribe) }
+                    await connection.closeAndWait(reason: "the client is shutting down")
+                }
+            }
+        }
+        for task in backgroundTasks { await task.value }
+        backgroundTasks = []
+        reconcileTask?.cancel()
+        await reconcileTask?.value
+        perform(pool.shutdown())
+        await registry.closeAll(reason: "the client was shut down")
+        eventSink.finish()
+        if ownsGroup {
+            try? await group.shutdownGracefully()
+        }
+        state = .shutDown
+        logger.debug("sentinel client shut down")
+    }
+
+    // MARK: Internals: connections
+
+    private nonisolated func dial(
+        _ address: ServerAddress, _ handshake: HandshakeSettings, _ timeout: TimeAmount,
+        commandTimeout: TimeAmount?? = nil, onPush: (@Sendable (RESPValue) -> Void)? = nil
+    ) async throws -> RedisConnection {
+        let connection = try await RedisConnection.connect(
+            to: address, on: group, handshake: handshake, connectTimeout: timeout,
+            commandTimeout: commandTimeout ?? configuration.commandTimeout, onPush: onPush)
+        guard registry.add(connection) else {
+            await connection.closeAndWait(reason: "the client is shut down")
+            throw SentinelClientError.shutDown
+        }
+        return connection
+    }
+
+    private func perform(_ actions: [PoolStateMachine<RedisConnection>.Action]) {
+        for action in actions {
+            switch action {
+            case .close(let connection):
+                connection.close(reason: "retired by the pool")
+            case .wake(let waiter):
+                waiters.removeValue(forKey: waiter)?.resume()
+            }
+        }
+    }
+
+    private func waitForSlot(_ waiter: UInt64, until deadline: NIODeadline) async {
+        let timer = Task {
+            try? await Task.sleep(nanoseconds: UInt64(max(0, (deadline - .now()).nanoseconds)))
+            self.stopWaiting(waiter)
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                waiters[waiter] = continuation
+            }
+        } onCancel: {
+            Task { await self.stopWaiting(waiter) }
+        }
+        timer.cancel()
+    }
+
+    private func stopWaiting(_ waiter: UInt64) {
+        pool.cancelWait(waiter)
+        waiters.removeValue(forKey: waiter)?.resume()
+    }
+
+    /// Commands that may wait on the server as long as they like.
+    static func mayBlock(_ command: RESPCommand) -> Bool {
+        switch command.name {
+        case "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF",
+            "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR":
+            return true
+        case "XREAD", "XREADGROUP":
+            return command.arguments.contains { String(decoding: $0, as: UTF8.self).uppercased() == "BLOCK" }
+        default:
+            return false
+        }
+    }
+
+    /// COMMAND INFO flags say whether re-running a command is harmless. Cached.
+    func isReadOnly(_ command: RESPCommand) async -> Bool {
+        let name = command.name.lowercased()
+        if let known = readOnlyCommands[name] { return known }
+        guard let lease = try? await lease() else { return false }
+        let reply = try? await lease.connection.send(RESPCommand("COMMAND", "INFO", name))
+        release(lease, healthy: reply != nil)
+        guard let info = reply?.elements?.first?.elements, info.count > 2, let flags = info[2].elements else {
+            return false
+        }
+        let names = Set(flags.compactMap(\.string))
+        let readOnly = names.contains("readonly") && !names.contains("write")
+        readOnlyCommands[name] = readOnly
+        return readOnly
+    }
+
+    // MARK: Internals: discovery and reconciliation
+
+    private func discover() async throws -> DiscoveryResult {
+        let discovery = Discovery(configuration: configuration) { [self] address, handshake, timeout in
+            try await self.dial(address, handshake, timeout, commandTimeout: .some(timeout))
+        }
+        return try await discovery.run(order: sentinels.map(\.address)) { attempt, answer in
+            await self.observe(attempt, answer)
+        }
+    }
+
+    private func observe(_ attempt: DiscoveryAttempt?, _ answer: SentinelAnswer?) {
+        if let answer, let index = sentinels.firstIndex(where: { $0.address == answer.sentinel }) {
+            sentinels[index].reachable = true
+            sentinels[index].latencyMicroseconds = answer.latencyMicroseconds
+            sentinels[index].namedMaster = answer.master
+            sentinels[index].lastError = nil
+            for other in answer.otherSentinels where !sentinels.contains(where: { $0.address == other }) {
+                sentinels.append(SentinelInfo(address: other, origin: .learned, subscribed: false))
+                emit(.sentinelLearned(other))
+            }
+        }
+        if let attempt, let index = sentinels.firstIndex(where: { $0.address == attempt.sentinel }) {
+            sentinels[index].lastError = attempt.description
+            if attempt.namedMaster == nil, attempt.reason != .unknownMasterName {
+                sentinels[index].reachable = false
+            }
+        }
+    }
+
+    private func apply(_ result: DiscoveryResult) {
+        let now = NIODeadline.now()
+        if let index = sentinels.firstIndex(where: { $0.address == result.answeredBy.sentinel }), index > 0 {
+            sentinels.insert(sentinels.remove(at: index), at: 0)
+        }
+        let previous = masterInfo?.address
+        let moved = previous != result.master
+        perform(pool.masterVerified(result.master))
+        perform(pool.adopt(result.connection, generation: pool.generation))
+        masterInfo = MasterInfo(
+            name: configuration.masterName, address: result.master, answeredBy: result.answeredBy.sentinel,
+            replicationOffset: result.role.replicationOffset, connectedReplicas: result.role.replicas,
+            knownSince: moved ? now : masterInfo?.knownSince ?? now, verifiedAt: now)
+        if moved {
+            if previous != nil { failovers += 1 }
+            logger.info("master verified", metadata: ["master": "\(result.master)", "previous": "\(previous.map { "\($0)" } ?? "none")"])
+            emit(.masterSwitched(from: previous, to: result.master))
+        } else if !masterReachable {
+            emit(.masterReachable(result.master))
+        }
+        masterReachable = true
+    }
+
+    /// Asks Sentinel again and verifies with ROLE; concurrent calls share one run.
+    public func reconcile(reason: String) async {
+        guard state == .running else { return }
+        if let running = reconcileTask {
+            reconcileAgain = true
+            await running.value
+            return
+        }
+        logger.debug("reconciling", metadata: ["reason": "\(reason)"])
+        let task = Task { await self.reconcileUntilSettled() }
+        reconcileTask = task
+        await task.value
+        reconcileTask = nil
+    }
+
+    private func reconcileUntilSettled() async {
+        repeat {
+            reconcileAgain = false
+            guard state == .running, !Task.isCancelled else { return }
+            do {
+                apply(try await discover())
+            } catch SentinelClientError.noSentinelReachable(_, let attempts) {
+                // Sentinels are gone but the master may be fine: keep using it.
+                perform([])
+                logger.warning("no sentinel reachable", metadata: ["tried": "\(attempts.count)"])
+            } catch {
+                markMasterUnreachable(error)
+            }
+        } while reconcileAgain
+    }
+
+    private func markMasterUnreachable(_ error: Error) {
+        guard state == .running else { return }
+        perform(pool.masterLost("\(error)"))
+        if masterReachable {
+            masterReachable = false
+            emit(.masterUnreachable(masterInfo?.address, reason: "\(error)"))
+        }
+    }
+
+    private func reconcilePeriodically() async {
+        while !Task.isCancelled {
+            let interval = masterReachable ? configuration.reconcileInterval : configuration.unreachableRetryInterval
+            do { try await Task.sleep(nanoseconds: UInt64(interval.nanoseconds)) } catch { return }
+            await reconcile(reason: "periodic check")
+        }
+    }
+
+    private nonisolated func emit(_ event: TopologyEvent) {
+        eventSink.yield(event)
+    }
+
+    // MARK: Internals: sentinel watchers
+
+    /// Channels Sentinel publishes that tell us the master moved or may be moving.
+    static let watchedChannels = [
+        "+switch-master", "+odown", "-odown", "+sdown", "-sdown", "+try-failover", "+failover-end", "+sentinel",
+    ]
+
+    /// Keeps one subscription on `sentinel`, re-subscribing with backoff when the link drops.
+    private func watch(_ sentinel: ServerAddress) async {
+        var backoff = TimeAmount.milliseconds(100)
+        var everConnected = false
+        while !Task.isCancelled, state == .running {
+            let (messages, sink) = AsyncStream.makeStream(of: RESPValue.self)
+            do {
+                let connection = try await dial(
+                    sentinel, configuration.sentinelHandshake, configuration.sentinelTryTimeout,
+                    commandTimeout: .some(nil), onPush: { sink.yield($0) })
+                connection.closeFuture.whenComplete { _ in sink.finish() }
+                guard state == .running else {
+                    connection.close(reason: "the client is shutting down")
+                    return
+                }
+                watcherConnections[sentinel] = connection
+                let subscribe = Self.watchedChannels.map { RESPCommand("SUBSCRIBE", $0) }
+                for result in await connection.pipeline(subscribe) { _ = try result.get() }
+                setSubscribed(sentinel, true)
+                backoff = .milliseconds(100)
+                if everConnected {
+                    // Messages sent while the link was down are lost: look again.
+                    await reconcile(reason: "sentinel \(sentinel) link re-established")
+                }
+                everConnected = true
+                for await message in messages {
+                    await handle(message, from: sentinel)
+                }
+            } catch {
+                logger.debug("sentinel watcher link failed", metadata: ["sentinel": "\(sentinel)", "error": "\(error)"])
+            }
+            watcherConnections[sentinel]?.close(reason: "watcher link lost")
+            watcherConnections[sentinel] = nil
+            setSubscribed(sentinel, false)
+            guard !Task.isCancelled, state == .running else { return }
+            try? await Task.sleep(nanoseconds: UInt64(backoff.nanoseconds))
+            backoff = min(backoff * 2, .seconds(2))
+        }
+    }
+
+    private func setSubscribed(_ sentinel: ServerAddress, _ subscribed: Bool) {
+        guard let index = sentinels.firstIndex(where: { $0.address == sentinel }) else { return }
+        let was = sentinels[index].subscribed
+        sentinels[index].subscribed = subscribed
+        if was != subscribed, state == .running {
+            emit(subscribed ? .sentinelUp(sentinel) : .sentinelDown(sentinel))
+            sentinels[index].reachable = subscribed
+        }
+    }
+
+    private func handle(_ message: RESPValue, from sentinel: ServerAddress) async {
+        guard let items = message.elements, items.count >= 3, let channel = items[1].string,
+            let payload = items[2].string
+        else { return }
+        let words = payload.split(separator: " ").map(String.init)
+        logger.debug("sentinel event", metadata: ["sentinel": "\(sentinel)", "channel": "\(channel)", "payload": "\(payload)"])
+        // Instance events read "<type> <name> <ip> <port> [@ <master> <ip> <port>]".
+        let isOurMaster = words.count >= 4 && words[0] == "master" && words[1] == configuration.masterName
+        switch channel {
+        case "+switch-master":
+            guard words.first == configuration.masterName else { return }
+            await reconcile(reason: "+switch-master from \(sentinel)")
+        case "+try-failover", "+odown":
+            guard isOurMaster else { return }
+            emit(.failoverStarted(master: ServerAddress(host: words[2], port: Int(words[3]) ?? 0), reportedBy: sentinel))
+            await reconcile(reason: "\(channel) from \(sentinel)")
+        case "+sdown", "-sdown", "-odown", "+failover-end":
+            if isOurMaster {
+                await reconcile(reason: "\(channel) from \(sentinel)")
+            } else if words.count >= 4, words[0] == "sentinel", let port = Int(words[3]) {
+                let address = ServerAddress(host: words[2], port: port)
+                emit(channel == "+sdown" ? .sentinelDown(address) : .sentinelUp(address))
+            }
+        case "+sentinel":
+            guard words.count >= 4, let port = Int(words[3]) else { return }
+            let address = ServerAddress(host: words[2], port: port)
+            if !sentinels.contains(where: { $0.address == address }) {
+                sentinels.append(SentinelInfo(address: address, origin: .learned, subscribed: false))
+                emit(.sentinelLearned(address))
+            }
+        default:
+            return
+        }
+    }
+}
