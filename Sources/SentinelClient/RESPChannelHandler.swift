@@ -66,7 +66,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     private var pending = CircularBuffer<Pending>(initialCapacity: 16)
     private var writeSequence: UInt64 = 0
     private var writtenSequence: UInt64 = 0
-    private var lastProgress = NIODeadline.now()
+    private var lastProgress = NIODeadline.uptimeNanoseconds(0)
     private var watchdog: Scheduled<Void>?
     private var closeReason: CloseReason?
     private var isClosed = false
@@ -92,7 +92,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         }
         writeSequence += 1
         let sequence = writeSequence
-        if pending.isEmpty { lastProgress = .now() }
+        if pending.isEmpty { lastProgress = context.eventLoop.now }
         for command in request.commands {
             pending.append(Pending(command: command, writeSequence: sequence))
         }
@@ -116,7 +116,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             fail(context: context, reason: .malformed("unexpected reply with no command pending"))
             return
         }
-        lastProgress = .now()
+        lastProgress = context.eventLoop.now
         head.command.promise.succeed(value)
     }
 
@@ -179,10 +179,10 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         watchdog = context.eventLoop.assumeIsolated().scheduleTask(deadline: lastProgress + timeout) { [self] in
             watchdog = nil
             guard let head = pending.first, !isClosed else { return }
-            if !head.command.mayBlock, NIODeadline.now() >= lastProgress + timeout {
+            if !head.command.mayBlock, context.eventLoop.now >= lastProgress + timeout {
                 fail(context: context, reason: .timedOut(milliseconds: Int(timeout.nanoseconds / 1_000_000)))
             } else {
-                if head.command.mayBlock { lastProgress = .now() }
+                if head.command.mayBlock { lastProgress = context.eventLoop.now }
                 armWatchdog(context: context)
             }
         }

@@ -148,13 +148,19 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
     }
 
     /// Writes every command in one flush; replies come back in order, one result each.
+    /// Cancelling the task closes the connection: the unread replies fail in doubt.
     public func pipeline(_ commands: [RESPCommand]) async -> [Result<RESPValue, Error>] {
-        var results: [Result<RESPValue, Error>] = []
-        results.reserveCapacity(commands.count)
-        for future in write(commands) {
-            do { results.append(.success(try await future.get())) } catch { results.append(.failure(error)) }
+        let futures = write(commands)
+        return await withTaskCancellationHandler {
+            var results: [Result<RESPValue, Error>] = []
+            results.reserveCapacity(futures.count)
+            for future in futures {
+                do { results.append(.success(try await future.get())) } catch { results.append(.failure(error)) }
+            }
+            return results
+        } onCancel: {
+            self.close(reason: "the pipeline was cancelled")
         }
-        return results
     }
 
     /// Low-level: queues the commands in one write and flush, and returns one future per reply.

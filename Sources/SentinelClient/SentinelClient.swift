@@ -38,6 +38,7 @@ public actor SentinelClient {
     private var watcherConnections: [ServerAddress: RedisConnection] = [:]
     private var shutdownTask: Task<Void, Never>?
     private var readOnlyCommands: [String: Bool] = [:]
+    private var discoveryAttempts: [DiscoveryAttempt] = []
 
     public init(
         configuration: SentinelClientConfiguration,
@@ -188,6 +189,8 @@ public actor SentinelClient {
     public var master: MasterInfo? { masterInfo }
     public var knownSentinels: [SentinelInfo] { sentinels }
     public var failoversFollowed: Int { failovers }
+    /// The failed tries of the last successful discovery (empty when the first sentinel answered).
+    public var lastDiscoveryAttempts: [DiscoveryAttempt] { discoveryAttempts }
     /// Connections open right now, data nodes and sentinels together.
     public nonisolated var openConnections: Int { registry.count }
 
@@ -342,6 +345,7 @@ public actor SentinelClient {
 
     private func apply(_ result: DiscoveryResult) {
         let now = NIODeadline.now()
+        discoveryAttempts = result.attempts
         if let index = sentinels.firstIndex(where: { $0.address == result.answeredBy.sentinel }), index > 0 {
             sentinels.insert(sentinels.remove(at: index), at: 0)
         }
@@ -431,7 +435,7 @@ public actor SentinelClient {
             do {
                 let connection = try await dial(
                     sentinel, configuration.sentinelHandshake, configuration.sentinelTryTimeout,
-                    commandTimeout: .some(nil), onPush: { sink.yield($0) })
+                    commandTimeout: .some(configuration.sentinelTryTimeout), onPush: { sink.yield($0) })
                 connection.closeFuture.whenComplete { _ in sink.finish() }
                 guard state == .running else {
                     connection.close(reason: "the client is shutting down")

@@ -77,7 +77,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         }
         configuration.database = db
         configuration.protocolVersion = resp3 ? .resp3 : .resp2
-        configuration.followFailovers = !command.isEmpty ? false : true
+        configuration.followFailovers = getenv("SR_FOLLOW") != nil
         let logger = Logger(label: "sentinel-repl", factory: { _ in SwiftLogNoOpLogHandler() })
         let client = SentinelClient(configuration: configuration, logger: logger)
         do {

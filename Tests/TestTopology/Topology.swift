@@ -1,1 +1,186 @@
+import Foundation
 
+/// A real loopback Sentinel topology (1 master, 2 replicas, 3 sentinels) started
+/// by `scripts/topology.sh` for one test and stopped by it, by pid.
+public final class Topology: @unchecked Sendable {
+    public let directory: String
+    public let masterName: String
+    public let masterPort: Int
+    public let replicaPorts: [Int]
+    public let sentinelPorts: [Int]
+    public let dataPassword: String?
+    public let sentinelPassword: String?
+    private let lock = NSLock()
+    private var stopped = false
+
+    public struct Options: Sendable {
+        public var downAfterMilliseconds = 2000
+        public var failoverTimeoutMilliseconds = 6000
+        public var dataPassword: String?
+        public var sentinelPassword: String?
+        public init() {}
+    }
+
+    /// The repository root, found from this file's place in it.
+    public static let repositoryRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    public static func start(_ options: Options = Options()) throws -> Topology {
+        var arguments = [
+            "\(repositoryRoot)/scripts/topology.sh", "start",
+            "--down-after", String(options.downAfterMilliseconds),
+            "--failover-timeout", String(options.failoverTimeoutMilliseconds),
+            "--owner", String(getpid()),
+        ]
+        if let pass = options.dataPassword { arguments += ["--data-pass", pass] }
+        if let pass = options.sentinelPassword { arguments += ["--sentinel-pass", pass] }
+        let result = try run("/bin/bash", arguments)
+        guard result.status == 0 else {
+            throw TopologyError.startFailed(result.stderr)
+        }
+        var values: [String: String] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { values[parts[0]] = parts[1] } else if parts.count == 1 { values[parts[0]] = "" }
+        }
+        func ports(_ key: String) -> [Int] { (values[key] ?? "").split(separator: ",").compactMap { Int($0) } }
+        return Topology(
+            directory: values["TOPOLOGY_DIR"] ?? "",
+            masterName: values["MASTER_NAME"] ?? "mymaster",
+            masterPort: Int(values["MASTER_PORT"] ?? "") ?? 0,
+            replicaPorts: ports("REPLICA_PORTS"),
+            sentinelPorts: ports("SENTINEL_PORTS"),
+            dataPassword: values["DATA_PASS"].flatMap { $0.isEmpty ? nil : $0 },
+            sentinelPassword: values["SENTINEL_PASS"].flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    init(
+        directory: String, masterName: String, masterPort: Int, replicaPorts: [Int], sentinelPorts: [Int],
+        dataPassword: String?, sentinelPassword: String?
+    ) {
+        self.directory = directory
+        self.masterName = masterName
+        self.masterPort = masterPort
+        self.replicaPorts = replicaPorts
+        self.sentinelPorts = sentinelPorts
+        self.dataPassword = dataPassword
+        self.sentinelPassword = sentinelPassword
+    }
+
+    public var dataPorts: [Int] { [masterPort] + replicaPorts }
+
+    /// Stops every process by the pid it wrote and removes the directory. Idempotent.
+    public func stop() {
+        let shouldStop = lock.withLock {
+            defer { stopped = true }
+            return !stopped
+        }
+        guard shouldStop else { return }
+        _ = try? Self.run("/bin/bash", ["\(Self.repositoryRoot)/scripts/topology.sh", "stop", directory])
+    }
+
+    /// The pid a server wrote (`node-PORT.pid` or `sentinel-PORT.pid`).
+    public func pid(ofPort port: Int) -> pid_t? {
+        for name in ["node-\(port).pid", "sentinel-\(port).pid"] {
+            if let text = try? String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8),
+                let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
+                return pid
+            }
+        }
+        return nil
+    }
+
+    /// Runs redis-cli against a data node or sentinel of this topology and returns its stdout.
+    @discardableResult
+    public func cli(_ port: Int, _ arguments: String...) throws -> String {
+        try cli(port, arguments)
+    }
+
+    public func cli(_ port: Int, _ arguments: [String]) throws -> String {
+        let isSentinel = sentinelPorts.contains(port)
+        var environment = ProcessInfo.processInfo.environment
+        if let pass = isSentinel ? sentinelPassword : dataPassword { environment["REDISCLI_AUTH"] = pass }
+        let result = try Self.run(
+            "/usr/bin/env", ["redis-cli", "-h", "127.0.0.1", "-p", String(port)] + arguments, environment: environment)
+        return result.stdout
+    }
+
+    /// The port of the current master, as ROLE on the data nodes says.
+    public func currentMasterPort() -> Int? {
+        dataPorts.first { port in
+            (try? cli(port, "ROLE"))?.split(separator: "\n").first == "master"
+        }
+    }
+
+    public struct RunResult: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// Runs a program to completion and captures its output. posix_spawn and
+    /// waitpid directly: Foundation's Process did not reap children inside async tests here.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil)
+        throws -> RunResult
+    {
+        var stdoutPipe: [Int32] = [0, 0]
+        var stderrPipe: [Int32] = [0, 0]
+        guard pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else { throw TopologyError.spawnFailed(executable, errno) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        for fd in stdoutPipe + stderrPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { env.forEach { free($0) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, executable, &actions, nil, argv, env)
+        close(stdoutPipe[1])
+        close(stderrPipe[1])
+        guard status == 0 else {
+            close(stdoutPipe[0])
+            close(stderrPipe[0])
+            throw TopologyError.spawnFailed(executable, status)
+        }
+        // Read stderr on another thread so neither pipe can fill up and block the child.
+        let errorOutput = FileHandle(fileDescriptor: stderrPipe[0], closeOnDealloc: true)
+        let errorData = NSLockedData()
+        let reader = Thread { errorData.set(errorOutput.readDataToEndOfFile()) }
+        reader.start()
+        let stdout = FileHandle(fileDescriptor: stdoutPipe[0], closeOnDealloc: true).readDataToEndOfFile()
+        var exitStatus: Int32 = 0
+        while waitpid(pid, &exitStatus, 0) < 0 && errno == EINTR {}
+        while !errorData.isSet { usleep(1000) }
+        let code = (exitStatus & 0x7f) == 0 ? (exitStatus >> 8) & 0xff : 128 + (exitStatus & 0x7f)
+        return RunResult(
+            status: code, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: errorData.data, as: UTF8.self))
+    }
+}
+
+private final class NSLockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Data?
+    func set(_ data: Data) { lock.withLock { value = data } }
+    var isSet: Bool { lock.withLock { value != nil } }
+    var data: Data { lock.withLock { value ?? Data() } }
+}
+
+public enum TopologyError: Error, CustomStringConvertible {
+    case startFailed(String)
+    case spawnFailed(String, Int32)
+    public var description: String {
+        switch self {
+        case .startFailed(let message): return "topology did not start: \(message)"
+        case .spawnFailed(let program, let code): return "could not run \(program): errno \(code)"
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RESP
+import TestTopology
+
+@testable import SentinelClient
+
+/// Remembers every log record, so a test can say nothing was logged at error level.
+final class RecordingLogs: Sendable {
+    private let records = NIOLockedValueBox<[(Logger.Level, String)]>([])
+
+    var all: [(Logger.Level, String)] { records.withLockedValue { $0 } }
+    var errors: [String] { all.filter { $0.0 >= .error }.map(\.1) }
+
+    func logger() -> Logger {
+        var logger = Logger(label: "test") { _ in Handler(records: self.records) }
+        logger.logLevel = .trace
+        return logger
+    }
+
+    private struct Handler: LogHandler {
+        let records: NIOLockedValueBox<[(Logger.Level, String)]>
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            records.withLockedValue { $0.append((event.level, "\(event.message) \(event.metadata ?? [:])")) }
+        }
+    }
+}
+
+extension Topology {
+    var sentinelAddresses: [ServerAddress] { sentinelPorts.map { ServerAddress(host: "127.0.0.1", port: $0) } }
+
+    func configuration(
+        sentinels: [ServerAddress]? = nil, clientName: String = "sr-test-\(UInt32.random(in: 0...UInt32.max))"
+    ) -> SentinelClientConfiguration {
+        var configuration = SentinelClientConfiguration(sentinels: sentinels ?? sentinelAddresses, masterName: masterName)
+        configuration.clientName = clientName
+        configuration.dataCredentials = dataPassword.map { Credentials(password: $0) }
+        configuration.sentinelCredentials = sentinelPassword.map { Credentials(password: $0) }
+        configuration.reconcileInterval = .seconds(1)
+        return configuration
+    }
+
+    /// `CLIENT LIST` lines on every data node and sentinel that carry this client name.
+    func connections(named name: String) -> [String] {
+        (dataPorts + sentinelPorts).flatMap { port in
+            ((try? cli(port, "CLIENT", "LIST")) ?? "").split(separator: "\n").map(String.init)
+                .filter { $0.contains(" name=\(name) ") }
+                .map { "port \(port): \($0)" }
+        }
+    }
+}
+
+/// Runs a topology for the body and stops it by pid afterwards, whatever happens.
+func withTopology<T>(_ options: Topology.Options = .init(), _ body: (Topology) async throws -> T) async throws -> T {
+    let topology = try Topology.start(options)
+    do {
+        let value = try await body(topology)
+        topology.stop()
+        return value
+    } catch {
+        topology.stop()
+        throw error
+    }
+}
+
+/// Polls `condition` until it holds or `seconds` pass; returns whether it held.
+func eventually(within seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(nanoseconds: 50_000_000)
+    }
+    return try await condition()
+}
+
+/// A tiny RESP server for cases a real server will not produce: a lying
+/// sentinel, a malformed reply. `answer` maps a command's words to raw bytes.
+final class FakeServer: Sendable {
+    let channel: Channel
+    let group: MultiThreadedEventLoopGroup
+    let address: ServerAddress
+
+    init(answer: @escaping @Sendable ([String]) -> String) async throws {
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { child in
+                child.eventLoop.makeCompletedFuture {
+                    try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPFrameDecoder()))
+                    try child.pipeline.syncOperations.addHandler(FakeServerHandler(answer: answer))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        address = ServerAddress(host: "127.0.0.1", port: channel.localAddress?.port ?? 0)
+    }
+
+    func stop() async {
+        try? await channel.close()
+        try? await group.shutdownGracefully()
+    }
+}
+
+private final class FakeServerHandler: ChannelInboundHandler {
+    typealias InboundIn = RESPValue
+    typealias OutboundOut = ByteBuffer
+    let answer: @Sendable ([String]) -> String
+
+    init(answer: @escaping @Sendable ([String]) -> String) { self.answer = answer }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let words = (unwrapInboundIn(data).elements ?? []).compactMap(\.string)
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer(words))), promise: nil)
+    }
+}
+
+/// Counts what happened to each command of a write loop.
+actor Outcomes {
+    var acknowledged = 0
+    var inDoubt = 0
+    var notRun = 0
+    var other: [String] = []
+
+    func record(_ result: Result<RESPValue, Error>) {
+        switch result {
+        case .success(let value) where !value.isError: acknowledged += 1
+        case .success(let value): other.append(value.errorMessage ?? "")
+        case .failure(let error as SentinelClientError):
+            if case .commandInDoubt = error { inDoubt += 1 } else if error.certainlyNotRun { notRun += 1 } else {
+                other.append("\(error)")
+            }
+        case .failure(let error): other.append("\(error)")
+        }
+    }
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs every test (unit and end to end, against
+# real redis-server and redis-sentinel processes on 127.0.0.1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+swift build --build-tests
+swift test --skip-build "$@"
