@@ -4,6 +4,7 @@
 #include <histedit.h>
 #include <stdio.h>
 #include <locale.h>
+#include <wchar.h>
 
 /* Swift cannot call C variadics (el_set, el_get, history) nor read C's stdio
    globals under strict concurrency: these wrappers do it on the C side. */
@@ -48,8 +49,18 @@ static inline int sr_el_settty(EditLine *el, const char *a, const char *b) {
     return el_set(el, EL_SETTY, "-d", a, b, NULL);
 }
 
-static inline int sr_el_set_getcfn(EditLine *el, int (*fn)(EditLine *, char *)) {
+static inline int sr_el_set_getcfn(EditLine *el, int (*fn)(EditLine *, wchar_t *)) {
     return el_set(el, EL_GETCFN, fn);
+}
+
+static inline int sr_el_set_signal(EditLine *el, int on) {
+    return el_set(el, EL_SIGNAL, on);
+}
+
+static inline int sr_el_source_none(EditLine *el) {
+    /* Read no ~/.editrc: the bindings are ours. */
+    (void)el;
+    return 0;
 }
 
 static inline int sr_el_refresh(EditLine *el) {

@@ -128,10 +128,15 @@ actor Outcomes {
     var inDoubt = 0
     var notRun = 0
     var other: [String] = []
+    var lastValue: Int64 = 0
+    var values: [Int64] = []
 
     func record(_ result: Result<RESPValue, Error>) {
         switch result {
-        case .success(let value) where !value.isError: acknowledged += 1
+        case .success(let value) where !value.isError:
+            acknowledged += 1
+            lastValue = value.integer ?? 0
+            values.append(lastValue)
         case .success(let value): other.append(value.errorMessage ?? "")
         case .failure(let error as SentinelClientError):
             if case .commandInDoubt = error { inDoubt += 1 } else if error.certainlyNotRun { notRun += 1 } else {
@@ -140,4 +145,9 @@ actor Outcomes {
         case .failure(let error): other.append("\(error)")
         }
     }
+}
+
+actor EventRecorder {
+    var events: [TopologyEvent] = []
+    func append(_ event: TopologyEvent) { events.append(event) }
 }

@@ -1,0 +1,84 @@
+/// Splits a typed line into arguments exactly as redis-cli (`sdssplitargs`) does:
+/// double quotes take `\n \r \t \b \a \\ \" \xHH`, single quotes take only `\'`,
+/// and an unbalanced quote or a closing quote followed by a non-space is an error.
+public enum CommandLineSplitter {
+    public struct InvalidArguments: Error, Equatable {}
+
+    public static func split(_ line: [UInt8]) throws(InvalidArguments) -> [[UInt8]] {
+        var arguments: [[UInt8]] = []
+        var i = 0
+        let n = line.count
+        func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 10 || b == 13 || b == 9 || b == 11 || b == 12 }
+        while true {
+            while i < n, isSpace(line[i]) { i += 1 }
+            guard i < n else { return arguments }
+            var current: [UInt8] = []
+            var inDouble = false
+            var inSingle = false
+            var done = false
+            while !done {
+                if inDouble {
+                    guard i < n else { throw InvalidArguments() }
+                    let c = line[i]
+                    if c == 92, i + 3 < n, line[i + 1] == UInt8(ascii: "x"), let hi = hex(line[i + 2]),
+                        let lo = hex(line[i + 3])
+                    {
+                        current.append(hi << 4 | lo)
+                        i += 3
+                    } else if c == 92, i + 1 < n {
+                        i += 1
+                        switch line[i] {
+                        case UInt8(ascii: "n"): current.append(10)
+                        case UInt8(ascii: "r"): current.append(13)
+                        case UInt8(ascii: "t"): current.append(9)
+                        case UInt8(ascii: "b"): current.append(8)
+                        case UInt8(ascii: "a"): current.append(7)
+                        default: current.append(line[i])
+                        }
+                    } else if c == 34 {
+                        // A closing quote must be followed by a space or the end.
+                        if i + 1 < n, !isSpace(line[i + 1]) { throw InvalidArguments() }
+                        done = true
+                    } else {
+                        current.append(c)
+                    }
+                } else if inSingle {
+                    guard i < n else { throw InvalidArguments() }
+                    let c = line[i]
+                    if c == 92, i + 1 < n, line[i + 1] == 39 {
+                        i += 1
+                        current.append(39)
+                    } else if c == 39 {
+                        if i + 1 < n, !isSpace(line[i + 1]) { throw InvalidArguments() }
+                        done = true
+                    } else {
+                        current.append(c)
+                    }
+                } else {
+                    guard i < n else { break }
+                    let c = line[i]
+                    if isSpace(c) {
+                        done = true
+                    } else if c == 34 {
+                        inDouble = true
+                    } else if c == 39 {
+                        inSingle = true
+                    } else {
+                        current.append(c)
+                    }
+                }
+                if i < n { i += 1 }
+            }
+            arguments.append(current)
+        }
+    }
+
+    private static func hex(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,399 @@
+import CLibedit
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What one call to `readLine` produced.
+public enum EditorInput: Sendable, Equatable {
+    case line(String)
+    /// Ctrl-C at the prompt: the line was abandoned.
+    case interrupted
+    /// Ctrl-D on an empty line, end of input, or a shutdown request.
+    case endOfInput
+}
+
+/// What TAB does with the text before the cursor.
+public struct Completion: Sendable, Equatable {
+    /// How many characters before the cursor the completion replaces.
+    public var replacing: Int
+    /// Candidates; one is inserted, several are listed (after inserting their common prefix).
+    public var candidates: [String]
+
+    public init(replacing: Int, candidates: [String]) {
+        self.replacing = replacing
+        self.candidates = candidates
+    }
+}
+
+/// libedit, confined to one dedicated thread. Every call into libedit runs
+/// there; other threads talk to it through a lock-protected state and a
+/// wake-up pipe that the character reader polls beside stdin.
+public final class LineEditor: Sendable {
+    private struct Shared {
+        var prompt = "> "
+        var notices: [String] = []
+        var editing = false
+        var shutdownRequested = false
+    }
+
+    private let shared = Mutex(Shared())
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+    private let thread: EditorThread
+    /// Owned by the editor thread only.
+    private let local: EditorThreadState
+    private let output: TerminalOutput
+    private let completer: (@Sendable (String) -> Completion)?
+
+    public init(
+        program: String, output: TerminalOutput, historySize: Int = 1000,
+        completer: (@Sendable (String) -> Completion)? = nil
+    ) {
+        var fds: [Int32] = [0, 0]
+        _ = pipe(&fds)
+        _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
+        _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+        self.output = output
+        self.completer = completer
+        thread = EditorThread()
+        local = EditorThreadState()
+        thread.runAndWait { [self] in setUp(program: program, historySize: historySize) }
+    }
+
+    // MARK: Any thread
+
+    /// Reads one line on the editor thread.
+    public func readLine() async -> EditorInput {
+        await withCheckedContinuation { continuation in
+            thread.run { [self] in continuation.resume(returning: readOnEditorThread()) }
+        }
+    }
+
+    /// The prompt; while a line is being edited it is redrawn at once.
+    public func setPrompt(_ prompt: String) {
+        let editing = shared.withLock { state in
+            state.prompt = prompt
+            return state.editing
+        }
+        if editing { wake() }
+    }
+
+    /// Shows a line above the prompt without disturbing the half-typed line;
+    /// when no line is being edited it is written at once.
+    public func notify(_ text: String) {
+        let queued = shared.withLock { state in
+            guard state.editing else { return false }
+            state.notices.append(text)
+            return true
+        }
+        if queued { wake() } else { output.write(text + "\n") }
+    }
+
+    /// Makes a waiting `readLine` return `.endOfInput` (SIGTERM, SIGHUP).
+    public func requestShutdown() {
+        shared.withLock { $0.shutdownRequested = true }
+        wake()
+    }
+
+    public func addHistory(_ line: String) {
+        thread.run { [self] in _ = sr_history_enter(local.history, line) }
+    }
+
+    public func loadHistory(from path: String) {
+        thread.runAndWait { [self] in _ = sr_history_load(local.history, path) }
+    }
+
+    /// Writes the history file with mode 0600 (created so before anything is written).
+    public func saveHistory(to path: String) {
+        thread.runAndWait { [self] in
+            let fd = open(path, O_WRONLY | O_CREAT, 0o600)
+            if fd >= 0 {
+                fchmod(fd, 0o600)
+                Glibc.close(fd)
+            }
+            _ = sr_history_save(local.history, path)
+        }
+    }
+
+    /// Ends libedit (the terminal is restored) and stops the editor thread.
+    public func close() {
+        thread.runAndWait { [self] in
+            if let el = local.el { el_end(el) }
+            if let history = local.history { history_end(history) }
+            local.el = nil
+            local.history = nil
+            free(local.promptBuffer)
+            local.promptBuffer = nil
+        }
+        thread.stop()
+        Glibc.close(wakeRead)
+        Glibc.close(wakeWrite)
+    }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = Glibc.write(wakeWrite, &byte, 1)
+    }
+
+    // MARK: Editor thread
+
+    private func setUp(program: String, historySize: Int) {
+        guard let el = sr_el_init(program) else { return }
+        local.el = el
+        local.history = sr_history_init()
+        _ = sr_history_setsize(local.history, Int32(historySize))
+        _ = sr_history_setunique(local.history, 1)
+        _ = sr_el_set_clientdata(el, Unmanaged.passUnretained(self).toOpaque())
+        _ = sr_el_set_editor(el, "emacs")
+        _ = sr_el_set_signal(el, 0)
+        _ = sr_el_set_history(el, local.history)
+        _ = sr_el_set_prompt(el) { el in LineEditor.from(el)?.promptCString() }
+        _ = sr_el_set_getcfn(el) { el, character in
+            guard let editor = LineEditor.from(el), let character else { return -1 }
+            return editor.readCharacter(into: character)
+        }
+        // Ctrl-C clears the line instead of raising SIGINT while editing.
+        _ = sr_el_settty(el, "-isig", nil)
+        _ = sr_el_addfn(el, "sr-interrupt", "abandon the line") { el, _ in
+            LineEditor.from(el)?.local.interrupted = true
+            return UInt8(CC_NEWLINE)
+        }
+        _ = sr_el_bind(el, "^C", "sr-interrupt")
+        _ = sr_el_addfn(el, "sr-complete", "complete a command name") { el, _ in
+            LineEditor.from(el)?.complete() ?? UInt8(CC_ERROR)
+        }
+        _ = sr_el_bind(el, "^I", "sr-complete")
+        _ = sr_el_bind(el, "^R", "em-inc-search-prev")
+    }
+
+    private static func from(_ el: OpaquePointer?) -> LineEditor? {
+        guard let el, let data = sr_el_get_clientdata(el) else { return nil }
+        return Unmanaged<LineEditor>.fromOpaque(data).takeUnretainedValue()
+    }
+
+    private func readOnEditorThread() -> EditorInput {
+        guard let el = local.el else { return .endOfInput }
+        let stop = shared.withLock { state in
+            state.editing = !state.shutdownRequested
+            return state.shutdownRequested
+        }
+        if stop { return .endOfInput }
+        local.interrupted = false
+        var count: Int32 = 0
+        let line = el_gets(el, &count)
+        shared.withLock { $0.editing = false }
+        flushNotices()
+        if local.interrupted { return .interrupted }
+        guard let line, count > 0 else { return .endOfInput }
+        var text = String(cString: line)
+        while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+        return .line(text)
+    }
+
+    private func promptCString() -> UnsafeMutablePointer<CChar>? {
+        let prompt = shared.withLock { $0.prompt }
+        free(local.promptBuffer)
+        local.promptBuffer = strdup(prompt)
+        return local.promptBuffer
+    }
+
+    /// The EL_GETCFN reader: one character from stdin (buffered, UTF-8 decoded),
+    /// while watching the wake-up pipe for notices, prompt changes and shutdown.
+    private func readCharacter(into character: UnsafeMutablePointer<wchar_t>) -> Int32 {
+        var scalar: UInt32 = 0
+        var remaining = 0
+        while true {
+            guard let byte = nextByte() else { return local.endOfInput ? 0 : -1 }
+            if remaining == 0 {
+                switch byte {
+                case 0..<0x80:
+                    character.pointee = wchar_t(byte)
+                    return 1
+                case 0xC0..<0xE0: scalar = UInt32(byte & 0x1F); remaining = 1
+                case 0xE0..<0xF0: scalar = UInt32(byte & 0x0F); remaining = 2
+                case 0xF0..<0xF8: scalar = UInt32(byte & 0x07); remaining = 3
+                default: continue  // a stray continuation byte: skip it
+                }
+            } else {
+                scalar = scalar << 6 | UInt32(byte & 0x3F)
+                remaining -= 1
+                if remaining == 0 {
+                    character.pointee = wchar_t(bitPattern: scalar)
+                    return 1
+                }
+            }
+        }
+    }
+
+    /// The next byte of stdin, or nil at end of input or shutdown.
+    private func nextByte() -> UInt8? {
+        while local.bufferStart == local.bufferEnd {
+            if local.endOfInput { return nil }
+            var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+            let ready = poll(&fds, 2, -1)
+            if ready < 0 { if errno == EINTR { continue } else { return nil } }
+            if fds[1].revents != 0 {
+                drainWakePipe()
+                if shared.withLock({ $0.shutdownRequested }) {
+                    local.endOfInput = true
+                    return nil
+                }
+                redrawWithNotices()
+            }
+            if fds[0].revents != 0 {
+                let n = local.buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 {
+                    local.endOfInput = true
+                    return nil
+                }
+                local.bufferStart = 0
+                local.bufferEnd = n
+            }
+        }
+        defer { local.bufferStart += 1 }
+        return local.buffer[local.bufferStart]
+    }
+
+    private func drainWakePipe() {
+        var scratch = [UInt8](repeating: 0, count: 64)
+        while Glibc.read(wakeRead, &scratch, 64) > 0 {}
+    }
+
+    /// Clears the prompt line, prints the notices, and lets libedit redraw the
+    /// (possibly new) prompt with the half-typed line.
+    private func redrawWithNotices() {
+        let notices = shared.withLock { state in
+            defer { state.notices.removeAll() }
+            return state.notices
+        }
+        if !notices.isEmpty {
+            output.write("\r\u{1B}[K" + notices.map { $0 + "\n" }.joined())
+        } else {
+            output.write("\r\u{1B}[K")
+        }
+        if let el = local.el { _ = sr_el_refresh(el) }
+    }
+
+    private func flushNotices() {
+        let notices = shared.withLock { state in
+            defer { state.notices.removeAll() }
+            return state.notices
+        }
+        for notice in notices { output.write(notice + "\n") }
+    }
+
+    private func complete() -> UInt8 {
+        guard let el = local.el, let completer, let info = el_line(el)?.pointee else { return UInt8(CC_ERROR) }
+        let length = info.cursor - info.buffer
+        let before = String(
+            decoding: UnsafeRawBufferPointer(start: info.buffer, count: length).bindMemory(to: UInt8.self), as: UTF8.self)
+        let completion = completer(before)
+        guard !completion.candidates.isEmpty else { return UInt8(CC_REFRESH_BEEP) }
+        let common = Self.commonPrefix(completion.candidates)
+        let typed = String(before.suffix(completion.replacing))
+        if completion.candidates.count == 1 || common.count > typed.count {
+            el_deletestr(el, Int32(typed.utf8.count))
+            let insertion = completion.candidates.count == 1 ? common + " " : common
+            _ = el_insertstr(el, insertion)
+            return UInt8(CC_REFRESH)
+        }
+        output.write("\n" + completion.candidates.joined(separator: "  ") + "\n")
+        return UInt8(CC_REDISPLAY)
+    }
+
+    static func commonPrefix(_ words: [String]) -> String {
+        guard var prefix = words.first else { return "" }
+        for word in words.dropFirst() {
+            while !word.lowercased().hasPrefix(prefix.lowercased()) { prefix.removeLast() }
+        }
+        return prefix
+    }
+}
+
+/// State only the editor thread touches.
+private final class EditorThreadState: @unchecked Sendable {
+    var el: OpaquePointer?
+    var history: OpaquePointer?
+    var promptBuffer: UnsafeMutablePointer<CChar>?
+    var interrupted = false
+    var endOfInput = false
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    var bufferStart = 0
+    var bufferEnd = 0
+}
+
+/// One dedicated OS thread running submitted jobs in order.
+final class EditorThread: Sendable {
+    private let jobs = Mutex<[(@Sendable () -> Void)?]>([])
+    private let available = DispatchSemaphore(value: 0)
+
+    init() {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        pthread_create(&thread, nil, { context in
+            let owner = Unmanaged<EditorThread>.fromOpaque(context!).takeRetainedValue()
+            owner.loop()
+            return nil
+        }, context)
+        pthread_detach(thread)
+    }
+
+    func run(_ job: @escaping @Sendable () -> Void) {
+        jobs.withLock { $0.append(job) }
+        available.signal()
+    }
+
+    func runAndWait(_ job: @escaping @Sendable () -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        run {
+            job()
+            done.signal()
+        }
+        done.wait()
+    }
+
+    /// Ends the loop after the jobs already submitted.
+    func stop() {
+        jobs.withLock { $0.append(nil) }
+        available.signal()
+    }
+
+    private func loop() {
+        while true {
+            available.wait()
+            let job = jobs.withLock { $0.removeFirst() }
+            guard let job else { return }
+            job()
+        }
+    }
+}
+
+/// The one serialized writer of the terminal's output.
+public final class TerminalOutput: Sendable {
+    private let lock = Mutex(())
+    private let fd: Int32
+
+    public init(fd: Int32 = 1) { self.fd = fd }
+
+    public func write(_ text: String) { write(Array(text.utf8)) }
+
+    public func write(_ bytes: [UInt8]) {
+        lock.withLock { _ in
+            bytes.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { return }
+                    offset += n
+                }
+            }
+        }
+    }
+}
