@@ -19,6 +19,9 @@ struct RESPFrameDecoder: NIOSingleStepByteToMessageDecoder {
 struct OutboundRequest: Sendable {
     var bytes: ByteBuffer
     var commands: [PendingCommand]
+    /// Set by `stream(_:)`: from now on every reply goes here, unpaired
+    /// (SUBSCRIBE, MONITOR: the server sends many replies to one command).
+    var stream: AsyncThrowingStream<RESPValue, Error>.Continuation? = nil
 }
 
 struct PendingCommand: Sendable {
@@ -70,6 +73,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     private var watchdog: Scheduled<Void>?
     private var closeReason: CloseReason?
     private var isClosed = false
+    private var stream: AsyncThrowingStream<RESPValue, Error>.Continuation?
     /// Receives pub/sub messages and RESP3 pushes.
     private let onPush: (@Sendable (RESPValue) -> Void)?
 
@@ -93,6 +97,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         writeSequence += 1
         let sequence = writeSequence
         if pending.isEmpty { lastProgress = context.eventLoop.now }
+        if let stream = request.stream { self.stream = stream }
         for command in request.commands {
             pending.append(Pending(command: command, writeSequence: sequence))
         }
@@ -112,6 +117,10 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             return
         }
         guard let head = pending.popFirst() else {
+            if let stream {
+                stream.yield(value)
+                return
+            }
             // A reply nobody asked for: the stream is out of step; stop trusting it.
             fail(context: context, reason: .malformed("unexpected reply with no command pending"))
             return
@@ -120,11 +129,10 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         head.command.promise.succeed(value)
     }
 
+    /// RESP3 out-of-band data (tracking invalidations); pub/sub in RESP3 goes to the stream.
     private func isPush(_ value: RESPValue) -> Bool {
-        if case .push = value { return true }
-        // RESP2 pub/sub messages are arrays; only a subscriber gets them.
-        guard onPush != nil, case .array(.some(let items)) = value, let kind = items.first?.string else { return false }
-        return kind == "message" || kind == "pmessage" || kind == "smessage"
+        guard stream == nil, onPush != nil, case .push = value else { return false }
+        return true
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -156,6 +164,10 @@ final class RESPChannelHandler: ChannelDuplexHandler {
 
     private func failAll(reason: CloseReason) {
         isClosed = true
+        if let stream {
+            if case .byClient = reason { stream.finish() } else { stream.finish(throwing: StreamEnded(reason: reason.text)) }
+            self.stream = nil
+        }
         watchdog?.cancel()
         watchdog = nil
         while let entry = pending.popFirst() {
@@ -187,6 +199,12 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             }
         }
     }
+}
+
+/// A streaming command's connection ended for another reason than the client closing it.
+public struct StreamEnded: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "the stream ended: \(reason)" }
 }
 
 /// Sent through the pipeline to close a connection with a reason for its pending commands.

@@ -186,6 +186,29 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
         return futures
     }
 
+    /// Sends a command that makes the server talk on its own (SUBSCRIBE, PSUBSCRIBE,
+    /// SSUBSCRIBE, MONITOR): every reply from now on, confirmations included, comes
+    /// through the stream. The connection is for nothing else afterwards.
+    public func stream(_ command: RESPCommand) -> AsyncThrowingStream<RESPValue, Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: RESPValue.self)
+        var bytes = channel.allocator.buffer(capacity: 64)
+        command.encode(into: &bytes)
+        channel.writeAndFlush(OutboundRequest(bytes: bytes, commands: [], stream: continuation)).whenFailure { error in
+            continuation.finish(throwing: error)
+        }
+        continuation.onTermination = { [weak channel] termination in
+            if case .cancelled = termination { channel?.close(promise: nil) }
+        }
+        return stream
+    }
+
+    /// Writes a further command on a streaming connection (UNSUBSCRIBE); its replies join the stream.
+    public func writeToStream(_ command: RESPCommand) {
+        var bytes = channel.allocator.buffer(capacity: 64)
+        command.encode(into: &bytes)
+        channel.writeAndFlush(OutboundRequest(bytes: bytes, commands: []), promise: nil)
+    }
+
     /// Closes the connection; commands still pending fail with `reason`.
     public func close(reason: String = "closed by the client") {
         let channel = self.channel

@@ -211,18 +211,21 @@ public actor SentinelClient {
 
     private func performShutdown() async {
         state = .shuttingDown
-        for task in backgroundTasks { task.cancel() }
         let watchers = watcherConnections
         watcherConnections = [:]
         await withTaskGroup(of: Void.self) { group in
             for connection in watchers.values {
                 group.addTask {
-                    let unsubscribe = Self.watchedChannels.map { RESPCommand("UNSUBSCRIBE", $0) }
-                    _ = try? await withDeadline(.milliseconds(200)) { await connection.pipeline(unsubscribe) }
+                    // The watcher reads the confirmations; a short grace lets them arrive.
+                    connection.writeToStream(RESPCommand("UNSUBSCRIBE"))
+                    _ = try? await withDeadline(.milliseconds(200)) {
+                        try await connection.channel.closeFuture.get()
+                    }
                     await connection.closeAndWait(reason: "the client is shutting down")
                 }
             }
         }
+        for task in backgroundTasks { task.cancel() }
         for task in backgroundTasks { await task.value }
         backgroundTasks = []
         reconcileTask?.cancel()
@@ -431,28 +434,34 @@ public actor SentinelClient {
         var backoff = TimeAmount.milliseconds(100)
         var everConnected = false
         while !Task.isCancelled, state == .running {
-            let (messages, sink) = AsyncStream.makeStream(of: RESPValue.self)
             do {
                 let connection = try await dial(
                     sentinel, configuration.sentinelHandshake, configuration.sentinelTryTimeout,
-                    commandTimeout: .some(configuration.sentinelTryTimeout), onPush: { sink.yield($0) })
-                connection.closeFuture.whenComplete { _ in sink.finish() }
+                    commandTimeout: .some(configuration.sentinelTryTimeout))
                 guard state == .running else {
                     connection.close(reason: "the client is shutting down")
                     return
                 }
                 watcherConnections[sentinel] = connection
-                let subscribe = Self.watchedChannels.map { RESPCommand("SUBSCRIBE", $0) }
-                for result in await connection.pipeline(subscribe) { _ = try result.get() }
-                setSubscribed(sentinel, true)
-                backoff = .milliseconds(100)
-                if everConnected {
-                    // Messages sent while the link was down are lost: look again.
-                    await reconcile(reason: "sentinel \(sentinel) link re-established")
-                }
-                everConnected = true
-                for await message in messages {
-                    await handle(message, from: sentinel)
+                let messages = connection.stream(RESPCommand(strings: ["SUBSCRIBE"] + Self.watchedChannels))
+                var confirmed = 0
+                for try await message in messages {
+                    guard let kind = message.elements?.first?.string else { continue }
+                    if kind == "subscribe" {
+                        confirmed += 1
+                        guard confirmed == Self.watchedChannels.count else { continue }
+                        setSubscribed(sentinel, true)
+                        backoff = .milliseconds(100)
+                        if everConnected {
+                            // Messages sent while the link was down are lost: look again.
+                            await reconcile(reason: "sentinel \(sentinel) link re-established")
+                        }
+                        everConnected = true
+                    } else if kind == "message" {
+                        await handle(message, from: sentinel)
+                    } else if kind == "unsubscribe", message.elements?.last?.integer == 0 {
+                        connection.close(reason: "unsubscribed")
+                    }
                 }
             } catch {
                 logger.debug("sentinel watcher link failed", metadata: ["sentinel": "\(sentinel)", "error": "\(error)"])
