@@ -188,7 +188,10 @@ public final class LineEditor: Sendable {
         let line = el_gets(el, &count)
         shared.withLock { $0.editing = false }
         flushNotices()
-        if local.interrupted { return .interrupted }
+        if local.interrupted {
+            output.write("^C\n")
+            return .interrupted
+        }
         guard let line, count > 0 else { return .endOfInput }
         var text = String(cString: line)
         while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }

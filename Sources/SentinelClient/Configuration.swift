@@ -86,3 +86,23 @@ public enum TopologyEvent: Sendable, Hashable {
     case sentinelUp(ServerAddress)
     case sentinelLearned(ServerAddress)
 }
+
+/// One sentinel as asked just now.
+public struct SentinelProbe: Sendable, Hashable {
+    public var address: ServerAddress
+    public var origin: SentinelInfo.Origin
+    public var subscribed: Bool
+    public var reachable = false
+    public var latencyMicroseconds: Int?
+    public var namedMaster: ServerAddress?
+    public var error: String?
+}
+
+/// One replica as Sentinel lists it, and what ROLE says on it.
+public struct ReplicaProbe: Sendable, Hashable {
+    public var address: ServerAddress
+    public var flags: String
+    public var offset: Int64?
+    /// ROLE on the replica: `replica of host:port, state connected, offset N`, or why it failed.
+    public var role: String = ""
+}

@@ -168,6 +168,48 @@ struct Discovery: Sendable {
         }
     }
 
+    /// `SENTINEL replicas <name>` on one sentinel.
+    func listReplicas(_ sentinel: ServerAddress) async throws -> [ReplicaProbe] {
+        let configuration = self.configuration
+        let dial = self.dial
+        return try await withDeadline(configuration.sentinelTryTimeout) {
+            let connection = try await dial(sentinel, configuration.sentinelHandshake, configuration.sentinelTryTimeout)
+            defer { connection.close(reason: "probe done") }
+            let reply = try await connection.send(RESPCommand("SENTINEL", "replicas", configuration.masterName))
+            if let message = reply.errorMessage {
+                throw SentinelClientError.connectFailed(address: sentinel, reason: .errorReply(message))
+            }
+            return (reply.elements ?? []).compactMap { entry -> ReplicaProbe? in
+                let fields = Dictionary(entry.pairs ?? [], uniquingKeysWith: { a, _ in a })
+                guard let host = fields["ip"]?.string, let port = fields["port"]?.integer else { return nil }
+                return ReplicaProbe(
+                    address: ServerAddress(host: host, port: Int(port)), flags: fields["flags"]?.string ?? "",
+                    offset: fields["slave-repl-offset"]?.integer)
+            }
+        }
+    }
+
+    /// ROLE on any data node, described in one line.
+    func role(of address: ServerAddress) async -> String {
+        let configuration = self.configuration
+        let dial = self.dial
+        do {
+            return try await withDeadline(configuration.sentinelTryTimeout) {
+                let connection = try await dial(address, configuration.dataHandshake, configuration.sentinelTryTimeout)
+                defer { connection.close(reason: "probe done") }
+                let items = try await connection.send(RESPCommand("ROLE")).elements ?? []
+                let role = items.first?.string ?? "unknown"
+                if role == "slave" || role == "replica", items.count >= 5 {
+                    return "replica of \(items[1].string ?? "?"):\(items[2].integer ?? 0), link \(items[3].string ?? "?"), offset \(items[4].integer ?? 0)"
+                }
+                if role == "master", items.count >= 2 { return "master, offset \(items[1].integer ?? 0)" }
+                return role
+            }
+        } catch {
+            return "ROLE failed: \(reason(for: error))"
+        }
+    }
+
     func reason(for error: Error) -> FailureReason {
         switch error {
         case is DeadlineExceeded, is CancellationError:

@@ -39,6 +39,7 @@ public actor SentinelClient {
     private var shutdownTask: Task<Void, Never>?
     private var readOnlyCommands: [String: Bool] = [:]
     private var discoveryAttempts: [DiscoveryAttempt] = []
+    private var lostWatchers: Set<ServerAddress> = []
 
     public init(
         configuration: SentinelClientConfiguration,
@@ -78,32 +79,64 @@ public actor SentinelClient {
     /// retried after a failover; one that may have run is retried only when it is
     /// read-only (COMMAND INFO flags), otherwise its in-doubt error is thrown.
     public func send(_ command: RESPCommand) async throws -> RESPValue {
+        let (reply, lease) = try await send(command, on: nil)
+        release(lease, healthy: true)
+        return reply
+    }
+
+    /// Sends one command on a pinned connection, with the same failover rules as
+    /// `send(_:)`. When the pinned connection is gone or belongs to an old master, a
+    /// new one is leased and `prepare` runs on it first (to restore SELECT, say).
+    /// Returns the reply and the connection it ran on, which the caller keeps.
+    public func send(
+        _ command: RESPCommand, on pinned: LeasedConnection?,
+        prepare: (@Sendable (RedisConnection) async throws -> Void)? = nil
+    ) async throws -> (reply: RESPValue, lease: LeasedConnection) {
+        var current = pinned
         var attempt = 0
         while true {
             attempt += 1
-            let lease = try await lease()
+            if let lease = current, lease.generation != pool.generation || !lease.connection.isActive {
+                release(lease, healthy: false)
+                current = nil
+            }
+            let lease: LeasedConnection
+            if let current {
+                lease = current
+            } else {
+                lease = try await self.lease()
+                do { try await prepare?(lease.connection) } catch {
+                    release(lease, healthy: false, error: "\(error)")
+                    throw error
+                }
+            }
+            current = lease
             let reply: RESPValue
             do {
                 reply = try await lease.connection.send(command, mayBlock: Self.mayBlock(command))
             } catch let error as SentinelClientError {
                 release(lease, healthy: false, error: error.description)
+                current = nil
+                if Task.isCancelled { throw CancellationError() }
                 await reconcile(reason: "a command failed: \(error)")
                 guard attempt < 3 else { throw error }
                 if error.certainlyNotRun { continue }
                 if case .commandInDoubt = error, await isReadOnly(command) { continue }
                 throw error
             }
-            if let message = reply.errorMessage, message.hasPrefix("READONLY") {
+            if let message = reply.errorMessage, message.hasPrefix("READONLY"), attempt < 3 {
                 // A demoted master refused the write: it did not run, and the master moved.
                 release(lease, healthy: false, error: message)
+                current = nil
                 await reconcile(reason: "READONLY from \(lease.connection.address)")
-                if attempt < 3 { continue }
-            } else {
-                release(lease, healthy: true)
+                continue
             }
-            return reply
+            return (reply, lease)
         }
     }
+
+    /// The generation of the current master's connections; it changes with the master.
+    public var generation: Int { pool.generation }
 
     /// Sends the commands in one flush on one connection; one result per command,
     /// in order. Nothing is retried: an interrupted command reports in doubt or not sent.
@@ -193,6 +226,67 @@ public actor SentinelClient {
     public var lastDiscoveryAttempts: [DiscoveryAttempt] { discoveryAttempts }
     /// Connections open right now, data nodes and sentinels together.
     public nonisolated var openConnections: Int { registry.count }
+
+    // MARK: Live topology probes (for :sentinels, :master, :replicas)
+
+    /// Asks every known sentinel, concurrently, which master it names now.
+    public func probeSentinels() async -> [SentinelProbe] {
+        let discovery = makeDiscovery()
+        let known = sentinels
+        let watched = Set(known.filter(\.subscribed).map(\.address))
+        return await withTaskGroup(of: (Int, SentinelProbe).self) { group in
+            for (index, info) in known.enumerated() {
+                group.addTask {
+                    var probe = SentinelProbe(
+                        address: info.address, origin: info.origin, subscribed: watched.contains(info.address))
+                    do {
+                        let answer = try await discovery.ask(info.address)
+                        probe.reachable = true
+                        probe.latencyMicroseconds = answer.latencyMicroseconds
+                        probe.namedMaster = answer.master
+                    } catch {
+                        probe.error = discovery.reason(for: error).description
+                    }
+                    return (index, probe)
+                }
+            }
+            var probes: [(Int, SentinelProbe)] = []
+            for await probe in group { probes.append(probe) }
+            return probes.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    /// Replicas as the first answering sentinel lists them, each checked with ROLE.
+    public func probeReplicas() async throws -> [ReplicaProbe] {
+        let discovery = makeDiscovery()
+        var lastError: Error = SentinelClientError.noSentinelReachable(masterName: configuration.masterName, attempts: [])
+        for sentinel in sentinels.map(\.address) {
+            do {
+                let listed = try await discovery.listReplicas(sentinel)
+                return await withTaskGroup(of: (Int, ReplicaProbe).self) { group in
+                    for (index, replica) in listed.enumerated() {
+                        group.addTask {
+                            var probe = replica
+                            probe.role = await discovery.role(of: replica.address)
+                            return (index, probe)
+                        }
+                    }
+                    var probes: [(Int, ReplicaProbe)] = []
+                    for await probe in group { probes.append(probe) }
+                    return probes.sorted { $0.0 < $1.0 }.map(\.1)
+                }
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    private func makeDiscovery() -> Discovery {
+        Discovery(configuration: configuration) { [self] address, handshake, timeout in
+            try await self.dial(address, handshake, timeout, commandTimeout: .some(timeout))
+        }
+    }
 
     // MARK: Shutdown
 
@@ -319,10 +413,7 @@ public actor SentinelClient {
     // MARK: Internals: discovery and reconciliation
 
     private func discover() async throws -> DiscoveryResult {
-        let discovery = Discovery(configuration: configuration) { [self] address, handshake, timeout in
-            try await self.dial(address, handshake, timeout, commandTimeout: .some(timeout))
-        }
-        return try await discovery.run(order: sentinels.map(\.address)) { attempt, answer in
+        try await makeDiscovery().run(order: sentinels.map(\.address)) { attempt, answer in
             await self.observe(attempt, answer)
         }
     }
@@ -479,10 +570,12 @@ public actor SentinelClient {
         guard let index = sentinels.firstIndex(where: { $0.address == sentinel }) else { return }
         let was = sentinels[index].subscribed
         sentinels[index].subscribed = subscribed
-        if was != subscribed, state == .running {
+        sentinels[index].reachable = subscribed
+        // The first subscription is no news; a link lost and found again is.
+        if was != subscribed, state == .running, !subscribed || lostWatchers.contains(sentinel) {
             emit(subscribed ? .sentinelUp(sentinel) : .sentinelDown(sentinel))
-            sentinels[index].reachable = subscribed
         }
+        if subscribed { lostWatchers.remove(sentinel) } else { lostWatchers.insert(sentinel) }
     }
 
     private func handle(_ message: RESPValue, from sentinel: ServerAddress) async {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Logging
 import REPL
 import RESP
@@ -14,15 +15,25 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         commandName: "sentinel-repl",
         abstract: "A Redis REPL that finds the master through Redis Sentinel and follows failovers.",
         discussion: """
+            Interactive when stdin and stdout are terminals; with a command after the
+            master name it runs that command once; otherwise it runs the lines of stdin.
+
             Examples:
-              sentinel-repl mymaster PING
-              sentinel-repl -s 127.0.0.1:26379 -s 127.0.0.1:26380 mymaster LRANGE mylist 0 -1
-            """
+              sentinel-repl mymaster
+              sentinel-repl -s 10.0.0.1:26379 -s 10.0.0.2:26379 mymaster
+              sentinel-repl mymaster LRANGE mylist 0 -1
+              REDISCLI_AUTH=secret sentinel-repl --sentinel-pass s3 mymaster < commands.txt
+
+            Exit status: 0 normal; 1 no master reachable, or -e and an error reply; 2 usage error.
+            """,
+        version: "0.1.0"
     )
 
     @Option(
         name: [.short, .customLong("sentinel")],
-        help: ArgumentHelp("A sentinel to ask, host:port; repeat it, in order.", valueName: "host:port"))
+        help: ArgumentHelp(
+            "A sentinel to ask, host:port; repeat it, in order (env SENTINEL_REPL_SENTINELS, comma-separated; default 127.0.0.1:26379).",
+            valueName: "host:port"))
     var sentinels: [String] = []
 
     @Option(name: [.short, .customLong("db")], help: "Database number.")
@@ -33,8 +44,11 @@ struct SentinelREPLCommand: AsyncParsableCommand {
 
     @Option(
         name: [.short, .customLong("pass")],
-        help: "Password for the master and replicas (unsafe on a command line; prefer REDISCLI_AUTH).")
+        help: "Password for the master and replicas (unsafe on a command line; prefer env REDISCLI_AUTH).")
     var password: String?
+
+    @Flag(name: .customLong("askpass"), help: "Read the data-node password from the terminal, without echo.")
+    var askPassword = false
 
     @Option(name: .customLong("sentinel-user"), help: "ACL user for the sentinels.")
     var sentinelUser: String?
@@ -44,11 +58,25 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         help: "Password for the sentinels (or env SENTINEL_REPL_SENTINEL_AUTH).")
     var sentinelPassword: String?
 
+    @Flag(name: .customShort("2"), help: "Use RESP2 (the default).")
+    var resp2 = false
+
     @Flag(name: .customShort("3"), help: "Use RESP3 (HELLO 3).")
     var resp3 = false
 
-    @Flag(name: .customShort("2"), help: "Use RESP2 (the default).")
-    var resp2 = false
+    @Flag(name: .customLong("raw"), help: "Print replies raw (the default when stdout is not a terminal).")
+    var raw = false
+
+    @Flag(name: .customLong("no-raw"), help: "Print replies formatted, even when stdout is not a terminal.")
+    var noRaw = false
+
+    @Flag(name: .customShort("e"), help: "Exit 1 when a command got an error reply (non-interactive modes).")
+    var exitOnError = false
+
+    @Option(
+        name: .customLong("history-file"),
+        help: "History file (env SENTINEL_REPL_HISTFILE; default ~/.sentinel_repl_history; /dev/null disables).")
+    var historyFile: String?
 
     @Argument(help: "The master name Sentinel monitors.")
     var masterName: String
@@ -56,30 +84,66 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "A command to run once, with its arguments.")
     var command: [String] = []
 
-    func run() async throws {
-        var addresses: [ServerAddress] = []
-        for text in sentinels.isEmpty ? ["127.0.0.1:26379"] : sentinels {
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            // Usage errors exit 2, as documented; argument-parser would use 64.
+            let code = exitCode(for: error)
+            if code != .success && code != ExitCode.failure && !(error is ExitCode) {
+                printError(fullMessage(for: error))
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+
+    func validate() throws {
+        if raw && noRaw { throw ValidationError("--raw and --no-raw exclude each other") }
+        if resp2 && resp3 { throw ValidationError("-2 and -3 exclude each other") }
+        if db < 0 { throw ValidationError("--db takes a number from 0") }
+        _ = try sentinelAddresses()
+    }
+
+    func sentinelAddresses() throws -> [ServerAddress] {
+        var texts = sentinels
+        if texts.isEmpty, let env = environment("SENTINEL_REPL_SENTINELS") {
+            texts = env.split(separator: ",").map { String($0).trimmed }
+        }
+        if texts.isEmpty { texts = ["127.0.0.1:26379"] }
+        return try texts.map { text in
             guard let address = ServerAddress(text, defaultPort: 26379) else {
                 throw ValidationError("'\(text)' is not a sentinel address (host:port)")
             }
-            addresses.append(address)
+            return address
         }
-        var configuration = SentinelClientConfiguration(sentinels: addresses, masterName: masterName)
-        let environment = ProcessEnvironment()
+    }
+
+    func run() async throws {
+        signal(SIGPIPE, SIG_IGN)
+        let interactive = command.isEmpty && isatty(0) == 1 && isatty(1) == 1
+        var configuration = SentinelClientConfiguration(sentinels: try sentinelAddresses(), masterName: masterName)
         if password != nil {
             printError("Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe.")
         }
-        if let pass = password ?? environment["REDISCLI_AUTH"] {
-            configuration.dataCredentials = Credentials(user: user, password: pass)
-        }
-        if let pass = sentinelPassword ?? environment["SENTINEL_REPL_SENTINEL_AUTH"] {
+        var dataPassword = password ?? environment("REDISCLI_AUTH")
+        if askPassword { dataPassword = readPasswordWithoutEcho(prompt: "Please input password: ") }
+        if let pass = dataPassword { configuration.dataCredentials = Credentials(user: user, password: pass) }
+        if let pass = sentinelPassword ?? environment("SENTINEL_REPL_SENTINEL_AUTH") {
             configuration.sentinelCredentials = Credentials(user: sentinelUser, password: pass)
         }
         configuration.database = db
         configuration.protocolVersion = resp3 ? .resp3 : .resp2
-        configuration.followFailovers = getenv("SR_FOLLOW") != nil
-        let logger = Logger(label: "sentinel-repl", factory: { _ in SwiftLogNoOpLogHandler() })
-        let client = SentinelClient(configuration: configuration, logger: logger)
+        // One command needs no watchers; a session follows failovers.
+        configuration.followFailovers = command.isEmpty
+
+        let client = SentinelClient(
+            configuration: configuration, logger: Logger(label: "sentinel-repl") { _ in SwiftLogNoOpLogHandler() })
         do {
             try await client.start()
         } catch {
@@ -87,32 +151,140 @@ struct SentinelREPLCommand: AsyncParsableCommand {
             printError("sentinel-repl: \(error)")
             throw ExitCode(1)
         }
-        let exit = await runOneShot(client)
-        await client.shutdown()
-        if exit != 0 { throw ExitCode(exit) }
+        let mode: ReplyRenderer.Mode = raw || (!noRaw && isatty(1) == 0) ? .raw : .tty
+        var options = SessionOptions(masterName: masterName, database: db, mode: mode, historyFile: resolvedHistoryFile())
+        options.exitOnErrorReply = exitOnError
+        let session = Session(client: client, options: options)
+
+        let status: Int32
+        if !command.isEmpty {
+            status = await session.runOneShot(command)
+            await client.shutdown()
+        } else if interactive {
+            status = await runInteractive(session, client)
+        } else {
+            status = await session.runLines(StdinLines.stream())
+            await client.shutdown()
+        }
+        if status != 0 { throw ExitCode(status) }
     }
 
-    private func runOneShot(_ client: SentinelClient) async -> Int32 {
-        do {
-            let reply = try await client.send(RESPCommand(strings: command))
-            writeStdout(ReplyRenderer.render(reply, mode: .raw))
-            return 0
-        } catch {
-            printError("sentinel-repl: \(error)")
-            return 1
-        }
+    /// The ordered shutdown: input stops (the loop returned), in-flight work was
+    /// cancelled by the session, then the client stops watchers and closes every
+    /// connection and its event loops; history is saved; libedit restores the terminal.
+    private func runInteractive(_ session: Session, _ client: SentinelClient) async -> Int32 {
+        let editor = LineEditor(program: "sentinel-repl", output: session.output, completer: session.completer())
+        let signals = SignalHandlers(
+            interrupt: { Task { await session.interrupt() } },
+            terminate: {
+                editor.requestShutdown()
+                Task { await session.interrupt() }
+            })
+        let status = await session.runInteractive(editor: editor)
+        signals.cancel()
+        await client.shutdown()
+        await session.saveHistory()
+        editor.close()
+        return status
+    }
+
+    private func resolvedHistoryFile() -> String? {
+        let path = historyFile ?? environment("SENTINEL_REPL_HISTFILE")
+            ?? environment("HOME").map { "\($0)/.sentinel_repl_history" }
+        guard let path, path != "/dev/null", !path.isEmpty else { return nil }
+        return path
     }
 }
 
-func writeStdout(_ bytes: [UInt8]) {
-    bytes.withUnsafeBytes { raw in
-        var offset = 0
-        while offset < raw.count {
-            let n = write(1, raw.baseAddress! + offset, raw.count - offset)
-            if n <= 0 { return }
-            offset += n
+/// SIGINT interrupts a running command; SIGTERM and SIGHUP end the session cleanly.
+final class SignalHandlers {
+    private let sources: [DispatchSourceSignal]
+
+    init(interrupt: @escaping @Sendable () -> Void, terminate: @escaping @Sendable () -> Void) {
+        var sources: [DispatchSourceSignal] = []
+        for (number, handler) in [(SIGINT, interrupt), (SIGTERM, terminate), (SIGHUP, terminate)] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { @Sendable in handler() }
+            source.resume()
+            sources.append(source)
         }
+        self.sources = sources
     }
+
+    func cancel() {
+        for source in sources { source.cancel() }
+    }
+}
+
+/// Lines of a stdin that is not a terminal, read on a thread of their own.
+enum StdinLines {
+    static func stream() -> AsyncStream<[UInt8]> {
+        let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+        let thread = Thread {
+            var pending: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = read(0, &buffer, buffer.count)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                var start = 0
+                for i in 0..<n where buffer[i] == 10 {
+                    pending += buffer[start..<i]
+                    if pending.last == 13 { pending.removeLast() }
+                    continuation.yield(pending)
+                    pending.removeAll(keepingCapacity: true)
+                    start = i + 1
+                }
+                pending += buffer[start..<n]
+            }
+            if !pending.isEmpty { continuation.yield(pending) }
+            continuation.finish()
+        }
+        thread.start()
+        return stream
+    }
+}
+
+/// A detached pthread running one closure.
+final class Thread: Sendable {
+    private let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+
+    func start() {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        pthread_create(&thread, nil, { context in
+            Unmanaged<Thread>.fromOpaque(context!).takeRetainedValue().body()
+            return nil
+        }, context)
+        pthread_detach(thread)
+    }
+}
+
+func readPasswordWithoutEcho(prompt: String) -> String? {
+    writeStderr(Array(prompt.utf8))
+    var saved = termios()
+    let isTerminal = tcgetattr(0, &saved) == 0
+    if isTerminal {
+        var silent = saved
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(0, TCSANOW, &silent)
+    }
+    defer {
+        if isTerminal { tcsetattr(0, TCSANOW, &saved) }
+        writeStderr([10])
+    }
+    var line: [UInt8] = []
+    var byte: UInt8 = 0
+    while read(0, &byte, 1) == 1, byte != 10 { line.append(byte) }
+    if line.last == 13 { line.removeLast() }
+    return String(decoding: line, as: UTF8.self)
+}
+
+func environment(_ name: String) -> String? {
+    guard let value = getenv(name) else { return nil }
+    return String(cString: value)
 }
 
 func printError(_ message: String) {
@@ -123,9 +295,11 @@ func writeStderr(_ bytes: [UInt8]) {
     bytes.withUnsafeBytes { raw in _ = write(2, raw.baseAddress!, raw.count) }
 }
 
-struct ProcessEnvironment {
-    subscript(name: String) -> String? {
-        guard let value = getenv(name) else { return nil }
-        return String(cString: value)
+extension String {
+    var trimmed: String {
+        var text = Substring(self)
+        while text.first == " " { text.removeFirst() }
+        while text.last == " " { text.removeLast() }
+        return String(text)
     }
 }

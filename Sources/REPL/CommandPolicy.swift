@@ -1,0 +1,50 @@
+/// Facts about commands the session needs: which change connection state,
+/// which must never reach the history file, which print raw on a terminal.
+public enum CommandPolicy {
+    /// redis-cli's list (anchors §3): lines with secrets are kept out of history.
+    public static func isSecret(_ words: [String]) -> Bool {
+        let upper = words.map { $0.uppercased() }
+        guard let name = upper.first else { return false }
+        switch name {
+        case "AUTH": return true
+        case "HELLO": return upper.contains("AUTH")
+        case "ACL":
+            return upper.count > 1 && ["SETUSER", "GETUSER", "DELUSER"].contains(upper[1])
+        case "CONFIG":
+            let secrets = ["MASTERAUTH", "MASTERUSER", "REQUIREPASS", "TLS-KEY-FILE-PASS", "TLS-CLIENT-KEY-FILE-PASS"]
+            return upper.count > 2 && upper[1] == "SET" && upper.dropFirst(2).contains { secrets.contains($0) }
+        case "MIGRATE": return upper.contains("AUTH") || upper.contains("AUTH2")
+        case "SENTINEL":
+            if upper.count > 3, upper[1] == "CONFIG", upper[2] == "SET" {
+                return upper[3] == "SENTINEL-PASS" || upper[3] == "SENTINEL-USER"
+            }
+            if upper.count > 3, upper[1] == "SET" {
+                return upper.dropFirst(3).contains { $0 == "AUTH-PASS" || $0 == "AUTH-USER" }
+            }
+            return false
+        default: return false
+        }
+    }
+
+    /// Commands whose reply redis-cli prints raw even on a terminal (`cliSendCommand`).
+    public static func printsRawOnTTY(_ words: [String]) -> Bool {
+        let upper = words.map { $0.uppercased() }
+        guard let name = upper.first else { return false }
+        let sub = upper.count > 1 ? upper[1] : ""
+        switch name {
+        case "INFO", "LOLWUT": return true
+        case "DEBUG": return sub == "HTSTATS" || sub == "HTSTATS-KEY"
+        case "MEMORY": return sub == "MALLOC-STATS" || sub == "DOCTOR"
+        case "CLUSTER": return upper.count == 2 && (sub == "NODES" || sub == "INFO")
+        case "CLIENT": return sub == "LIST" || sub == "INFO"
+        case "LATENCY": return (upper.count == 3 && sub == "GRAPH") || (upper.count == 2 && sub == "DOCTOR")
+        case "PROXY": return sub == "INFO"
+        default: return false
+        }
+    }
+
+    /// Commands that turn the connection into a stream of server messages.
+    public static func isStreaming(_ name: String) -> Bool {
+        ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"].contains(name)
+    }
+}

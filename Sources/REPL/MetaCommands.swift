@@ -1,0 +1,104 @@
+import NIOCore
+import RESP
+import SentinelClient
+
+/// `:master`, `:pool`, `:sentinels`, `:replicas`, `:help`: what redis-cli cannot show.
+extension Session {
+    func runMetaCommand(_ name: String) async {
+        switch name {
+        case ":master": output.write(await masterReport())
+        case ":pool": output.write(await poolReport())
+        case ":sentinels": output.write(await sentinelsReport())
+        case ":replicas": output.write(await replicasReport())
+        case ":help": output.write(Self.metaHelp)
+        default: output.write("Unknown meta-command \(name); :help lists them.\n")
+        }
+    }
+
+    static let metaHelp = """
+        :master     the master: address, ROLE now, the sentinel that answered, how many agree
+        :pool       the connection pool: master and generation, idle/leased/max, totals, last error
+        :sentinels  every known sentinel: reachable, latency, the master it names, subscribed
+        :replicas   replicas as Sentinel lists them, with flags and ROLE on each
+        :help       this list
+        :quit       leave (also quit, exit, Ctrl-D)
+
+        """
+
+    func masterReport() async -> String {
+        guard let master = await client.master else { return "no verified master for \(options.masterName)\n" }
+        let probes = await client.probeSentinels()
+        let answered = probes.filter(\.reachable)
+        let agreeing = answered.filter { $0.namedMaster == master.address }.count
+        let role: String
+        if let reply = try? await client.send(RESPCommand("ROLE")), let items = reply.elements,
+            items.first?.string == "master"
+        {
+            let replicas = (items.count > 2 ? items[2].elements ?? [] : []).compactMap { entry -> String? in
+                guard let fields = entry.elements, fields.count >= 2 else { return nil }
+                return "\(fields[0].string ?? "?"):\(fields[1].string ?? "?")"
+            }
+            role = "master, offset \(items.count > 1 ? items[1].integer ?? 0 : 0), \(replicas.count) connected replica(s)"
+                + (replicas.isEmpty ? "" : " (\(replicas.joined(separator: ", ")))")
+        } else {
+            role = "ROLE could not be read now"
+        }
+        let known = Double((NIODeadline.now() - master.knownSince).nanoseconds) / 1e9
+        return """
+            name        \(master.name)
+            address     \(master.address)
+            role        \(role)
+            answered by sentinel \(master.answeredBy)
+            agreement   \(agreeing) of \(probes.count) sentinels name this master (\(answered.count) answered)
+            known for   \(Session.twoDecimals(known)) s
+            failovers   \(await client.failoversFollowed) followed in this session
+
+            """
+    }
+
+    func poolReport() async -> String {
+        let pool = await client.poolSnapshot
+        return """
+            master      \(pool.master.map { "\($0)" } ?? "none") (generation \(pool.generation))
+            connections \(pool.idle) idle, \(pool.leased) leased, \(pool.dialling) dialling, \(pool.maxSize) max
+            waiting     \(pool.waiting)
+            totals      \(pool.dialledTotal) dialled, \(pool.closedTotal) closed
+            last error  \(pool.lastError ?? "none")
+
+            """
+    }
+
+    func sentinelsReport() async -> String {
+        let probes = await client.probeSentinels()
+        var lines = ["address               reachable  latency   names master           subscribed  origin"]
+        for probe in probes {
+            let latency = probe.latencyMicroseconds.map { "\(Session.twoDecimals(Double($0) / 1000)) ms" } ?? "-"
+            let names = probe.namedMaster.map { "\($0)" } ?? (probe.error ?? "-")
+            lines.append(
+                [
+                    probe.address.description.padded(22), (probe.reachable ? "yes" : "no").padded(11),
+                    latency.padded(10), names.padded(23), (probe.subscribed ? "yes" : "no").padded(12),
+                    probe.origin.rawValue,
+                ].joined())
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func replicasReport() async -> String {
+        do {
+            let replicas = try await client.probeReplicas()
+            guard !replicas.isEmpty else { return "Sentinel lists no replicas for \(options.masterName)\n" }
+            return replicas.map { replica in
+                "\(replica.address.description.padded(22))flags \(replica.flags.padded(12))offset \(replica.offset.map(String.init) ?? "-")  ROLE: \(replica.role)"
+            }.joined(separator: "\n") + "\n"
+        } catch {
+            return "could not list replicas: \(error)\n"
+        }
+    }
+}
+
+extension String {
+    func padded(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
+}

@@ -1,0 +1,387 @@
+import NIOCore
+import RESP
+import SentinelClient
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+public struct SessionOptions: Sendable {
+    public var masterName: String
+    public var database: Int
+    public var mode: ReplyRenderer.Mode
+    /// nil: no history file.
+    public var historyFile: String?
+    /// `-e`: exit 1 when a command got an error reply (non-interactive modes).
+    public var exitOnErrorReply = false
+
+    public init(masterName: String, database: Int, mode: ReplyRenderer.Mode, historyFile: String?) {
+        self.masterName = masterName
+        self.database = database
+        self.mode = mode
+        self.historyFile = historyFile
+    }
+}
+
+/// The REPL: reads lines, runs them on a pinned session connection through the
+/// Sentinel-aware client, renders replies as redis-cli does, and shows topology
+/// changes as they happen. One actor owns the session state.
+public actor Session {
+    let client: SentinelClient
+    let options: SessionOptions
+    public nonisolated let output = TerminalOutput()
+    private var editor: LineEditor?
+    private var lease: LeasedConnection?
+    private var database: Int
+    private var inTransaction = false
+    private var watching = false
+    private var failoverUnderWay = false
+    private var masterReachable = true
+    /// Cancels the command that runs now; set while one runs.
+    private var cancelCurrent: (@Sendable () -> Void)?
+    private var interruptRequested = false
+    /// Replaced by the server's COMMAND DOCS once they arrive; TAB reads it from the editor thread.
+    private nonisolated let sharedTable = SharedCommandTable()
+    private var sawErrorReply = false
+
+    public init(client: SentinelClient, options: SessionOptions) {
+        self.client = client
+        self.options = options
+        self.database = options.database
+    }
+
+    // MARK: Modes
+
+    /// One command from the command line.
+    public func runOneShot(_ arguments: [String]) async -> Int32 {
+        await execute(arguments.map { Array($0.utf8) }, line: arguments.joined(separator: " "))
+        releaseSession()
+        return options.exitOnErrorReply && sawErrorReply ? 1 : 0
+    }
+
+    /// Lines from a stdin that is not a terminal: one reply each, in order.
+    public func runLines(_ lines: AsyncStream<[UInt8]>) async -> Int32 {
+        for await line in lines {
+            guard !(await runLine(line)) else { break }
+        }
+        releaseSession()
+        return options.exitOnErrorReply && sawErrorReply ? 1 : 0
+    }
+
+    /// The interactive prompt. Returns when the user quits or a signal asks to stop.
+    public func runInteractive(editor: LineEditor) async -> Int32 {
+        self.editor = editor
+        if let file = options.historyFile { editor.loadHistory(from: file) }
+        let events = Task { await self.followEvents() }
+        let docs = Task { await self.loadCommandDocs() }
+        defer {
+            events.cancel()
+            docs.cancel()
+        }
+        await refreshPrompt()
+        loop: while true {
+            switch await editor.readLine() {
+            case .endOfInput:
+                break loop
+            case .interrupted:
+                continue
+            case .line(let text):
+                let trimmed = text.trimmingSpaces
+                guard !trimmed.isEmpty else { continue }
+                if let words = try? CommandLineSplitter.split(Array(trimmed.utf8)),
+                    !CommandPolicy.isSecret(words.map { String(decoding: $0, as: UTF8.self) })
+                {
+                    editor.addHistory(trimmed)
+                }
+                if await runLine(Array(trimmed.utf8)) { break loop }
+                await refreshPrompt()
+            }
+        }
+        releaseSession()
+        return 0
+    }
+
+    /// Saves history; call after the client's shutdown, before closing the editor.
+    public func saveHistory() {
+        guard let editor, let file = options.historyFile else { return }
+        editor.saveHistory(to: file)
+    }
+
+    /// SIGINT while a command runs: abandon it (its connection is discarded).
+    public func interrupt() {
+        guard let cancelCurrent else { return }
+        interruptRequested = true
+        cancelCurrent()
+    }
+
+    /// Runs `operation` as the current command, so that Ctrl-C can cancel it.
+    private func runInterruptibly<T: Sendable>(_ operation: @escaping @Sendable () async -> T) async -> (T, interrupted: Bool) {
+        let task = Task { await operation() }
+        interruptRequested = false
+        cancelCurrent = { task.cancel() }
+        let value = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        cancelCurrent = nil
+        defer { interruptRequested = false }
+        return (value, interruptRequested)
+    }
+
+    // MARK: One line
+
+    /// Runs one line; true when it asked to quit.
+    func runLine(_ line: [UInt8]) async -> Bool {
+        let words: [[UInt8]]
+        do {
+            words = try CommandLineSplitter.split(line)
+        } catch {
+            output.write("Invalid argument(s)\n")
+            return false
+        }
+        guard let first = words.first else { return false }
+        let name = String(decoding: first, as: UTF8.self).lowercased()
+        if name == "quit" || name == "exit" || name == ":quit" { return true }
+        if name.hasPrefix(":") {
+            await runMetaCommand(name)
+            return false
+        }
+        if name == "help" && options.mode == .tty {
+            showHelp(words.dropFirst().map { String(decoding: $0, as: UTF8.self) })
+            return false
+        }
+        await execute(words, line: String(decoding: line, as: UTF8.self))
+        return false
+    }
+
+    private func execute(_ words: [[UInt8]], line: String) async {
+        let command = RESPCommand(arguments: words)
+        let texts = words.map { String(decoding: $0, as: UTF8.self) }
+        if CommandPolicy.isStreaming(command.name) {
+            await stream(command)
+            return
+        }
+        let started = NIODeadline.now()
+        let (outcome, interrupted) = await runInterruptibly { [client, lease, database, options] () -> Result<(RESPValue, LeasedConnection), Error> in
+            do {
+                let reselect = database
+                let prepare: @Sendable (RedisConnection) async throws -> Void = { connection in
+                    guard reselect != options.database else { return }
+                    _ = try await connection.send(RESPCommand("SELECT", String(reselect)))
+                }
+                return .success(try await client.send(command, on: lease, prepare: prepare))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(let (reply, newLease)):
+            noteConnectionChange(from: lease, to: newLease)
+            lease = newLease
+            trackState(command, texts, reply)
+            render(reply, texts)
+            if reply.isError { sawErrorReply = true }
+        case .failure(let error):
+            if let lease { await client.release(lease, healthy: false) }
+            lease = nil
+            dropConnectionState(reason: nil)
+            if interrupted || error is CancellationError {
+                output.write("(interrupted)\n")
+            } else {
+                sawErrorReply = true
+                reportError(error)
+            }
+        }
+        let elapsed = NIODeadline.now() - started
+        if options.mode == .tty, editor != nil, elapsed >= .milliseconds(500) {
+            let seconds = Double(elapsed.nanoseconds) / 1e9
+            output.write("(\(Self.twoDecimals(seconds))s)\n")
+        }
+    }
+
+    private func render(_ reply: RESPValue, _ words: [String]) {
+        if options.mode == .tty, CommandPolicy.printsRawOnTTY(words) {
+            var bytes: [UInt8] = []
+            ReplyRenderer.raw(reply, into: &bytes)
+            output.write(bytes)
+        } else {
+            output.write(ReplyRenderer.render(reply, mode: options.mode))
+        }
+    }
+
+    private func reportError(_ error: Error) {
+        let text = "\(error)"
+        output.write(options.mode == .tty ? "(error) \(text)\n" : "\(text)\n")
+    }
+
+    /// SUBSCRIBE and MONITOR: print what the server sends until Ctrl-C, then
+    /// discard that connection (it is in subscriber mode for good).
+    private func stream(_ command: RESPCommand) async {
+        let (error, interrupted) = await runInterruptibly { [client, options, output] () -> Error? in
+            do {
+                let lease = try await client.lease()
+                defer { Task { await client.release(lease, healthy: false) } }
+                if options.database != 0 {
+                    _ = try await lease.connection.send(RESPCommand("SELECT", String(options.database)))
+                }
+                for try await message in lease.connection.stream(command) {
+                    try Task.checkCancellation()
+                    output.write(Self.renderStreamed(message, mode: options.mode))
+                }
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if interrupted {
+            output.write("(interrupted)\n")
+        } else if let error {
+            reportError(error)
+        }
+    }
+
+    nonisolated static func renderStreamed(_ message: RESPValue, mode: ReplyRenderer.Mode) -> [UInt8] {
+        if case .simpleString(let text) = message {
+            // MONITOR lines are status replies printed as they are.
+            return Array(text.readableBytesView) + [10]
+        }
+        return ReplyRenderer.render(message, mode: mode)
+    }
+
+    // MARK: Connection state
+
+    private func trackState(_ command: RESPCommand, _ words: [String], _ reply: RESPValue) {
+        guard !reply.isError else {
+            if command.name == "EXEC" { inTransaction = false }
+            return
+        }
+        switch command.name {
+        case "SELECT": database = Int(words.count > 1 ? words[1] : "") ?? database
+        case "MULTI": inTransaction = true
+        case "EXEC", "DISCARD":
+            inTransaction = false
+            watching = false
+        case "WATCH": watching = true
+        case "UNWATCH": watching = false
+        case "RESET":
+            inTransaction = false
+            watching = false
+            database = 0
+        default: break
+        }
+    }
+
+    /// A command ran on a fresh connection: MULTI and WATCH of the old one are gone.
+    private func noteConnectionChange(from old: LeasedConnection?, to new: LeasedConnection) {
+        guard let old, old.connection !== new.connection else { return }
+        dropConnectionState(reason: "the session connection was replaced")
+    }
+
+    private func dropConnectionState(reason: String?) {
+        guard inTransaction || watching else { return }
+        let lost = [inTransaction ? "MULTI" : nil, watching ? "WATCH" : nil].compactMap { $0 }.joined(separator: " and ")
+        inTransaction = false
+        watching = false
+        output.write("-- \(lost) state was lost\(reason.map { " (\($0))" } ?? ""): start the transaction again\n")
+    }
+
+    private func releaseSession() {
+        if let lease {
+            let client = self.client
+            Task { await client.release(lease, healthy: true) }
+        }
+        lease = nil
+    }
+
+    // MARK: Prompt and events
+
+    func prompt() async -> String {
+        let name = options.masterName
+        guard masterReachable, let master = await client.master else { return "\(name)@(no master)> " }
+        let db = database != 0 ? "[\(database)]" : ""
+        let tx = inTransaction ? "(TX)" : ""
+        let failover = failoverUnderWay ? " (failover)" : ""
+        return "\(name)@\(master.address)\(db)\(tx)\(failover)> "
+    }
+
+    private func refreshPrompt() async {
+        editor?.setPrompt(await prompt())
+    }
+
+    private func followEvents() async {
+        for await event in client.events {
+            notice(for: event).map { editor?.notify($0) }
+            switch event {
+            case .masterSwitched(let from, _):
+                failoverUnderWay = false
+                masterReachable = true
+                if from != nil, lease != nil, inTransaction || watching {
+                    dropConnectionState(reason: "the master changed")
+                }
+            case .masterUnreachable: masterReachable = false
+            case .masterReachable: masterReachable = true
+            case .failoverStarted: failoverUnderWay = true
+            default: break
+            }
+            await refreshPrompt()
+        }
+    }
+
+    private func notice(for event: TopologyEvent) -> String? {
+        switch event {
+        case .masterSwitched(nil, _): return nil
+        case .masterSwitched(.some(let from), let to):
+            return "-- failover: master of \(options.masterName) moved from \(from) to \(to)"
+        case .masterUnreachable(let address, let reason):
+            return "-- master \(address.map { "\($0)" } ?? "") unreachable (\(reason)); waiting for Sentinel"
+        case .masterReachable(let address): return "-- master \(address) reachable again"
+        case .failoverStarted(let master, let sentinel):
+            return "-- sentinel \(sentinel) reports a failover of \(master.map { "\($0)" } ?? options.masterName) under way"
+        case .sentinelDown(let address): return "-- sentinel \(address) is down"
+        case .sentinelUp(let address): return "-- sentinel \(address) is up"
+        case .sentinelLearned(let address): return "-- learned of sentinel \(address)"
+        }
+    }
+
+    private func loadCommandDocs() async {
+        guard let reply = try? await client.send(RESPCommand("COMMAND", "DOCS")),
+            let table = CommandTable.parse(reply)
+        else { return }
+        sharedTable.mutex.withLock { $0 = table }
+    }
+
+    /// For TAB, called on the editor thread: reads the shared table.
+    public nonisolated func completer() -> @Sendable (String) -> Completion {
+        let table = sharedTable
+        return { text in table.mutex.withLock { $0.complete(text) } }
+    }
+
+    private func showHelp(_ words: [String]) {
+        if words.isEmpty {
+            output.write(
+                "sentinel-repl: redis-cli commands run on the master Sentinel names.\n"
+                    + "Type \"help <command>\" for a command, \":help\" for the meta-commands.\n")
+        } else if let text = sharedTable.mutex.withLock({ $0.help(words) }) {
+            output.write(text)
+        } else {
+            output.write("No help for \(words.joined(separator: " ")) (help needs COMMAND DOCS from Redis 7).\n")
+        }
+    }
+
+    static func twoDecimals(_ value: Double) -> String {
+        let hundredths = Int((value * 100).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+}
+
+final class SharedCommandTable: Sendable {
+    let mutex = Mutex(CommandTable.builtIn)
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
+        while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
+        return String(scalars)
+    }
+}
