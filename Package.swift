@@ -55,9 +55,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "CPseudoTerminal", path: "Tests/CPseudoTerminal"),
         .target(
             name: "TestTopology",
-            dependencies: [],
+            dependencies: ["CPseudoTerminal"],
             path: "Tests/TestTopology",
             swiftSettings: strict
         ),
@@ -79,7 +80,10 @@ let package = Package(
         ),
         .testTarget(
             name: "REPLTests",
-            dependencies: ["REPL", "RESP", "TestTopology"],
+            dependencies: [
+                "REPL", "RESP", "TestTopology",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
     ]

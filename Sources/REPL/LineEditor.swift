@@ -54,6 +54,8 @@ public final class LineEditor: Sendable {
     ) {
         var fds: [Int32] = [0, 0]
         _ = pipe(&fds)
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
         _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
         wakeRead = fds[0]

@@ -33,8 +33,8 @@ public enum ReplyRenderer {
             out += bytes(b) + [10]
         case .integer(let i):
             out += Array("(integer) \(i)\n".utf8)
-        case .double(let d):
-            out += Array("(double) \(formatDouble(d))\n".utf8)
+        case .double(_, let text):
+            out += Array("(double) \(text)\n".utf8)
         case .bulkString(.some(let b)):
             out += quoted(bytes(b)) + [10]
         case .verbatimString(_, let b):
@@ -121,8 +121,8 @@ public enum ReplyRenderer {
             out += bytes(b)
         case .integer(let i):
             out += Array(String(i).utf8)
-        case .double(let d):
-            out += Array(formatDouble(d).utf8)
+        case .double(_, let text):
+            out += Array(text.utf8)
         case .bigNumber(let s):
             out += Array(s.utf8)
         case .boolean(let b):
@@ -144,14 +144,6 @@ public enum ReplyRenderer {
                 raw(pair.value, into: &out)
             }
         }
-    }
-
-    /// Redis sends doubles as `%.17g` text; hiredis shows that text.
-    static func formatDouble(_ d: Double) -> String {
-        if d.isNaN { return "nan" }
-        if d.isInfinite { return d < 0 ? "-inf" : "inf" }
-        if d == d.rounded(), abs(d) < 1e17 { return String(Int64(d)) }
-        return "\(d)"
     }
 
     static func bytes(_ buffer: ByteBuffer) -> [UInt8] {

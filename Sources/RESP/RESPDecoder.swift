@@ -165,7 +165,7 @@ public struct RESPDecoder: Sendable {
         case UInt8(ascii: ","):
             guard let d = parseDouble(header) else { throw RESPDecodingError.invalidDouble(header) }
             consumeLine()
-            return .value(.double(d))
+            return .value(.double(d, text: header))
         case UInt8(ascii: "#"):
             guard header == "t" || header == "f" else { throw RESPDecodingError.invalidBoolean(header) }
             consumeLine()

@@ -13,7 +13,8 @@ public enum RESPValue: Sendable, Hashable {
     /// `nil` is RESP2's null array (`*-1`).
     case array([RESPValue]?)
     case null
-    case double(Double)
+    /// The value, and the text the server sent, which redis-cli prints as it came.
+    case double(Double, text: String)
     case boolean(Bool)
     case blobError(ByteBuffer)
     case verbatimString(format: String, text: ByteBuffer)

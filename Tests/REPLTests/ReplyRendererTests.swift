@@ -36,7 +36,7 @@ private func render(_ value: RESPValue, _ mode: ReplyRenderer.Mode) -> String {
     }
 
     @Test func resp3Maps() {
-        let value = RESPValue.map([RESPPair(key: bulk("f1"), value: bulk("v1")), RESPPair(key: bulk("f2"), value: .double(2.5))])
+        let value = RESPValue.map([RESPPair(key: bulk("f1"), value: bulk("v1")), RESPPair(key: bulk("f2"), value: .double(2.5, text: "2.5"))])
         #expect(render(value, .tty) == "1# \"f1\" => \"v1\"\n2# \"f2\" => (double) 2.5\n")
         #expect(render(value, .raw) == "f1 v1\nf2 2.5\n")
         #expect(render(.map([]), .tty) == "(empty hash)\n")

@@ -32,9 +32,9 @@ private func decodeAll(_ bytes: String) throws -> [RESPValue] {
                 + "%2\r\n+a\r\n:1\r\n+b\r\n:2\r\n~2\r\n+x\r\n+y\r\n>3\r\n+message\r\n+ch\r\n$2\r\nhi\r\n")
         #expect(values.count == 12)
         #expect(values[0] == .null)
-        #expect(values[1] == .double(3.25))
-        #expect(values[2] == .double(.infinity))
-        #expect(values[3] == .double(-.infinity))
+        #expect(values[1] == .double(3.25, text: "3.25"))
+        #expect(values[2] == .double(.infinity, text: "inf"))
+        #expect(values[3] == .double(-.infinity, text: "-inf"))
         #expect(values[4] == .boolean(true))
         #expect(values[5] == .boolean(false))
         #expect(values[6] == .blobError(buffer("ERR bad")))
@@ -47,9 +47,9 @@ private func decodeAll(_ bytes: String) throws -> [RESPValue] {
 
     @Test func nanDouble() throws {
         let values = try decodeAll(",nan\r\n,1.5e3\r\n")
-        guard case .double(let d) = values[0] else { Issue.record("not a double"); return }
+        guard case .double(let d, _) = values[0] else { Issue.record("not a double"); return }
         #expect(d.isNaN)
-        #expect(values[1] == .double(1500))
+        #expect(values[1] == .double(1500, text: "1.5e3"))
     }
 
     @Test func attributesAttachToTheValueThatFollows() throws {

@@ -1,3 +1,4 @@
+import CPseudoTerminal
 import Foundation
 
 /// A real loopback Sentinel topology (1 master, 2 replicas, 3 sentinels) started
@@ -129,14 +130,17 @@ public final class Topology: @unchecked Sendable {
     {
         var stdoutPipe: [Int32] = [0, 0]
         var stderrPipe: [Int32] = [0, 0]
-        guard pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else { throw TopologyError.spawnFailed(executable, errno) }
+        // Close-on-exec: a long-lived child (a daemonized redis-server) must not keep
+        // another run's pipe open, or that run never sees end of file.
+        guard sr_pipe_cloexec(&stdoutPipe) == 0, sr_pipe_cloexec(&stderrPipe) == 0 else {
+            throw TopologyError.spawnFailed(executable, errno)
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
-        for fd in stdoutPipe + stderrPipe { posix_spawn_file_actions_addclose(&actions, fd) }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]

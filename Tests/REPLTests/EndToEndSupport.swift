@@ -1,0 +1,49 @@
+import Foundation
+import TestTopology
+
+extension Topology {
+    /// `-s` arguments for every sentinel, in order.
+    var sentinelArguments: [String] { sentinelPorts.flatMap { ["-s", "127.0.0.1:\($0)"] } }
+
+    /// Runs sentinel-repl on this topology with `stdin` as its input.
+    func runREPL(_ arguments: [String], stdin: String = "") throws -> Topology.RunResult {
+        let input = NSTemporaryDirectory() + "repl-input-\(UInt32.random(in: 0...UInt32.max))"
+        try stdin.write(toFile: input, atomically: true, encoding: .utf8)
+        defer { unlink(input) }
+        let command = ([sentinelREPLExecutable] + sentinelArguments + arguments).map(shellQuoted).joined(separator: " ")
+        return try Topology.run("/bin/bash", ["-c", "\(command) < \(shellQuoted(input))"])
+    }
+
+    /// Runs redis-cli against the master with `stdin` as its input.
+    func runRedisCli(_ arguments: [String], stdin: String = "") throws -> Topology.RunResult {
+        let input = NSTemporaryDirectory() + "cli-input-\(UInt32.random(in: 0...UInt32.max))"
+        try stdin.write(toFile: input, atomically: true, encoding: .utf8)
+        defer { unlink(input) }
+        let command = (["redis-cli", "-p", String(masterPort)] + arguments).map(shellQuoted).joined(separator: " ")
+        return try Topology.run("/bin/bash", ["-c", "\(command) < \(shellQuoted(input))"])
+    }
+
+    /// Opens the REPL interactively on a pseudo-terminal.
+    func openREPL(_ arguments: [String] = [], environment: [String: String] = [:]) throws -> PseudoTerminal {
+        try PseudoTerminal(sentinelREPLExecutable, sentinelArguments + arguments + [masterName], environment: environment)
+    }
+
+    /// Our connections (named sentinel-repl) on every data node and sentinel.
+    func replConnections() -> [String] {
+        (dataPorts + sentinelPorts).flatMap { port in
+            ((try? cli(port, "CLIENT", "LIST")) ?? "").split(separator: "\n").map(String.init)
+                .filter { $0.contains(" name=sentinel-repl ") }
+        }
+    }
+}
+
+func shellQuoted(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// Runs a topology for the body and stops it by pid afterwards, whatever happens.
+func withTopology<T>(_ options: Topology.Options = .init(), _ body: (Topology) async throws -> T) async throws -> T {
+    let topology = try Topology.start(options)
+    defer { topology.stop() }
+    return try await body(topology)
+}

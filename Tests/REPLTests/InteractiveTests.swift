@@ -1,0 +1,160 @@
+import Foundation
+import TestTopology
+import Testing
+
+/// The REPL driven through a pseudo-terminal against a real topology, as a person would.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct InteractiveTests {
+    private func temporaryPath(_ name: String) -> String {
+        NSTemporaryDirectory() + "\(name)-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    @Test func historySurvivesARestartWithoutSecrets() async throws {
+        try await withTopology { topology in
+            let history = temporaryPath("history")
+            defer { unlink(history) }
+            let first = try topology.openREPL(["--history-file", history])
+            defer { first.close() }
+            #expect(first.waitFor("> "))
+            first.type("SET remembered yes\r")
+            #expect(first.waitFor("OK"))
+            first.type("AUTH someone secret\r")
+            #expect(first.waitForPrompt(after: "(error)"))
+            first.type("\u{4}")
+            #expect(first.waitForExit() == 0)
+
+            let saved = try String(contentsOfFile: history, encoding: .utf8)
+            #expect(saved.contains("remembered"))
+            #expect(!saved.contains("AUTH") && !saved.contains("secret"))
+            let mode = try FileManager.default.attributesOfItem(atPath: history)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+
+            let second = try topology.openREPL(["--history-file", history])
+            defer { second.close() }
+            #expect(second.waitFor("> "))
+            second.type("\u{1B}[A")  // Up
+            #expect(second.waitFor("SET remembered yes"))
+            second.type("\r")
+            #expect(second.waitForPrompt(after: "OK"))
+            second.type("\u{4}")
+            #expect(second.waitForExit() == 0)
+        }
+    }
+
+    @Test func tabCompletesContainerSubcommands() async throws {
+        try await withTopology { topology in
+            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("> "))
+            terminal.type("config se\t")
+            #expect(terminal.waitFor("CONFIG SET"))
+            terminal.type("\u{15}")  // Ctrl-U clears the line
+            terminal.type("lran\t")
+            #expect(terminal.waitFor("LRANGE"))
+            terminal.type("\u{15}\u{4}")
+            #expect(terminal.waitForExit() == 0)
+        }
+    }
+
+    @Test func aFailoverShowsAtAnIdlePromptAndTheNextCommandFollows() async throws {
+        try await withTopology { topology in
+            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
+            defer { terminal.close() }
+            let oldPrompt = "\(topology.masterName)@127.0.0.1:\(topology.masterPort)> "
+            #expect(terminal.waitFor(oldPrompt))
+            terminal.type("half typed")  // the half-typed line must survive the redraw
+            _ = try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
+            #expect(terminal.waitFor("-- failover: master of \(topology.masterName) moved from 127.0.0.1:\(topology.masterPort) to", seconds: 30))
+            let newPort = try #require(topology.replicaPorts.first { port in
+                terminal.screen.contains("\(topology.masterName)@127.0.0.1:\(port)> half typed")
+            })
+            terminal.type("\u{15}SET after-failover 1\r")
+            #expect(terminal.waitForPrompt(after: "OK"))
+            #expect(try topology.cli(newPort, "GET", "after-failover") == "1\n")
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+        }
+    }
+
+    @Test func ctrlCAbandonsABlockingCommandAndTheREPLGoesOn() async throws {
+        try await withTopology { topology in
+            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("> "))
+            terminal.type("partial line\u{3}")
+            #expect(terminal.waitFor("^C"))
+            terminal.type("BLPOP k 0\r")
+            try await Task.sleep(nanoseconds: 500_000_000)
+            terminal.type("\u{3}")
+            #expect(terminal.waitFor("(interrupted)"))
+            terminal.type("PING\r")
+            #expect(terminal.waitForPrompt(after: "PONG"))
+            // The abandoned BLPOP's connection is gone: a push does not feed it.
+            _ = try topology.cli(topology.masterPort, "RPUSH", "k", "v")
+            #expect(try topology.cli(topology.masterPort, "LLEN", "k") == "1\n")
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+            #expect(terminal.stderr.isEmpty)
+        }
+    }
+
+    enum Exit: String, CaseIterable, Sendable { case ctrlD, quitMeta, quitCommand, sigterm, sighup }
+
+    @Test(arguments: Exit.allCases)
+    func everyWayOutIsCleanAndQuick(exit: Exit) async throws {
+        try await withTopology { topology in
+            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("> "))
+            terminal.type("SET k v\r")
+            #expect(terminal.waitForPrompt(after: "OK"))
+            #expect(await eventuallyTrue { !topology.replConnections().isEmpty })
+            let started = Date()
+            switch exit {
+            case .ctrlD: terminal.type("\u{4}")
+            case .quitMeta: terminal.type(":quit\r")
+            case .quitCommand: terminal.type("quit\r")
+            case .sigterm: kill(terminal.pid, SIGTERM)
+            case .sighup: kill(terminal.pid, SIGHUP)
+            }
+            let status = terminal.waitForExit(seconds: 5)
+            let elapsed = Date().timeIntervalSince(started)
+            print("\(exit.rawValue): exit \(String(describing: status)) after \(Int(elapsed * 1000)) ms")
+            #expect(status == 0)
+            #expect(elapsed < 2, "took \(elapsed) s")
+            #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")
+            #expect(Self.sameSettings(terminal.initialSettings, terminal.terminalSettingsNow))
+            #expect(await eventuallyTrue { topology.replConnections().isEmpty }, "left: \(topology.replConnections())")
+        }
+    }
+
+    @Test func theDemoOpensTheREPLAndRemovesItsTopology() async throws {
+        let terminal = try PseudoTerminal(
+            "/bin/bash", ["\(Topology.repositoryRoot)/scripts/demo.sh"],
+            environment: ["SENTINEL_REPL_BIN": sentinelREPLExecutable, "SENTINEL_REPL_HISTFILE": "/dev/null"])
+        defer { terminal.close() }
+        #expect(terminal.waitFor("mymaster@127.0.0.1:", seconds: 60))
+        let directory = terminal.stderr.split(separator: "\n").first { $0.hasPrefix("topology: dir ") }
+            .map { String($0.dropFirst("topology: dir ".count)) }
+        terminal.type("PING\r")
+        #expect(terminal.waitForPrompt(after: "PONG"))
+        terminal.type("\u{4}")
+        #expect(terminal.waitForExit(seconds: 20) == 0)
+        let dir = try #require(directory)
+        #expect(!FileManager.default.fileExists(atPath: dir), "\(dir) was left behind")
+    }
+
+    static func sameSettings(_ a: termios, _ b: termios) -> Bool {
+        var a = a
+        var b = b
+        return memcmp(&a, &b, MemoryLayout<termios>.size) == 0
+    }
+
+    func eventuallyTrue(_ condition: () -> Bool) async -> Bool {
+        for _ in 0..<100 {
+            if condition() { return true }
+            try? await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return condition()
+    }
+}

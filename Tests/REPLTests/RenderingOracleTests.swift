@@ -1,0 +1,116 @@
+import Foundation
+import TestTopology
+import Testing
+
+/// redis-cli is the oracle: the same commands on the same server must print
+/// the same bytes, in terminal form (RESP2 and RESP3) and raw, one-shot and from stdin.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct RenderingOracleTests {
+    static let setup = [
+        ["DEL", "s", "h", "l", "z", "e", "n", "bin"],
+        ["SET", "s", "hello world"],
+        ["HSET", "h", "f1", "v1", "f2", "2"],
+        ["RPUSH", "l", "a", "b c", "d\"e", "x\ny", "10", "11", "12", "13", "14", "15"],
+        ["ZADD", "z", "1.5", "one", "2", "two", "3.25", "three", "0.1", "tenth"],
+        ["SADD", "e", "m1"],
+        ["SET", "bin", "caf\u{e9} \u{1}"],
+    ]
+
+    static let commands: [[String]] = [
+        ["SET", "k", "v"],
+        ["GET", "s"],
+        ["GET", "missing"],
+        ["GET", "bin"],
+        ["HGETALL", "h"],
+        ["HGETALL", "missing"],
+        ["LRANGE", "l", "0", "-1"],
+        ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+        ["ZSCORE", "z", "one"],
+        ["ZSCORE", "z", "tenth"],
+        ["SMEMBERS", "e"],
+        ["EVAL", "return {1,{2,{'x',false}},'y',{}}", "0"],
+        ["EVAL", "return redis.error_reply('MY custom error')", "0"],
+        ["INCR", "s"],
+        ["NOSUCHCOMMAND", "x"],
+        ["EXISTS", "s", "missing"],
+    ]
+
+    private func populate(_ topology: Topology) throws {
+        for command in Self.setup { _ = try topology.cli(topology.masterPort, command) }
+    }
+
+    @Test(arguments: [["--no-raw"], ["--raw"], ["-3", "--no-raw"], ["-3", "--raw"]])
+    func oneShotMatchesRedisCli(flags: [String]) async throws {
+        try await withTopology { topology in
+            try populate(topology)
+            for command in Self.commands {
+                let expected = try topology.runRedisCli(flags + command)
+                let actual = try topology.runREPL(flags + [topology.masterName] + command)
+                #expect(actual.stdout == expected.stdout, "\(flags) \(command)")
+                #expect(actual.status == 0)
+                #expect(actual.stderr.isEmpty, "\(actual.stderr)")
+            }
+        }
+    }
+
+    @Test(arguments: [["--no-raw"], ["--raw"], ["-3", "--no-raw"]])
+    func stdinLinesMatchRedisCli(flags: [String]) async throws {
+        try await withTopology { topology in
+            try populate(topology)
+            let lines = Self.commands.map { $0.map(Self.quoteForLine).joined(separator: " ") }.joined(separator: "\n") + "\n"
+            let expected = try topology.runRedisCli(flags, stdin: lines)
+            let actual = try topology.runREPL(flags + [topology.masterName], stdin: lines)
+            #expect(actual.stdout == expected.stdout)
+            #expect(actual.status == 0)
+        }
+    }
+
+    @Test func interactiveRepliesMatchRedisCli() async throws {
+        try await withTopology { topology in
+            try populate(topology)
+            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("\(topology.masterName)@127.0.0.1:\(topology.masterPort)> "))
+            for command in [["HGETALL", "h"], ["LRANGE", "l", "0", "-1"], ["EVAL", "return {1,{2,{'x',false}},'y'}", "0"], ["GET", "missing"]] {
+                let expected = try topology.runRedisCli(["--no-raw"] + command).stdout
+                terminal.type(command.map(Self.quoteForLine).joined(separator: " ") + "\r")
+                #expect(terminal.waitForPrompt(after: expected), "\(command): \(terminal.screen.suffix(400))")
+            }
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+        }
+    }
+
+    @Test func unbalancedQuotesSendNothing() async throws {
+        try await withTopology { topology in
+            let before = try topology.cli(topology.masterPort, "DBSIZE")
+            let result = try topology.runREPL([topology.masterName], stdin: "SET \"a b\nSET 'x\nSET \"a\"b c\n")
+            #expect(result.stdout == "Invalid argument(s)\nInvalid argument(s)\nInvalid argument(s)\n")
+            #expect(try topology.cli(topology.masterPort, "DBSIZE") == before)
+
+            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("> "))
+            terminal.type("SET \"unterminated value\r")
+            #expect(terminal.waitForPrompt(after: "Invalid argument(s)"))
+            #expect(try topology.cli(topology.masterPort, "DBSIZE") == before)
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+        }
+    }
+
+    /// Quotes an argument for a typed line, as redis-cli reads it back.
+    static func quoteForLine(_ argument: String) -> String {
+        guard argument.contains(where: { " \"'\n\\".contains($0) }) || argument.isEmpty else { return argument }
+        var out = "\""
+        for c in argument {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            default: out.append(c)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,171 @@
+import CPseudoTerminal
+import Foundation
+
+/// Runs a program on a pseudo-terminal in a session of its own (so a
+/// `kill(0, sig)` from libedit cannot reach the test runner), and lets a test
+/// type, read the screen and wait for the exit as a person at a terminal would.
+/// stderr goes to a file, so a test can say nothing was printed there.
+public final class PseudoTerminal: @unchecked Sendable {
+    public let pid: pid_t
+    public let master: Int32
+    public let stderrPath: String
+    private var transcript: [UInt8] = []
+    public private(set) var exitStatus: Int32?
+    /// Terminal settings when the program started, to compare with those after it exits.
+    public let initialSettings: termios
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], columns: UInt16 = 200) throws {
+        var name = [CChar](repeating: 0, count: 256)
+        let master = sr_open_pty(&name, Int32(name.count))
+        guard master >= 0 else { throw TopologyError.spawnFailed("posix_openpt", errno) }
+        let slavePath = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var size = winsize(ws_row: 40, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(master, UInt(TIOCSWINSZ), &size)
+        stderrPath = NSTemporaryDirectory() + "pty-stderr-\(UInt32.random(in: 0...UInt32.max))"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // After setsid, opening the terminal makes it the controlling one.
+        posix_spawn_file_actions_addopen(&actions, 0, slavePath, O_RDWR, 0)
+        posix_spawn_file_actions_adddup2(&actions, 0, 1)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, sr_posix_spawn_setsid_flag())
+        var env = ProcessInfo.processInfo.environment
+        env["TERM"] = "xterm"
+        for (key, value) in environment { env[key] = value }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard status == 0 else { throw TopologyError.spawnFailed(executable, status) }
+        self.pid = pid
+        self.master = master
+        var settings = termios()
+        tcgetattr(master, &settings)
+        initialSettings = settings
+    }
+
+    /// Types text as keystrokes (use "\r" for Enter, "\u{3}" for Ctrl-C, "\u{4}" for Ctrl-D).
+    public func type(_ text: String) {
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBytes { raw in _ = write(master, raw.baseAddress!, raw.count) }
+    }
+
+    /// Everything the program printed so far, escape sequences removed.
+    public var screen: String {
+        drain(timeoutMilliseconds: 0)
+        return Self.stripEscapes(String(decoding: transcript, as: UTF8.self))
+    }
+
+    /// Reads until `text` appears in the output (escapes removed) or `seconds` pass.
+    @discardableResult
+    public func waitFor(_ text: String, seconds: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if screen.contains(text) { return true }
+            drain(timeoutMilliseconds: 50)
+        }
+        return screen.contains(text)
+    }
+
+    /// Waits until `text` has appeared and a prompt ("> ") follows it: the program
+    /// reads again. (A Ctrl-D typed ahead, before the editor reads, is lost by the
+    /// terminal's canonical mode, as it would be for a person.)
+    @discardableResult
+    public func waitForPrompt(after text: String, seconds: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            let current = screen
+            if let range = current.range(of: text, options: .backwards), current[range.upperBound...].contains("> ") {
+                return true
+            }
+            drain(timeoutMilliseconds: 50)
+        } while Date() < deadline
+        return false
+    }
+
+    /// Counts occurrences of `text` in the output so far.
+    public func count(_ text: String) -> Int {
+        screen.components(separatedBy: text).count - 1
+    }
+
+    /// Waits for the program to exit; returns its status, or nil if it did not within `seconds`.
+    public func waitForExit(seconds: Double = 10) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            drain(timeoutMilliseconds: 10)
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid {
+                exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                drain(timeoutMilliseconds: 0)
+                return exitStatus
+            }
+        }
+        return nil
+    }
+
+    public var terminalSettingsNow: termios {
+        var settings = termios()
+        tcgetattr(master, &settings)
+        return settings
+    }
+
+    public var stderr: String {
+        (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+    }
+
+    /// Kills the program if it still runs and releases the terminal.
+    public func close() {
+        if exitStatus == nil {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        Foundation.close(master)
+        unlink(stderrPath)
+    }
+
+    private func drain(timeoutMilliseconds: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var fds = [pollfd(fd: master, events: Int16(POLLIN), revents: 0)]
+        var timeout = timeoutMilliseconds
+        while poll(&fds, 1, timeout) > 0 {
+            let n = read(master, &buffer, buffer.count)
+            if n <= 0 { break }
+            transcript += buffer[0..<n]
+            timeout = 0
+        }
+    }
+
+    /// Removes CSI sequences and carriage returns, which a person does not read.
+    public static func stripEscapes(_ text: String) -> String {
+        var out = ""
+        var iterator = text.unicodeScalars.makeIterator()
+        while let scalar = iterator.next() {
+            if scalar == "\u{1B}" {
+                guard let next = iterator.next() else { break }
+                if next == "[" {
+                    while let c = iterator.next(), !(("@"..."~").contains(c)) {}
+                }
+                continue
+            }
+            if scalar == "\r" || scalar == "\u{7}" { continue }
+            out.unicodeScalars.append(scalar)
+        }
+        return out
+    }
+}
+
+/// The directory of the running test binary, where `swift build` also puts `sentinel-repl`.
+public let builtProductsDirectory: String = {
+    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+    return (executable as NSString).deletingLastPathComponent
+}()
+
+public var sentinelREPLExecutable: String { builtProductsDirectory + "/sentinel-repl" }
