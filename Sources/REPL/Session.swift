@@ -191,7 +191,7 @@ public actor Session {
             }
         }
         let elapsed = NIODeadline.now() - started
-        if options.mode == .tty, editor != nil, elapsed >= .milliseconds(500) {
+        if options.mode == .tty, editor != nil, !interrupted, elapsed >= .milliseconds(500) {
             let seconds = Double(elapsed.nanoseconds) / 1e9
             output.write("(\(Self.twoDecimals(seconds))s)\n")
         }
@@ -215,6 +215,9 @@ public actor Session {
     /// SUBSCRIBE and MONITOR: print what the server sends until Ctrl-C, then
     /// discard that connection (it is in subscriber mode for good).
     private func stream(_ command: RESPCommand) async {
+        if options.mode == .tty, command.name != "MONITOR" {
+            output.write("Reading messages... (press Ctrl-C to quit)\n")
+        }
         let (error, interrupted) = await runInterruptibly { [client, options, output] () -> Error? in
             do {
                 let lease = try await client.lease()

@@ -1,0 +1,96 @@
+function __sentinel-repl_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __sentinel-repl_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __sentinel-repl_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __sentinel-repl_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __sentinel-repl_parse_tokens -S
+    set -l unparsed_tokens (__sentinel-repl_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'sentinel-repl'
+        __sentinel-repl_parse_subcommand -r 2 's/sentinel=+' 'd/db=' 'user=' 'p/pass=' 'askpass' 'sentinel-user=' 'sentinel-pass=' '2' '3' 'raw' 'no-raw' 'e' 'history-file=' 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'help'
+            __sentinel-repl_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __sentinel-repl_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __sentinel-repl_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __sentinel-repl_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __sentinel-repl_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__sentinel-repl_tokens -p)
+    if test -z "$(__sentinel-repl_tokens -t)"
+        set -l index (count (__sentinel-repl_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'sentinel-repl' -f
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl"' -s 's' -l 'sentinel' -d 'A sentinel to ask, host:port; repeat it, in order (env SENTINEL_REPL_SENTINELS, comma-separated; default 127.0.0.1:26379).' -rfka ''
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" d db' -s 'd' -l 'db' -d 'Database number.' -rfka ''
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" user' -l 'user' -d 'ACL user for the master and replicas.' -rfka ''
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" p pass' -s 'p' -l 'pass' -d 'Password for the master and replicas (unsafe on a command line; prefer env REDISCLI_AUTH).' -rfka ''
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" askpass' -l 'askpass' -d 'Read the data-node password from the terminal, without echo.'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" sentinel-user' -l 'sentinel-user' -d 'ACL user for the sentinels.' -rfka ''
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" sentinel-pass' -l 'sentinel-pass' -d 'Password for the sentinels (or env SENTINEL_REPL_SENTINEL_AUTH).' -rfka ''
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" 2' -s '2' -d 'Use RESP2 (the default).'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" 3' -s '3' -d 'Use RESP3 (HELLO 3).'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" raw' -l 'raw' -d 'Print replies raw (the default when stdout is not a terminal).'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" no-raw' -l 'no-raw' -d 'Print replies formatted, even when stdout is not a terminal.'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" e' -s 'e' -d 'Exit 1 when a command got an error reply (non-interactive modes).'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" history-file' -l 'history-file' -d 'History file (env SENTINEL_REPL_HISTFILE; default ~/.sentinel_repl_history; /dev/null disables).' -rfka ''
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" version' -l 'version' -d 'Show the version.'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_positional "sentinel-repl" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl help" version' -l 'version' -d 'Show the version.'
