@@ -163,7 +163,7 @@ _sentinel-repl() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=()
-    local -a non_repeating_flags=(--askpass -2 -3 --raw --no-raw -e --version -h --help)
+    local -a non_repeating_flags=(--askpass -2 -3 --raw --no-raw --csv --json -e --version -h --help)
     local -a repeating_options=(-s --sentinel)
     local -a non_repeating_options=(-d --db --user -p --pass --sentinel-user --sentinel-pass --history-file)
     __sentinel-repl_offer_flags_options -1

@@ -20,7 +20,7 @@ function __sentinel-repl_parse_tokens -S
     set -l unparsed_tokens (__sentinel-repl_tokens -pc)
     switch $unparsed_tokens[1]
     case 'sentinel-repl'
-        __sentinel-repl_parse_subcommand -r 2 's/sentinel=+' 'd/db=' 'user=' 'p/pass=' 'askpass' 'sentinel-user=' 'sentinel-pass=' '2' '3' 'raw' 'no-raw' 'e' 'history-file=' 'version' 'h/help'
+        __sentinel-repl_parse_subcommand -r 2 's/sentinel=+' 'd/db=' 'user=' 'p/pass=' 'askpass' 'sentinel-user=' 'sentinel-pass=' '2' '3' 'raw' 'no-raw' 'csv' 'json' 'e' 'history-file=' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __sentinel-repl_parse_subcommand -r 1 'version'
@@ -88,6 +88,8 @@ complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_fla
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" 3' -s '3' -d 'Use RESP3 (HELLO 3).'
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" raw' -l 'raw' -d 'Print replies raw (the default when stdout is not a terminal).'
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" no-raw' -l 'no-raw' -d 'Print replies formatted, even when stdout is not a terminal.'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" csv' -l 'csv' -d 'Print replies as CSV.'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" json' -l 'json' -d 'Print replies as JSON (RESP3 unless -2 is given).'
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" e' -s 'e' -d 'Exit 1 when a command got an error reply (non-interactive modes).'
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" history-file' -l 'history-file' -d 'History file (env SENTINEL_REPL_HISTFILE; default ~/.sentinel_repl_history; /dev/null disables).' -rfka ''
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" version' -l 'version' -d 'Show the version.'

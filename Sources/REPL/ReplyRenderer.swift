@@ -8,6 +8,10 @@ public enum ReplyRenderer {
         case tty
         /// `--raw`: bare values, aggregates flattened one element per line.
         case raw
+        /// `--csv`: one line per reply, aggregates flattened, comma-separated.
+        case csv
+        /// `--json`: one JSON value per reply.
+        case json
     }
 
     /// The whole output for one reply, ending with a newline.
@@ -19,7 +23,90 @@ public enum ReplyRenderer {
         case .raw:
             raw(value, into: &out)
             out.append(10)
+        case .csv:
+            csv(value, into: &out)
+            out.append(10)
+        case .json:
+            json(value, into: &out)
+            out.append(10)
         }
+        return out
+    }
+
+    // MARK: CSV and JSON (cliFormatReplyCSV, cliFormatReplyJson)
+
+    static func csv(_ value: RESPValue, into out: inout [UInt8]) {
+        switch value {
+        case .error(let b), .blobError(let b): out += Array("ERROR,".utf8) + quoted(bytes(b))
+        case .simpleString(let b), .bulkString(.some(let b)), .verbatimString(_, let b): out += quoted(bytes(b))
+        case .integer(let i): out += Array(String(i).utf8)
+        case .double(_, let text): out += Array(text.utf8)
+        case .bigNumber(let s): out += Array(s.utf8)
+        case .null, .bulkString(nil), .array(nil): out += Array("NULL".utf8)
+        case .boolean(let b): out += Array((b ? "true" : "false").utf8)
+        case .attribute(_, let inner): csv(inner, into: &out)
+        case .array(.some(let items)), .set(let items), .push(let items): csvList(items, into: &out)
+        case .map(let pairs): csvList(pairs.flatMap { [$0.key, $0.value] }, into: &out)
+        }
+    }
+
+    private static func csvList(_ items: [RESPValue], into out: inout [UInt8]) {
+        for (i, item) in items.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            csv(item, into: &out)
+        }
+    }
+
+    static func json(_ value: RESPValue, into out: inout [UInt8]) {
+        switch value {
+        case .error(let b), .blobError(let b): out += Array("error:".utf8) + quoted(bytes(b))
+        case .simpleString(let b): out += quoted(bytes(b))
+        case .bulkString(.some(let b)), .verbatimString(_, let b): out += jsonString(bytes(b))
+        case .integer(let i): out += Array(String(i).utf8)
+        case .double(_, let text): out += Array(text.utf8)
+        case .bigNumber(let s): out += Array(s.utf8)
+        case .null, .bulkString(nil), .array(nil): out += Array("null".utf8)
+        case .boolean(let b): out += Array((b ? "true" : "false").utf8)
+        case .attribute(_, let inner): json(inner, into: &out)
+        case .array(.some(let items)), .set(let items), .push(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                json(item, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .map(let pairs):
+            out.append(UInt8(ascii: "{"))
+            for (i, pair) in pairs.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                var key: [UInt8] = []
+                json(pair.key, into: &key)
+                // JSON keys are strings: other types are quoted as redis-cli does.
+                out += key.first == UInt8(ascii: "\"") ? key : quoted(key)
+                out.append(UInt8(ascii: ":"))
+                json(pair.value, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// `escapeJsonString`: JSON escapes, other bytes as they are.
+    static func jsonString(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [34]
+        let hex = Array("0123456789abcdef".utf8)
+        for byte in bytes {
+            switch byte {
+            case 92, 34: out += [92, byte]
+            case 10: out += [92, UInt8(ascii: "n")]
+            case 12: out += [92, UInt8(ascii: "f")]
+            case 13: out += [92, UInt8(ascii: "r")]
+            case 9: out += [92, UInt8(ascii: "t")]
+            case 8: out += [92, UInt8(ascii: "b")]
+            case 0..<32: out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+            default: out.append(byte)
+            }
+        }
+        out.append(34)
         return out
     }
 

@@ -70,6 +70,12 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-raw"), help: "Print replies formatted, even when stdout is not a terminal.")
     var noRaw = false
 
+    @Flag(name: .customLong("csv"), help: "Print replies as CSV.")
+    var csv = false
+
+    @Flag(name: .customLong("json"), help: "Print replies as JSON (RESP3 unless -2 is given).")
+    var json = false
+
     @Flag(name: .customShort("e"), help: "Exit 1 when a command got an error reply (non-interactive modes).")
     var exitOnError = false
 
@@ -104,8 +110,10 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        if raw && noRaw { throw ValidationError("--raw and --no-raw exclude each other") }
         if resp2 && resp3 { throw ValidationError("-2 and -3 exclude each other") }
+        if [raw, noRaw, csv, json].filter({ $0 }).count > 1 {
+            throw ValidationError("--raw, --no-raw, --csv and --json exclude each other")
+        }
         if db < 0 { throw ValidationError("--db takes a number from 0") }
         _ = try sentinelAddresses()
     }
@@ -138,7 +146,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
             configuration.sentinelCredentials = Credentials(user: sentinelUser, password: pass)
         }
         configuration.database = db
-        configuration.protocolVersion = resp3 ? .resp3 : .resp2
+        configuration.protocolVersion = resp3 || (json && !resp2) ? .resp3 : .resp2
         // One command needs no watchers; a session follows failovers.
         configuration.followFailovers = command.isEmpty
 
@@ -151,7 +159,8 @@ struct SentinelREPLCommand: AsyncParsableCommand {
             printError("sentinel-repl: \(error)")
             throw ExitCode(1)
         }
-        let mode: ReplyRenderer.Mode = raw || (!noRaw && isatty(1) == 0) ? .raw : .tty
+        let mode: ReplyRenderer.Mode =
+            csv ? .csv : json ? .json : raw || (!noRaw && isatty(1) == 0) ? .raw : .tty
         var options = SessionOptions(masterName: masterName, database: db, mode: mode, historyFile: resolvedHistoryFile())
         options.exitOnErrorReply = exitOnError
         let session = Session(client: client, options: options)

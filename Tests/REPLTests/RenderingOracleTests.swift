@@ -13,7 +13,7 @@ struct RenderingOracleTests {
         ["RPUSH", "l", "a", "b c", "d\"e", "x\ny", "10", "11", "12", "13", "14", "15"],
         ["ZADD", "z", "1.5", "one", "2", "two", "3.25", "three", "0.1", "tenth"],
         ["SADD", "e", "m1"],
-        ["SET", "bin", "caf\u{e9} \u{1}"],
+        ["SET", "bin", "caf\u{e9} \u{1} \"q\" \\ \t\n"],
     ]
 
     static let commands: [[String]] = [
@@ -39,7 +39,7 @@ struct RenderingOracleTests {
         for command in Self.setup { _ = try topology.cli(topology.masterPort, command) }
     }
 
-    @Test(arguments: [["--no-raw"], ["--raw"], ["-3", "--no-raw"], ["-3", "--raw"]])
+    @Test(arguments: [["--no-raw"], ["--raw"], ["-3", "--no-raw"], ["-3", "--raw"], ["--csv"], ["--json"], ["-2", "--json"]])
     func oneShotMatchesRedisCli(flags: [String]) async throws {
         try await withTopology { topology in
             try populate(topology)
