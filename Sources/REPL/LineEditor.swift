@@ -335,6 +335,13 @@ private final class EditorThreadState: @unchecked Sendable {
 
 /// One dedicated OS thread running submitted jobs in order.
 final class EditorThread: Sendable {
+    /// Runs `body` once on a detached thread of its own.
+    static func detached(_ body: @escaping @Sendable () -> Void) {
+        let thread = EditorThread()
+        thread.run(body)
+        thread.stop()
+    }
+
     private let jobs = Mutex<[(@Sendable () -> Void)?]>([])
     private let available = DispatchSemaphore(value: 0)
 

@@ -60,11 +60,12 @@ public actor Session {
         return options.exitOnErrorReply && sawErrorReply ? 1 : 0
     }
 
-    /// Lines from a stdin that is not a terminal: one reply each, in order.
-    public func runLines(_ lines: AsyncStream<[UInt8]>) async -> Int32 {
-        for await line in lines {
-            guard !(await runLine(line)) else { break }
+    /// Lines from a stdin that is not a terminal: one reply each, in order, pipelined.
+    public func runLines(_ source: LineSource) async -> Int32 {
+        while let lines = await source.next() {
+            if await runBatch(lines, echo: false) { break }
         }
+        source.close()
         releaseSession()
         return options.exitOnErrorReply && sawErrorReply ? 1 : 0
     }
@@ -160,14 +161,9 @@ public actor Session {
             return
         }
         let started = NIODeadline.now()
-        let (outcome, interrupted) = await runInterruptibly { [client, lease, database, options] () -> Result<(RESPValue, LeasedConnection), Error> in
+        let (outcome, interrupted) = await runInterruptibly { [client, lease, reselectIfNeeded] () -> Result<(RESPValue, LeasedConnection), Error> in
             do {
-                let reselect = database
-                let prepare: @Sendable (RedisConnection) async throws -> Void = { connection in
-                    guard reselect != options.database else { return }
-                    _ = try await connection.send(RESPCommand("SELECT", String(reselect)))
-                }
-                return .success(try await client.send(command, on: lease, prepare: prepare))
+                return .success(try await client.send(command, on: lease, prepare: reselectIfNeeded))
             } catch {
                 return .failure(error)
             }
@@ -180,13 +176,10 @@ public actor Session {
             render(reply, texts)
             if reply.isError { sawErrorReply = true }
         case .failure(let error):
-            if let lease { await client.release(lease, healthy: false) }
-            lease = nil
-            dropConnectionState(reason: nil)
+            await dropSessionConnection(error: "\(error)")
             if interrupted || error is CancellationError {
                 output.write("(interrupted)\n")
             } else {
-                sawErrorReply = true
                 reportError(error)
             }
         }
@@ -198,18 +191,74 @@ public actor Session {
     }
 
     private func render(_ reply: RESPValue, _ words: [String]) {
+        output.write(renderBatch(reply, words))
+    }
+
+    func renderBatch(_ reply: RESPValue, _ words: [String]) -> [UInt8] {
+        if reply.isError { sawErrorReply = true }
         if options.mode == .tty, CommandPolicy.printsRawOnTTY(words) {
             var bytes: [UInt8] = []
             ReplyRenderer.raw(reply, into: &bytes)
-            output.write(bytes)
-        } else {
-            output.write(ReplyRenderer.render(reply, mode: options.mode))
+            return bytes
         }
+        return ReplyRenderer.render(reply, mode: options.mode)
     }
 
     private func reportError(_ error: Error) {
+        output.write(errorLine(error))
+    }
+
+    func errorLine(_ error: Error) -> [UInt8] {
+        sawErrorReply = true
         let text = "\(error)"
-        output.write(options.mode == .tty ? "(error) \(text)\n" : "\(text)\n")
+        return Array((options.mode == .tty ? "(error) \(text)\n" : "\(text)\n").utf8)
+    }
+
+    // MARK: The session connection
+
+    /// The pinned connection, replaced (with SELECT restored) when it is gone or
+    /// belongs to a master that is no longer the master.
+    func sessionConnection() async throws -> RedisConnection {
+        if let lease, lease.connection.isActive, lease.generation == (await client.generation) {
+            return lease.connection
+        }
+        let fresh = try await client.lease()
+        do {
+            try await reselectIfNeeded(fresh.connection)
+        } catch {
+            await client.release(fresh, healthy: false)
+            throw error
+        }
+        adoptSessionLease(fresh)
+        return fresh.connection
+    }
+
+    func adoptSessionLease(_ fresh: LeasedConnection) {
+        if let old = lease, old.connection !== fresh.connection {
+            let client = self.client
+            Task { await client.release(old, healthy: false) }
+            dropConnectionState(reason: "the session connection was replaced")
+        }
+        lease = fresh
+    }
+
+    func dropSessionConnection(error: String) async {
+        if let lease { await client.release(lease, healthy: false, error: error) }
+        lease = nil
+        dropConnectionState(reason: nil)
+    }
+
+    /// Restores the session's SELECT on a new connection.
+    nonisolated var reselectIfNeeded: @Sendable (RedisConnection) async throws -> Void {
+        { [weak self] connection in
+            guard let self else { return }
+            let database = await self.database
+            guard database != self.options.database else { return }
+            let reply = try await connection.send(RESPCommand("SELECT", String(database)))
+            if let message = reply.errorMessage {
+                throw SentinelClientError.commandNotSent(command: "SELECT", address: connection.address, reason: message)
+            }
+        }
     }
 
     /// SUBSCRIBE and MONITOR: print what the server sends until Ctrl-C, then
@@ -250,6 +299,10 @@ public actor Session {
     }
 
     // MARK: Connection state
+
+    func trackBatchState(_ command: RESPCommand, _ words: [String], _ reply: RESPValue) {
+        trackState(command, words, reply)
+    }
 
     private func trackState(_ command: RESPCommand, _ words: [String], _ reply: RESPValue) {
         guard !reply.isError else {

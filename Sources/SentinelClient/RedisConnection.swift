@@ -137,7 +137,20 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
     }
 
     /// Sends one command and waits for its reply (an error reply is a value, not a throw).
-    public func send(_ command: RESPCommand, mayBlock: Bool = false) async throws -> RESPValue {
+    /// Commands that may wait on the server as long as they like: no reply timeout for them.
+    public static func mayBlock(_ command: RESPCommand) -> Bool {
+        switch command.name {
+        case "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF",
+            "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR":
+            return true
+        case "XREAD", "XREADGROUP":
+            return command.arguments.contains { String(decoding: $0, as: UTF8.self).uppercased() == "BLOCK" }
+        default:
+            return false
+        }
+    }
+
+    public func send(_ command: RESPCommand, mayBlock: Bool? = nil) async throws -> RESPValue {
         let future = write([command], mayBlock: mayBlock)[0]
         return try await withTaskCancellationHandler {
             try await future.get()
@@ -164,14 +177,15 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
     }
 
     /// Low-level: queues the commands in one write and flush, and returns one future per reply.
-    public func write(_ commands: [RESPCommand], mayBlock: Bool = false) -> [EventLoopFuture<RESPValue>] {
+    public func write(_ commands: [RESPCommand], mayBlock: Bool? = nil) -> [EventLoopFuture<RESPValue>] {
         var bytes = channel.allocator.buffer(capacity: commands.count * 32)
         var pending: [PendingCommand] = []
         pending.reserveCapacity(commands.count)
         for command in commands {
             command.encode(into: &bytes)
             let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-            pending.append(PendingCommand(name: command.name, promise: promise, mayBlock: mayBlock))
+            pending.append(
+                PendingCommand(name: command.name, promise: promise, mayBlock: mayBlock ?? Self.mayBlock(command)))
         }
         let request = OutboundRequest(bytes: bytes, commands: pending)
         let futures = pending.map(\.promise.futureResult)

@@ -6,7 +6,8 @@ import RESP
 /// A connection taken from the pool; give it back with `release`.
 public struct LeasedConnection: Sendable {
     public let connection: RedisConnection
-    let generation: Int
+    /// The pool generation it was leased in; compare with `SentinelClient.generation`.
+    public let generation: Int
 }
 
 /// A Sentinel-aware Redis client: finds the master through Sentinel, verifies
@@ -113,7 +114,7 @@ public actor SentinelClient {
             current = lease
             let reply: RESPValue
             do {
-                reply = try await lease.connection.send(command, mayBlock: Self.mayBlock(command))
+                reply = try await lease.connection.send(command)
             } catch let error as SentinelClientError {
                 release(lease, healthy: false, error: error.description)
                 current = nil
@@ -379,19 +380,6 @@ public actor SentinelClient {
     private func stopWaiting(_ waiter: UInt64) {
         pool.cancelWait(waiter)
         waiters.removeValue(forKey: waiter)?.resume()
-    }
-
-    /// Commands that may wait on the server as long as they like.
-    static func mayBlock(_ command: RESPCommand) -> Bool {
-        switch command.name {
-        case "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF",
-            "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR":
-            return true
-        case "XREAD", "XREADGROUP":
-            return command.arguments.contains { String(decoding: $0, as: UTF8.self).uppercased() == "BLOCK" }
-        default:
-            return false
-        }
     }
 
     /// COMMAND INFO flags say whether re-running a command is harmless. Cached.

@@ -172,7 +172,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         } else if interactive {
             status = await runInteractive(session, client)
         } else {
-            status = await session.runLines(StdinLines.stream())
+            status = await session.runLines(LineSource(fd: 0))
             await client.shutdown()
         }
         if status != 0 { throw ExitCode(status) }
@@ -223,51 +223,6 @@ final class SignalHandlers {
 
     func cancel() {
         for source in sources { source.cancel() }
-    }
-}
-
-/// Lines of a stdin that is not a terminal, read on a thread of their own.
-enum StdinLines {
-    static func stream() -> AsyncStream<[UInt8]> {
-        let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
-        let thread = Thread {
-            var pending: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = read(0, &buffer, buffer.count)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                var start = 0
-                for i in 0..<n where buffer[i] == 10 {
-                    pending += buffer[start..<i]
-                    if pending.last == 13 { pending.removeLast() }
-                    continuation.yield(pending)
-                    pending.removeAll(keepingCapacity: true)
-                    start = i + 1
-                }
-                pending += buffer[start..<n]
-            }
-            if !pending.isEmpty { continuation.yield(pending) }
-            continuation.finish()
-        }
-        thread.start()
-        return stream
-    }
-}
-
-/// A detached pthread running one closure.
-final class Thread: Sendable {
-    private let body: @Sendable () -> Void
-    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-
-    func start() {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        pthread_create(&thread, nil, { context in
-            Unmanaged<Thread>.fromOpaque(context!).takeRetainedValue().body()
-            return nil
-        }, context)
-        pthread_detach(thread)
     }
 }
 

@@ -73,8 +73,9 @@ struct RenderingOracleTests {
             #expect(terminal.waitFor("\(topology.masterName)@127.0.0.1:\(topology.masterPort)> "))
             for command in [["HGETALL", "h"], ["LRANGE", "l", "0", "-1"], ["EVAL", "return {1,{2,{'x',false}},'y'}", "0"], ["GET", "missing"]] {
                 let expected = try topology.runRedisCli(["--no-raw"] + command).stdout
+                let mark = terminal.mark()
                 terminal.type(command.map(Self.quoteForLine).joined(separator: " ") + "\r")
-                #expect(terminal.waitForPrompt(after: expected), "\(command): \(terminal.screen.suffix(400))")
+                #expect(terminal.waitForPrompt(after: expected, since: mark), "\(command): \(terminal.screen.suffix(400))")
             }
             terminal.type("\u{4}")
             #expect(terminal.waitForExit() == 0)

@@ -162,7 +162,7 @@ struct SentinelClientIntegrationTests {
             try await client.start()
             let outcomes = Outcomes()
             let writer = Task {
-                while !Task.isCancelled {
+                while await !outcomes.stopped {
                     let result: Result<RESPValue, Error>
                     do { result = .success(try await client.send(RESPCommand("INCR", "counter"))) } catch {
                         result = .failure(error)
@@ -178,7 +178,7 @@ struct SentinelClientIntegrationTests {
             #expect(switched)
             let ackedAtSwitch = await outcomes.acknowledged
             try await Task.sleep(nanoseconds: 1_000_000_000)
-            writer.cancel()
+            await outcomes.stop()
             _ = await writer.value
             let newMaster = try #require(await client.master?.address.port)
             let failovers = await client.failoversFollowed

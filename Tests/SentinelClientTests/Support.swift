@@ -130,6 +130,8 @@ actor Outcomes {
     var other: [String] = []
     var lastValue: Int64 = 0
     var values: [Int64] = []
+    var stopped = false
+    func stop() { stopped = true }
 
     func record(_ result: Result<RESPValue, Error>) {
         switch result {

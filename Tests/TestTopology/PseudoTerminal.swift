@@ -76,18 +76,25 @@ public final class PseudoTerminal: @unchecked Sendable {
     /// Waits until `text` has appeared and a prompt ("> ") follows it: the program
     /// reads again. (A Ctrl-D typed ahead, before the editor reads, is lost by the
     /// terminal's canonical mode, as it would be for a person.)
+    /// With `since` (a `mark()`), only output after that point counts.
     @discardableResult
-    public func waitForPrompt(after text: String, seconds: Double = 10) -> Bool {
+    public func waitForPrompt(after text: String, since mark: Int = 0, seconds: Double = 10) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         repeat {
-            let current = screen
-            if let range = current.range(of: text, options: .backwards), current[range.upperBound...].contains("> ") {
+            let current = String(screen.dropFirst(mark))
+            if let range = current.range(of: text), current[range.upperBound...].contains("> ") {
+                // libedit prints the prompt before it puts the terminal in raw mode; a
+                // person's reaction time covers that, so give it a few milliseconds.
+                usleep(50_000)
                 return true
             }
             drain(timeoutMilliseconds: 50)
         } while Date() < deadline
         return false
     }
+
+    /// The length of the output so far, to look only at what comes after it.
+    public func mark() -> Int { screen.count }
 
     /// Counts occurrences of `text` in the output so far.
     public func count(_ text: String) -> Int {

@@ -1,0 +1,141 @@
+import NIOCore
+import RESP
+import SentinelClient
+
+/// Pasted or piped lines: every line runs exactly once, in order, pipelined on
+/// the session connection, and yields exactly one reply or one error line.
+extension Session {
+    /// One line of a batch, classified.
+    enum BatchLine {
+        case command(RESPCommand, words: [String])
+        /// Printed at its place without running anything (a split error).
+        case output(String)
+        /// Runs alone, after every reply before it (meta-commands, SUBSCRIBE, help, quit).
+        case barrier
+    }
+
+    /// Runs `lines`; returns true when one of them asked to quit (the rest is not run).
+    /// With `echo`, each line is printed after the prompt before its reply, as if typed.
+    func runBatch(_ lines: [[UInt8]], echo: Bool) async -> Bool {
+        var run: [(line: [UInt8], item: BatchLine)] = []
+        for line in lines {
+            let item = Self.classify(line)
+            if case .barrier = item {
+                await flush(run, echo: echo)
+                run.removeAll()
+                if echo { output.write(await prompt() + String(decoding: line, as: UTF8.self) + "\n") }
+                if await runLine(line) { return true }
+            } else if Self.isBlank(line) {
+                continue
+            } else {
+                run.append((line, item))
+            }
+        }
+        await flush(run, echo: echo)
+        return false
+    }
+
+    static func isBlank(_ line: [UInt8]) -> Bool {
+        line.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 }
+    }
+
+    static func classify(_ line: [UInt8]) -> BatchLine {
+        guard let words = try? CommandLineSplitter.split(line) else { return .output("Invalid argument(s)\n") }
+        guard let first = words.first else { return .barrier }
+        let name = String(decoding: first, as: UTF8.self).lowercased()
+        if name.hasPrefix(":") || name == "quit" || name == "exit" || name == "help"
+            || CommandPolicy.isStreaming(name.uppercased())
+        {
+            return .barrier
+        }
+        let command = RESPCommand(arguments: words)
+        return .command(command, words: words.map { String(decoding: $0, as: UTF8.self) })
+    }
+
+    /// Writes every command of `run` in one flush on the session connection, then
+    /// prints the replies in order. Lines the server never saw (a dropped connection,
+    /// a demoted master) are sent again on the new master; a line in flight at the
+    /// drop gets one in-doubt error line and is not run again.
+    private func flush(_ run: [(line: [UInt8], item: BatchLine)], echo: Bool) async {
+        guard !run.isEmpty else { return }
+        let prompt = echo ? await prompt() : ""
+        var out: [UInt8] = []
+        out.reserveCapacity(run.count * 16)
+        var index = 0
+        while index < run.count {
+            let connection: RedisConnection
+            do {
+                connection = try await sessionConnection()
+            } catch {
+                // No master within the wait: every remaining line says so, none runs.
+                for entry in run[index...] {
+                    appendEcho(prompt, entry.line, echo, into: &out)
+                    if case .output(let text) = entry.item { out += Array(text.utf8) } else { out += errorLine(error) }
+                }
+                output.write(out)
+                return
+            }
+            let commands = run[index...].compactMap { entry -> RESPCommand? in
+                if case .command(let command, _) = entry.item { return command } else { return nil }
+            }
+            var futures = connection.write(commands)[...]
+            var resendFrom: Int?
+            for position in index..<run.count {
+                let entry = run[position]
+                appendEcho(prompt, entry.line, echo, into: &out)
+                guard case .command(let command, let words) = entry.item else {
+                    if case .output(let text) = entry.item { out += Array(text.utf8) }
+                    continue
+                }
+                let future = futures.removeFirst()
+                let result: Result<RESPValue, Error>
+                do { result = .success(try await future.get()) } catch { result = .failure(error) }
+                switch result {
+                case .success(let reply):
+                    if let message = reply.errorMessage, message.hasPrefix("READONLY") {
+                        // The write was refused, so it did not run: run it alone on the new master.
+                        await dropSessionConnection(error: message)
+                        out += await runAlone(command, words)
+                    } else {
+                        trackBatchState(command, words, reply)
+                        out += renderBatch(reply, words)
+                    }
+                case .failure(SentinelClientError.commandNotSent):
+                    resendFrom = position
+                case .failure(let error):
+                    await dropSessionConnection(error: "\(error)")
+                    out += errorLine(error)
+                }
+                if resendFrom != nil { break }
+                if out.count > 65536 {
+                    output.write(out)
+                    out.removeAll(keepingCapacity: true)
+                }
+            }
+            output.write(out)
+            out.removeAll(keepingCapacity: true)
+            guard let resendFrom else { return }
+            // Not sent: the echo for this line was written; it goes out again below.
+            await dropSessionConnection(error: "connection lost before the command was sent")
+            await client.reconcile(reason: "a batch lost its connection")
+            index = resendFrom
+            if echo { out = Array("-- resending from this line on the new master\n".utf8) }
+        }
+    }
+
+    private func appendEcho(_ prompt: String, _ line: [UInt8], _ echo: Bool, into out: inout [UInt8]) {
+        guard echo else { return }
+        out += Array(prompt.utf8) + line + [10]
+    }
+
+    private func runAlone(_ command: RESPCommand, _ words: [String]) async -> [UInt8] {
+        do {
+            let (reply, lease) = try await client.send(command, on: nil, prepare: reselectIfNeeded)
+            adoptSessionLease(lease)
+            trackBatchState(command, words, reply)
+            return renderBatch(reply, words)
+        } catch {
+            return errorLine(error)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Lines from a file descriptor (stdin), read on a thread of their own into a
+/// bounded queue: when the consumer falls behind, the reader stops reading, so
+/// a 10-million-line input runs in constant memory.
+public final class LineSource: Sendable {
+    private struct State {
+        var lines: [[UInt8]] = []
+        var finished = false
+        var closed = false
+        var waiter: CheckedContinuation<[[UInt8]]?, Never>?
+    }
+
+    /// How many lines may wait in the queue; also the largest chunk `next` returns.
+    public static let capacity = 4096
+    private let state = Mutex(State())
+    private let space = DispatchSemaphore(value: 0)
+    private let fd: Int32
+
+    public init(fd: Int32) {
+        self.fd = fd
+        EditorThread.detached { [self] in readLoop() }
+    }
+
+    /// The lines that arrived since the last call (at least one), or nil at the end.
+    public func next() async -> [[UInt8]]? {
+        await withCheckedContinuation { continuation in
+            let ready: [[UInt8]]?? = state.withLock { state in
+                if !state.lines.isEmpty {
+                    defer { state.lines.removeAll(keepingCapacity: true) }
+                    return .some(state.lines)
+                }
+                if state.finished { return .some(nil) }
+                state.waiter = continuation
+                return .none
+            }
+            if let ready {
+                continuation.resume(returning: ready)
+                space.signal()
+            }
+        }
+    }
+
+    /// Stops reading (the consumer is done, e.g. after `quit`).
+    public func close() {
+        state.withLock { $0.closed = true }
+        space.signal()
+    }
+
+    private func readLoop() {
+        var pending: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            var lines: [[UInt8]] = []
+            var start = 0
+            for i in 0..<n where buffer[i] == 10 {
+                pending += buffer[start..<i]
+                if pending.last == 13 { pending.removeLast() }
+                lines.append(pending)
+                pending.removeAll(keepingCapacity: true)
+                start = i + 1
+            }
+            pending += buffer[start..<n]
+            if !deliver(lines) { return }
+        }
+        _ = deliver(pending.isEmpty ? [] : [pending], finished: true)
+    }
+
+    /// Queues lines, waiting while the queue is full; false once closed.
+    private func deliver(_ lines: [[UInt8]], finished: Bool = false) -> Bool {
+        enum Outcome { case queued, full, closed }
+        while true {
+            var handOver: (CheckedContinuation<[[UInt8]]?, Never>, [[UInt8]]?)?
+            let outcome: Outcome = state.withLock { state in
+                if state.closed { return .closed }
+                if state.lines.count >= Self.capacity && !lines.isEmpty { return .full }
+                state.lines += lines
+                state.finished = finished
+                if let waiter = state.waiter, !state.lines.isEmpty || finished {
+                    state.waiter = nil
+                    handOver = (waiter, state.lines.isEmpty ? nil : state.lines)
+                    state.lines.removeAll(keepingCapacity: true)
+                }
+                return .queued
+            }
+            switch outcome {
+            case .closed: return false
+            case .queued:
+                if let (waiter, chunk) = handOver { waiter.resume(returning: chunk) }
+                return true
+            case .full: space.wait()
+            }
+        }
+    }
+}
