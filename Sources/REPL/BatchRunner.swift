@@ -16,19 +16,22 @@ extension Session {
 
     /// Runs `lines`; returns true when one of them asked to quit (the rest is not run).
     /// With `echo`, each line is printed after the prompt before its reply, as if typed.
-    func runBatch(_ lines: [[UInt8]], echo: Bool) async -> Bool {
-        var run: [(line: [UInt8], item: BatchLine)] = []
-        for line in lines {
+    func runBatch(_ lines: [[UInt8]], echo: Bool, firstShown: Bool = false) async -> Bool {
+        var run: [(line: [UInt8], item: BatchLine, shown: Bool)] = []
+        for (index, line) in lines.enumerated() {
+            let shown = !echo || (firstShown && index == 0)
+            if Self.isBlank(line) {
+                if !shown { output.write(await prompt() + "\n") }
+                continue
+            }
             let item = Self.classify(line)
             if case .barrier = item {
                 await flush(run, echo: echo)
                 run.removeAll()
-                if echo { output.write(await prompt() + String(decoding: line, as: UTF8.self) + "\n") }
+                if !shown { output.write(await prompt() + String(decoding: line, as: UTF8.self) + "\n") }
                 if await runLine(line) { return true }
-            } else if Self.isBlank(line) {
-                continue
             } else {
-                run.append((line, item))
+                run.append((line, item, shown))
             }
         }
         await flush(run, echo: echo)
@@ -56,8 +59,9 @@ extension Session {
     /// prints the replies in order. Lines the server never saw (a dropped connection,
     /// a demoted master) are sent again on the new master; a line in flight at the
     /// drop gets one in-doubt error line and is not run again.
-    private func flush(_ run: [(line: [UInt8], item: BatchLine)], echo: Bool) async {
+    private func flush(_ run: [(line: [UInt8], item: BatchLine, shown: Bool)], echo: Bool) async {
         guard !run.isEmpty else { return }
+        var run = run
         let prompt = echo ? await prompt() : ""
         var out: [UInt8] = []
         out.reserveCapacity(run.count * 16)
@@ -69,7 +73,7 @@ extension Session {
             } catch {
                 // No master within the wait: every remaining line says so, none runs.
                 for entry in run[index...] {
-                    appendEcho(prompt, entry.line, echo, into: &out)
+                    appendEcho(prompt, entry.line, !entry.shown, into: &out)
                     if case .output(let text) = entry.item { out += Array(text.utf8) } else { out += errorLine(error) }
                 }
                 output.write(out)
@@ -78,19 +82,16 @@ extension Session {
             let commands = run[index...].compactMap { entry -> RESPCommand? in
                 if case .command(let command, _) = entry.item { return command } else { return nil }
             }
-            var futures = connection.write(commands)[...]
+            var results = await connection.pipeline(commands)[...]
             var resendFrom: Int?
             for position in index..<run.count {
                 let entry = run[position]
-                appendEcho(prompt, entry.line, echo, into: &out)
+                appendEcho(prompt, entry.line, !entry.shown, into: &out)
                 guard case .command(let command, let words) = entry.item else {
                     if case .output(let text) = entry.item { out += Array(text.utf8) }
                     continue
                 }
-                let future = futures.removeFirst()
-                let result: Result<RESPValue, Error>
-                do { result = .success(try await future.get()) } catch { result = .failure(error) }
-                switch result {
+                switch results.removeFirst() {
                 case .success(let reply):
                     if let message = reply.errorMessage, message.hasPrefix("READONLY") {
                         // The write was refused, so it did not run: run it alone on the new master.
@@ -119,6 +120,7 @@ extension Session {
             await dropSessionConnection(error: "connection lost before the command was sent")
             await client.reconcile(reason: "a batch lost its connection")
             index = resendFrom
+            run[resendFrom].shown = true  // its line is on the screen already
             if echo { out = Array("-- resending from this line on the new master\n".utf8) }
         }
     }

@@ -13,6 +13,9 @@ public enum EditorInput: Sendable, Equatable {
     case interrupted
     /// Ctrl-D on an empty line, end of input, or a shutdown request.
     case endOfInput
+    /// Several complete lines arrived in one burst (a paste). When `firstShown`,
+    /// the first one was edited and shown at the prompt already.
+    case batch([[UInt8]], firstShown: Bool)
 }
 
 /// What TAB does with the text before the cursor.
@@ -90,6 +93,7 @@ public final class LineEditor: Sendable {
     public func notify(_ text: String) {
         let queued = shared.withLock { state in
             guard state.editing else { return false }
+            // (Not editing: written at once, below.)
             state.notices.append(text)
             return true
         }
@@ -126,6 +130,7 @@ public final class LineEditor: Sendable {
     public func close() {
         thread.runAndWait { [self] in
             if let el = local.el { el_end(el) }
+            if var original = local.originalSettings { tcsetattr(0, TCSADRAIN, &original) }
             if let history = local.history { history_end(history) }
             local.el = nil
             local.history = nil
@@ -145,6 +150,8 @@ public final class LineEditor: Sendable {
     // MARK: Editor thread
 
     private func setUp(program: String, historySize: Int) {
+        var original = termios()
+        if tcgetattr(0, &original) == 0 { local.originalSettings = original }
         guard let el = sr_el_init(program) else { return }
         local.el = el
         local.history = sr_history_init()
@@ -180,6 +187,9 @@ public final class LineEditor: Sendable {
 
     private func readOnEditorThread() -> EditorInput {
         guard let el = local.el else { return .endOfInput }
+        // A burst that already holds whole lines is a paste: no editing needed.
+        let waiting = takeCompleteLines()
+        if !waiting.isEmpty { return .batch(waiting, firstShown: false) }
         let stop = shared.withLock { state in
             state.editing = !state.shutdownRequested
             return state.shutdownRequested
@@ -189,15 +199,72 @@ public final class LineEditor: Sendable {
         var count: Int32 = 0
         let line = el_gets(el, &count)
         shared.withLock { $0.editing = false }
+        keepInputQuiet()
         flushNotices()
         if local.interrupted {
             output.write("^C\n")
             return .interrupted
         }
         guard let line, count > 0 else { return .endOfInput }
-        var text = String(cString: line)
-        while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
-        return .line(text)
+        var bytes = Array(UnsafeRawBufferPointer(start: line, count: Int(count)))
+        while bytes.last == 10 || bytes.last == 13 { bytes.removeLast() }
+        let more = takeCompleteLines()
+        if !more.isEmpty { return .batch([bytes] + more, firstShown: true) }
+        return .line(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// Complete lines (ended by CR, LF or CR LF) waiting in the input buffer, plus
+    /// whatever more of the burst is readable now; a partial last line stays for the editor.
+    private func takeCompleteLines() -> [[UInt8]] {
+        var lines: [[UInt8]] = []
+        while lines.count < Self.maxBurstLines {
+            let start = local.bufferStart
+            guard let end = (start..<local.bufferEnd).first(where: { local.buffer[$0] == 10 || local.buffer[$0] == 13 })
+            else {
+                if !readMoreIfReady() { break }
+                continue
+            }
+            lines.append(Array(local.buffer[start..<end]))
+            var next = end + 1
+            if local.buffer[end] == 13, next < local.bufferEnd, local.buffer[next] == 10 { next += 1 }
+            local.bufferStart = next
+        }
+        return lines
+    }
+
+    static let maxBurstLines = 4096
+
+    /// Appends to the input buffer what stdin has ready now, without waiting.
+    private func readMoreIfReady() -> Bool {
+        guard !local.endOfInput else { return false }
+        var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0)]
+        guard poll(&fds, 1, 0) > 0 else { return false }
+        if local.bufferStart > 0 {
+            let kept = Array(local.buffer[local.bufferStart..<local.bufferEnd])
+            local.buffer.replaceSubrange(0..<kept.count, with: kept)
+            local.bufferEnd = kept.count
+            local.bufferStart = 0
+        }
+        if local.bufferEnd == local.buffer.count { local.buffer += [UInt8](repeating: 0, count: local.buffer.count) }
+        let n = local.buffer.withUnsafeMutableBytes { raw in
+            Glibc.read(0, raw.baseAddress! + local.bufferEnd, raw.count - local.bufferEnd)
+        }
+        guard n > 0 else { return false }
+        local.bufferEnd += n
+        return true
+    }
+
+    /// Between two lines the terminal neither echoes nor waits for Enter (but Ctrl-C
+    /// still interrupts): a paste arriving while commands run is not echoed raw over
+    /// their replies, and keys typed ahead, Ctrl-D included, wait for the editor.
+    private func keepInputQuiet() {
+        guard var quiet = local.originalSettings else { return }
+        quiet.c_lflag &= ~tcflag_t(ECHO | ICANON)
+        withUnsafeMutableBytes(of: &quiet.c_cc) { cc in
+            cc[Int(VMIN)] = 1
+            cc[Int(VTIME)] = 0
+        }
+        tcsetattr(0, TCSADRAIN, &quiet)
     }
 
     private func promptCString() -> UnsafeMutablePointer<CChar>? {
@@ -328,6 +395,8 @@ private final class EditorThreadState: @unchecked Sendable {
     var promptBuffer: UnsafeMutablePointer<CChar>?
     var interrupted = false
     var endOfInput = false
+    /// The terminal as it was before the editor touched it, restored at close.
+    var originalSettings: termios?
     var buffer = [UInt8](repeating: 0, count: 65536)
     var bufferStart = 0
     var bufferEnd = 0

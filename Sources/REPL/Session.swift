@@ -87,6 +87,12 @@ public actor Session {
                 break loop
             case .interrupted:
                 continue
+            case .batch(let lines, let firstShown):
+                for line in lines where !CommandPolicy.isSecret(Self.words(line)) {
+                    editor.addHistory(String(decoding: line, as: UTF8.self))
+                }
+                if await runBatch(lines, echo: true, firstShown: firstShown) { break loop }
+                await refreshPrompt()
             case .line(let text):
                 let trimmed = text.trimmingSpaces
                 guard !trimmed.isEmpty else { continue }
@@ -101,6 +107,10 @@ public actor Session {
         }
         releaseSession()
         return 0
+    }
+
+    static func words(_ line: [UInt8]) -> [String] {
+        ((try? CommandLineSplitter.split(line)) ?? []).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Saves history; call after the client's shutdown, before closing the editor.

@@ -162,15 +162,12 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
 
     /// Writes every command in one flush; replies come back in order, one result each.
     /// Cancelling the task closes the connection: the unread replies fail in doubt.
+    /// One wake-up for the whole pipeline, not one per reply.
     public func pipeline(_ commands: [RESPCommand]) async -> [Result<RESPValue, Error>] {
-        let futures = write(commands)
+        guard !commands.isEmpty else { return [] }
+        let all = EventLoopFuture.whenAllComplete(write(commands), on: channel.eventLoop)
         return await withTaskCancellationHandler {
-            var results: [Result<RESPValue, Error>] = []
-            results.reserveCapacity(futures.count)
-            for future in futures {
-                do { results.append(.success(try await future.get())) } catch { results.append(.failure(error)) }
-            }
-            return results
+            (try? await all.get()) ?? []
         } onCancel: {
             self.close(reason: "the pipeline was cancelled")
         }
