@@ -130,7 +130,7 @@ public final class LineEditor: Sendable {
     public func close() {
         thread.runAndWait { [self] in
             if let el = local.el { el_end(el) }
-            if var original = local.originalSettings { tcsetattr(0, TCSADRAIN, &original) }
+            if var original = local.originalSettings { tcsetattr(0, TCSANOW, &original) }
             if let history = local.history { history_end(history) }
             local.el = nil
             local.history = nil
@@ -178,6 +178,7 @@ public final class LineEditor: Sendable {
         }
         _ = sr_el_bind(el, "^I", "sr-complete")
         _ = sr_el_bind(el, "^R", "em-inc-search-prev")
+        keepInputQuiet()
     }
 
     private static func from(_ el: OpaquePointer?) -> LineEditor? {
@@ -264,7 +265,7 @@ public final class LineEditor: Sendable {
             cc[Int(VMIN)] = 1
             cc[Int(VTIME)] = 0
         }
-        tcsetattr(0, TCSADRAIN, &quiet)
+        tcsetattr(0, TCSANOW, &quiet)
     }
 
     private func promptCString() -> UnsafeMutablePointer<CChar>? {

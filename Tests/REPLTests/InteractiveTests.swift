@@ -86,7 +86,7 @@ struct InteractiveTests {
             terminal.type("BLPOP k 0\r")
             try await Task.sleep(nanoseconds: 500_000_000)
             terminal.type("\u{3}")
-            #expect(terminal.waitFor("(interrupted)"))
+            #expect(terminal.waitFor("(interrupted)"), "screen: \(terminal.screen)")
             terminal.type("PING\r")
             #expect(terminal.waitForPrompt(after: "PONG"))
             // The abandoned BLPOP's connection is gone: a push does not feed it.

@@ -67,7 +67,11 @@ public final class PseudoTerminal: @unchecked Sendable {
     public func waitFor(_ text: String, seconds: Double = 10) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if screen.contains(text) { return true }
+            if screen.contains(text) {
+                // A prompt is drawn just before the editor reads: give it a moment, as a person would.
+                if text.hasSuffix("> ") { usleep(50_000) }
+                return true
+            }
             drain(timeoutMilliseconds: 50)
         }
         return screen.contains(text)

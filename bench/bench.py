@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmarks of sentinel-repl and redis-cli on one loopback topology.
+
+Called by bench/run.sh, which starts the topology and passes its ports. Writes
+bench/RESULTS.md. Not a test: it reports numbers and ratios, it asserts nothing.
+"""
+import os
+import platform
+import pty
+import resource
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPL = os.environ["SENTINEL_REPL_BIN"]
+MASTER_NAME = os.environ["MASTER_NAME"]
+MASTER_PORT = int(os.environ["MASTER_PORT"])
+SENTINELS = [int(p) for p in os.environ["SENTINEL_PORTS"].split(",")]
+LINES = int(os.environ.get("BENCH_LINES", "100000"))
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+SENTINEL_ARGS = sum((["-s", f"127.0.0.1:{p}"] for p in SENTINELS), [])
+
+
+def cli(*args):
+    return subprocess.run(["redis-cli", "-p", str(MASTER_PORT), *args], capture_output=True, text=True).stdout.strip()
+
+
+def timed(cmd, stdin_path=None):
+    """Wall time and peak RSS (KiB) of one run."""
+    start = time.perf_counter()
+    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if stdin_path:
+        stdin.close()
+    if status != 0:
+        raise RuntimeError(f"{cmd[0]} exited {status}")
+    return elapsed, usage.ru_maxrss
+
+
+def median_time(cmd, stdin_path=None, runs=RUNS):
+    results = [timed(cmd, stdin_path) for _ in range(runs)]
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+class Pty:
+    """A program on a pseudo-terminal, read without blocking."""
+
+    def __init__(self, argv):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.environ["TERM"] = "xterm"
+            os.execvp(argv[0], argv)
+        self.out = bytearray()
+
+    def read(self, timeout):
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return False
+        try:
+            data = os.read(self.fd, 1 << 20)
+        except OSError:
+            return False
+        self.out += data
+        return bool(data)
+
+    def wait_for(self, needle, timeout=10, start=0):
+        deadline = time.perf_counter() + timeout
+        while needle not in self.out[start:]:
+            if time.perf_counter() > deadline:
+                return False
+            self.read(0.05)
+        return True
+
+    def write_all(self, data, until=None, timeout=60):
+        """Writes data while reading output (so neither side blocks)."""
+        view = memoryview(data)
+        deadline = time.perf_counter() + timeout
+        while view and time.perf_counter() < deadline:
+            _, writable, _ = select.select([], [self.fd], [], 0.01)
+            if writable:
+                n = os.write(self.fd, view[:4096])
+                view = view[n:]
+            self.read(0)
+        return len(view) == 0
+
+    def close(self):
+        try:
+            os.kill(self.pid, 9)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        os.close(self.fd)
+
+
+def repl_argv():
+    return [REPL, *SENTINEL_ARGS, "--history-file", "/dev/null", MASTER_NAME]
+
+
+def cli_argv():
+    return ["redis-cli", "-p", str(MASTER_PORT)]
+
+
+def bench_stdin(tmp):
+    lines = os.path.join(tmp, "set.txt")
+    resp = os.path.join(tmp, "set.resp")
+    with open(lines, "w") as f, open(resp, "w") as r:
+        for i in range(LINES):
+            key = f"bench:{i}"
+            f.write(f"SET {key} v\n")
+            r.write(f"*3\r\n$3\r\nSET\r\n${len(key)}\r\n{key}\r\n$1\r\nv\r\n")
+    repl, repl_rss = median_time([REPL, *SENTINEL_ARGS, MASTER_NAME], lines)
+    line_mode, _ = median_time([*cli_argv()], lines, runs=max(1, RUNS // 2))
+    pipe_mode, _ = median_time([*cli_argv(), "--pipe"], resp)
+    return {"repl": repl, "cli_lines": line_mode, "cli_pipe": pipe_mode, "repl_rss": repl_rss}
+
+
+def bench_paste(argv, prompt, timeout):
+    """Pastes LINES lines into an interactive prompt; time until the last reply, lines run."""
+    cli("FLUSHALL")
+    term = Pty(argv)
+    try:
+        if not term.wait_for(prompt, 15):
+            return None, 0
+        data = "".join(f"SET paste:{i} v\r" for i in range(LINES)).encode()
+        start = time.perf_counter()
+        term.write_all(data, timeout=timeout)
+        deadline = start + timeout
+        # The last reply is on screen when every line has run and the prompt is back.
+        while time.perf_counter() < deadline:
+            term.read(0.05)
+            if int(cli("DBSIZE") or 0) >= LINES and term.out.rstrip().endswith(b">"):
+                break
+        elapsed = time.perf_counter() - start
+        executed = int(cli("DBSIZE") or 0)
+        return elapsed, executed
+    finally:
+        term.close()
+
+
+def bench_start(tmp):
+    repl, repl_rss = median_time([REPL, *SENTINEL_ARGS, MASTER_NAME, "PING"], runs=30)
+    redis, redis_rss = median_time([*cli_argv(), "PING"], runs=30)
+    return {"repl": repl, "cli": redis, "repl_rss": repl_rss, "cli_rss": redis_rss}
+
+
+def bench_roundtrip(argv, prompt, runs=200):
+    cli("SET rt:key value")
+    term = Pty(argv)
+    samples = []
+    try:
+        if not term.wait_for(prompt, 15):
+            return None
+        for _ in range(runs):
+            mark = len(term.out)
+            start = time.perf_counter()
+            os.write(term.fd, b"GET rt:key\r")
+            if not term.wait_for(b'"value"', 5, start=mark):
+                break
+            samples.append(time.perf_counter() - start)
+            term.wait_for(prompt, 5, start=mark + 10)
+            time.sleep(0.002)
+    finally:
+        term.close()
+    samples.sort()
+    return {"p50": samples[len(samples) // 2], "p99": samples[int(len(samples) * 0.99) - 1], "n": len(samples)}
+
+
+def bench_exit(runs=10):
+    times = []
+    for _ in range(runs):
+        term = Pty(repl_argv())
+        try:
+            if not term.wait_for(b"> ", 15):
+                continue
+            time.sleep(0.2)
+            start = time.perf_counter()
+            os.write(term.fd, b"\x04")
+            while True:
+                pid, _ = os.waitpid(term.pid, os.WNOHANG)
+                if pid:
+                    break
+                term.read(0.001)
+            times.append(time.perf_counter() - start)
+        finally:
+            try:
+                os.close(term.fd)
+            except OSError:
+                pass
+    return statistics.median(times) if times else None
+
+
+def ms(seconds):
+    return "n/a" if seconds is None else f"{seconds * 1000:.1f} ms"
+
+
+def main():
+    out = sys.argv[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        print("(a) stdin batch ...", file=sys.stderr)
+        a = bench_stdin(tmp)
+        print("(b) paste ...", file=sys.stderr)
+        b_repl = bench_paste(repl_argv(), b"> ", 60)
+        b_cli = bench_paste(cli_argv(), b"> ", 60)
+        print("(c) start-up ...", file=sys.stderr)
+        c = bench_start(tmp)
+        print("(d) round trip ...", file=sys.stderr)
+        d_repl = bench_roundtrip(repl_argv(), b"> ")
+        d_cli = bench_roundtrip(cli_argv(), b"> ")
+        print("(e) exit ...", file=sys.stderr)
+        e = bench_exit()
+    redis_version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2]
+    lines = [
+        "# sentinel-repl benchmarks",
+        "",
+        f"Written by `bench/run.sh` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"{platform.machine()}, {os.cpu_count()} cores, Linux {platform.release()}, redis-cli/redis-server {redis_version}. "
+        f"Loopback topology of 1 master, 2 replicas, 3 sentinels. {LINES} lines; medians of {RUNS} runs unless said.",
+        "",
+        "| | sentinel-repl | redis-cli | ratio | target |",
+        "|---|---|---|---|---|",
+        f"| (a) {LINES} SET lines on stdin | {ms(a['repl'])} | line mode {ms(a['cli_lines'])}; `--pipe` {ms(a['cli_pipe'])} | "
+        f"{a['repl'] / a['cli_pipe']:.2f}x `--pipe`; {a['cli_lines'] / a['repl']:.1f}x faster than line mode | <= 1.5x `--pipe`, >= 15x faster than line mode |",
+        f"| (b) {LINES} lines pasted through a pty | {ms(b_repl[0])}, {b_repl[1]} lines run | {ms(b_cli[0])}, {b_cli[1]} lines run (60 s limit) | | all lines, <= 2 s |",
+        f"| (c) `PING` start to exit (median of 30) | {ms(c['repl'])}, peak RSS {c['repl_rss'] / 1024:.1f} MiB | {ms(c['cli'])}, peak RSS {c['cli_rss'] / 1024:.1f} MiB | {c['repl'] / c['cli']:.2f}x | <= 3x, <= 25 MiB |",
+        f"| (d) interactive GET round trip, p50 / p99 ({d_repl['n'] if d_repl else 0} samples) | {ms(d_repl and d_repl['p50'])} / {ms(d_repl and d_repl['p99'])} | {ms(d_cli and d_cli['p50'])} / {ms(d_cli and d_cli['p99'])} | "
+        + (f"{d_repl['p50'] / d_cli['p50']:.2f}x p50" if d_repl and d_cli else "") + " | <= 1.3x |",
+        f"| (e) Ctrl-D to process exit (median of 10) | {ms(e)} | | | <= 100 ms |",
+        f"| peak RSS, (a) 100k lines on stdin | {a['repl_rss'] / 1024:.1f} MiB | | | |",
+        "",
+        "Reproduce: `bench/run.sh` (builds the release binary, starts and stops its own topology).",
+        "",
+    ]
+    with open(out, "w") as f:
+        f.write("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
