@@ -82,7 +82,8 @@ extension Session {
             let commands = run[index...].compactMap { entry -> RESPCommand? in
                 if case .command(let command, _) = entry.item { return command } else { return nil }
             }
-            var results = await connection.pipeline(commands)[...]
+            let (replies, interrupted) = await runInterruptibly { await connection.pipeline(commands) }
+            var results = replies[...]
             var resendFrom: Int?
             for position in index..<run.count {
                 let entry = run[position]
@@ -101,6 +102,14 @@ extension Session {
                         trackBatchState(command, words, reply)
                         out += renderBatch(reply, words)
                     }
+                case .failure where interrupted:
+                    // Ctrl-C: this line was abandoned; the lines after it are not run.
+                    await dropSessionConnection(error: "interrupted")
+                    out += Array("(interrupted)\n".utf8)
+                    let skipped = run[(position + 1)...].filter { if case .command = $0.item { return true } else { return false } }.count
+                    if skipped > 0 { out += Array("-- \(skipped) later line(s) of the batch were not run\n".utf8) }
+                    output.write(out)
+                    return
                 case .failure(SentinelClientError.commandNotSent):
                     resendFrom = position
                 case .failure(let error):

@@ -91,7 +91,13 @@ public actor Session {
                 for line in lines where !CommandPolicy.isSecret(Self.words(line)) {
                     editor.addHistory(String(decoding: line, as: UTF8.self))
                 }
-                if await runBatch(lines, echo: true, firstShown: firstShown) { break loop }
+                if lines.count == 1 {
+                    // One line typed ahead: run it as if typed now (interruptible, shown first).
+                    if !firstShown { output.write(await prompt() + String(decoding: lines[0], as: UTF8.self) + "\n") }
+                    if await runLine(lines[0]) { break loop }
+                } else if await runBatch(lines, echo: true, firstShown: firstShown) {
+                    break loop
+                }
                 await refreshPrompt()
             case .line(let text):
                 let trimmed = text.trimmingSpaces
@@ -127,7 +133,7 @@ public actor Session {
     }
 
     /// Runs `operation` as the current command, so that Ctrl-C can cancel it.
-    private func runInterruptibly<T: Sendable>(_ operation: @escaping @Sendable () async -> T) async -> (T, interrupted: Bool) {
+    func runInterruptibly<T: Sendable>(_ operation: @escaping @Sendable () async -> T) async -> (T, interrupted: Bool) {
         let task = Task { await operation() }
         interruptRequested = false
         cancelCurrent = { task.cancel() }

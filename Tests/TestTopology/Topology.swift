@@ -110,6 +110,12 @@ public final class Topology: @unchecked Sendable {
         return result.stdout
     }
 
+    /// The master's port as the first sentinel names it now.
+    public func sentinelMasterPort() -> Int? {
+        ((try? cli(sentinelPorts[0], "SENTINEL", "get-master-addr-by-name", masterName)) ?? "")
+            .split(separator: "\n").last.flatMap { Int($0) }
+    }
+
     /// The port of the current master, as ROLE on the data nodes says.
     public func currentMasterPort() -> Int? {
         dataPorts.first { port in
