@@ -29,17 +29,24 @@ def cli(*args):
 
 
 def timed(cmd, stdin_path=None):
-    """Wall time and peak RSS (KiB) of one run."""
-    start = time.perf_counter()
+    """Wall time and peak RSS (KiB) of one run. The RSS comes from GNU time, whose
+    child is forked from a small process: a child of this Python would report
+    Python's own memory as its peak (Linux keeps the pre-exec high-water mark)."""
+    rss_file = tempfile.NamedTemporaryFile(delete=False)
+    rss_file.close()
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
-    proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+    start = time.perf_counter()
+    status = subprocess.call(["/usr/bin/time", "-f", "%M", "-o", rss_file.name, *cmd],
+                             stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     elapsed = time.perf_counter() - start
     if stdin_path:
         stdin.close()
+    with open(rss_file.name) as f:
+        rss = int(f.read().split()[-1])
+    os.unlink(rss_file.name)
     if status != 0:
         raise RuntimeError(f"{cmd[0]} exited {status}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, rss
 
 
 def median_time(cmd, stdin_path=None, runs=RUNS):
@@ -55,6 +62,7 @@ class Pty:
         if self.pid == 0:
             os.environ["TERM"] = "xterm"
             os.execvp(argv[0], argv)
+        os.set_blocking(self.fd, False)
         self.out = bytearray()
 
     def read(self, timeout):
@@ -63,8 +71,14 @@ class Pty:
             return False
         try:
             data = os.read(self.fd, 1 << 20)
-        except OSError:
+        except (BlockingIOError, OSError):
             return False
+        if b"\x1b[6n" in data:
+            # linenoise (redis-cli) asks where the cursor is and waits for the answer.
+            try:
+                os.write(self.fd, b"\x1b[1;1R")
+            except BlockingIOError:
+                pass
         self.out += data
         return bool(data)
 
@@ -81,11 +95,15 @@ class Pty:
         view = memoryview(data)
         deadline = time.perf_counter() + timeout
         while view and time.perf_counter() < deadline:
-            _, writable, _ = select.select([], [self.fd], [], 0.01)
+            readable, writable, _ = select.select([self.fd], [self.fd], [], 1)
             if writable:
-                n = os.write(self.fd, view[:4096])
-                view = view[n:]
-            self.read(0)
+                try:
+                    n = os.write(self.fd, view[:65536])
+                    view = view[n:]
+                except BlockingIOError:
+                    pass
+            if readable:
+                self.read(0)
         return len(view) == 0
 
     def close(self):
@@ -152,7 +170,7 @@ def bench_start(tmp):
 
 
 def bench_roundtrip(argv, prompt, runs=200):
-    cli("SET rt:key value")
+    cli("SET", "rt:key", "value")
     term = Pty(argv)
     samples = []
     try:
@@ -208,7 +226,7 @@ def main():
         a = bench_stdin(tmp)
         print("(b) paste ...", file=sys.stderr)
         b_repl = bench_paste(repl_argv(), b"> ", 60)
-        b_cli = bench_paste(cli_argv(), b"> ", 60)
+        b_cli = bench_paste(cli_argv(), b"> ", 30)
         print("(c) start-up ...", file=sys.stderr)
         c = bench_start(tmp)
         print("(d) round trip ...", file=sys.stderr)
@@ -228,7 +246,7 @@ def main():
         "|---|---|---|---|---|",
         f"| (a) {LINES} SET lines on stdin | {ms(a['repl'])} | line mode {ms(a['cli_lines'])}; `--pipe` {ms(a['cli_pipe'])} | "
         f"{a['repl'] / a['cli_pipe']:.2f}x `--pipe`; {a['cli_lines'] / a['repl']:.1f}x faster than line mode | <= 1.5x `--pipe`, >= 15x faster than line mode |",
-        f"| (b) {LINES} lines pasted through a pty | {ms(b_repl[0])}, {b_repl[1]} lines run | {ms(b_cli[0])}, {b_cli[1]} lines run (60 s limit) | | all lines, <= 2 s |",
+        f"| (b) {LINES} lines pasted through a pty | {ms(b_repl[0])}, {b_repl[1]} lines run | {ms(b_cli[0])}, {b_cli[1]} lines run (30 s limit) | | all lines, <= 2 s |",
         f"| (c) `PING` start to exit (median of 30) | {ms(c['repl'])}, peak RSS {c['repl_rss'] / 1024:.1f} MiB | {ms(c['cli'])}, peak RSS {c['cli_rss'] / 1024:.1f} MiB | {c['repl'] / c['cli']:.2f}x | <= 3x, <= 25 MiB |",
         f"| (d) interactive GET round trip, p50 / p99 ({d_repl['n'] if d_repl else 0} samples) | {ms(d_repl and d_repl['p50'])} / {ms(d_repl and d_repl['p99'])} | {ms(d_cli and d_cli['p50'])} / {ms(d_cli and d_cli['p99'])} | "
         + (f"{d_repl['p50'] / d_cli['p50']:.2f}x p50" if d_repl and d_cli else "") + " | <= 1.3x |",

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+[[ -x /usr/bin/time ]] || apt-get install -y time  # GNU time, for peak RSS
 if [[ -z ${SENTINEL_REPL_BIN:-} ]]; then
     swift build -c release --product sentinel-repl
     SENTINEL_REPL_BIN=$PWD/.build/release/sentinel-repl

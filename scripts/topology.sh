@@ -160,9 +160,16 @@ start_topology() {
     } >"$dir/topology.env"
     trap 'log "start failed; stopping what was started"; stop_topology "$dir"' ERR
     if [[ -n $owner ]]; then
-        # A guard that stops the topology when its owner dies (a crashed test run).
-        setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 0.5; done; "$2" stop "$3"' \
-            guard "$owner" "$(readlink -f "$0")" "$dir" </dev/null >/dev/null 2>&1 &
+        # A guard that stops the topology when its owner dies (a crashed test run):
+        # it kills the pids the servers wrote, then removes the directory.
+        setsid bash -c '
+            while kill -0 "$1" 2>/dev/null && ! grep -q "^State:.*zombie" "/proc/$1/status" 2>/dev/null; do sleep 0.5; done
+            [[ -d $2 ]] || exit 0
+            for f in "$2"/node-*.pid "$2"/sentinel-*.pid; do
+                [[ -e $f ]] || continue
+                p=$(cat "$f"); grep -q redis "/proc/$p/cmdline" 2>/dev/null && kill -CONT "$p" && kill -KILL "$p"
+            done
+            rm -rf "$2"' guard "$owner" "$dir" </dev/null >/dev/null 2>&1 &
         echo $! >"$dir/guard.pid"
     fi
     start_data_node "$master_port"
