@@ -7,7 +7,7 @@ import SentinelClient
 extension Session {
     /// One line of a batch, classified.
     enum BatchLine {
-        case command(RESPCommand, words: [String])
+        case command(RESPCommand)
         /// Printed at its place without running anything (a split error).
         case output(String)
         /// Runs alone, after every reply before it (meta-commands, SUBSCRIBE, help, quit).
@@ -45,14 +45,16 @@ extension Session {
     static func classify(_ line: [UInt8]) -> BatchLine {
         guard let words = try? CommandLineSplitter.split(line) else { return .output("Invalid argument(s)\n") }
         guard let first = words.first else { return .barrier }
-        let name = String(decoding: first, as: UTF8.self).lowercased()
-        if name.hasPrefix(":") || name == "quit" || name == "exit" || name == "help"
-            || CommandPolicy.isStreaming(name.uppercased())
-        {
-            return .barrier
+        // Barriers are short names; a long first word is an ordinary command.
+        if first.count <= 11 {
+            let name = String(decoding: first, as: UTF8.self).lowercased()
+            if name.hasPrefix(":") || name == "quit" || name == "exit" || name == "help"
+                || CommandPolicy.isStreaming(name.uppercased())
+            {
+                return .barrier
+            }
         }
-        let command = RESPCommand(arguments: words)
-        return .command(command, words: words.map { String(decoding: $0, as: UTF8.self) })
+        return .command(RESPCommand(arguments: words))
     }
 
     /// Writes every command of `run` in one flush on the session connection, then
@@ -80,7 +82,7 @@ extension Session {
                 return
             }
             let commands = run[index...].compactMap { entry -> RESPCommand? in
-                if case .command(let command, _) = entry.item { return command } else { return nil }
+                if case .command(let command) = entry.item { return command } else { return nil }
             }
             let (replies, interrupted) = await runInterruptibly { await connection.pipeline(commands) }
             var results = replies[...]
@@ -88,7 +90,7 @@ extension Session {
             for position in index..<run.count {
                 let entry = run[position]
                 appendEcho(prompt, entry.line, !entry.shown, into: &out)
-                guard case .command(let command, let words) = entry.item else {
+                guard case .command(let command) = entry.item else {
                     if case .output(let text) = entry.item { out += Array(text.utf8) }
                     continue
                 }
@@ -97,10 +99,10 @@ extension Session {
                     if let message = reply.errorMessage, message.hasPrefix("READONLY") {
                         // The write was refused, so it did not run: run it alone on the new master.
                         await dropSessionConnection(error: message)
-                        out += await runAlone(command, words)
+                        out += await runAlone(command)
                     } else {
-                        trackBatchState(command, words, reply)
-                        out += renderBatch(reply, words)
+                        trackBatchState(command, reply)
+                        out += renderBatch(reply, command)
                     }
                 case .failure where interrupted:
                     // Ctrl-C: this line was abandoned; the lines after it are not run.
@@ -139,12 +141,12 @@ extension Session {
         out += Array(prompt.utf8) + line + [10]
     }
 
-    private func runAlone(_ command: RESPCommand, _ words: [String]) async -> [UInt8] {
+    private func runAlone(_ command: RESPCommand) async -> [UInt8] {
         do {
             let (reply, lease) = try await client.send(command, on: nil, prepare: reselectIfNeeded)
             adoptSessionLease(lease)
-            trackBatchState(command, words, reply)
-            return renderBatch(reply, words)
+            trackBatchState(command, reply)
+            return renderBatch(reply, command)
         } catch {
             return errorLine(error)
         }

@@ -171,7 +171,6 @@ public actor Session {
 
     private func execute(_ words: [[UInt8]], line: String) async {
         let command = RESPCommand(arguments: words)
-        let texts = words.map { String(decoding: $0, as: UTF8.self) }
         if CommandPolicy.isStreaming(command.name) {
             await stream(command)
             return
@@ -188,8 +187,8 @@ public actor Session {
         case .success(let (reply, newLease)):
             noteConnectionChange(from: lease, to: newLease)
             lease = newLease
-            trackState(command, texts, reply)
-            render(reply, texts)
+            trackState(command, reply)
+            render(reply, command)
             if reply.isError { sawErrorReply = true }
         case .failure(let error):
             await dropSessionConnection(error: "\(error)")
@@ -206,13 +205,13 @@ public actor Session {
         }
     }
 
-    private func render(_ reply: RESPValue, _ words: [String]) {
-        output.write(renderBatch(reply, words))
+    private func render(_ reply: RESPValue, _ command: RESPCommand) {
+        output.write(renderBatch(reply, command))
     }
 
-    func renderBatch(_ reply: RESPValue, _ words: [String]) -> [UInt8] {
+    func renderBatch(_ reply: RESPValue, _ command: RESPCommand) -> [UInt8] {
         if reply.isError { sawErrorReply = true }
-        if options.mode == .tty, CommandPolicy.printsRawOnTTY(words) {
+        if options.mode == .tty, CommandPolicy.printsRawOnTTY(command.arguments.prefix(3).map { String(decoding: $0, as: UTF8.self) }) {
             var bytes: [UInt8] = []
             ReplyRenderer.raw(reply, into: &bytes)
             return bytes
@@ -316,17 +315,19 @@ public actor Session {
 
     // MARK: Connection state
 
-    func trackBatchState(_ command: RESPCommand, _ words: [String], _ reply: RESPValue) {
-        trackState(command, words, reply)
+    func trackBatchState(_ command: RESPCommand, _ reply: RESPValue) {
+        trackState(command, reply)
     }
 
-    private func trackState(_ command: RESPCommand, _ words: [String], _ reply: RESPValue) {
+    private func trackState(_ command: RESPCommand, _ reply: RESPValue) {
+        // Only names of 4 to 7 letters change state (EXEC ... UNWATCH): skip the rest cheaply.
+        guard let length = command.arguments.first?.count, (4...7).contains(length) else { return }
         guard !reply.isError else {
             if command.name == "EXEC" { inTransaction = false }
             return
         }
         switch command.name {
-        case "SELECT": database = Int(words.count > 1 ? words[1] : "") ?? database
+        case "SELECT": database = command.argument(1).flatMap { Int($0) } ?? database
         case "MULTI": inTransaction = true
         case "EXEC", "DISCARD":
             inTransaction = false

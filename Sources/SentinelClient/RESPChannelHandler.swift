@@ -25,7 +25,9 @@ struct OutboundRequest: Sendable {
 }
 
 struct PendingCommand: Sendable {
-    var name: String
+    /// The command's first word as sent; turned into a name only for an error.
+    var nameBytes: [UInt8]
+    var name: String { String(decoding: nameBytes, as: UTF8.self).uppercased() }
     var promise: EventLoopPromise<RESPValue>
     /// Blocking commands (BLPOP k 0) may legitimately wait forever.
     var mayBlock: Bool

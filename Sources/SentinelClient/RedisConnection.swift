@@ -139,6 +139,8 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
     /// Sends one command and waits for its reply (an error reply is a value, not a throw).
     /// Commands that may wait on the server as long as they like: no reply timeout for them.
     public static func mayBlock(_ command: RESPCommand) -> Bool {
+        // Every such name starts with B, M, S, W or X: most commands are ruled out without a string.
+        guard let first = command.arguments.first?.first, "BMSWXbmswx".utf8.contains(first) else { return false }
         switch command.name {
         case "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF",
             "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR":
@@ -182,7 +184,9 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
             command.encode(into: &bytes)
             let promise = channel.eventLoop.makePromise(of: RESPValue.self)
             pending.append(
-                PendingCommand(name: command.name, promise: promise, mayBlock: mayBlock ?? Self.mayBlock(command)))
+                PendingCommand(
+                    nameBytes: command.arguments.first ?? [], promise: promise,
+                    mayBlock: mayBlock ?? Self.mayBlock(command)))
         }
         let request = OutboundRequest(bytes: bytes, commands: pending)
         let futures = pending.map(\.promise.futureResult)

@@ -23,7 +23,8 @@ import Testing
         var commands: [PendingCommand] = []
         for name in names {
             RESPCommand(name).encode(into: &bytes)
-            commands.append(PendingCommand(name: name, promise: channel.eventLoop.makePromise(), mayBlock: mayBlock))
+            commands.append(
+                PendingCommand(nameBytes: Array(name.utf8), promise: channel.eventLoop.makePromise(), mayBlock: mayBlock))
         }
         channel.writeAndFlush(OutboundRequest(bytes: bytes, commands: commands), promise: nil)
         return commands.map(\.promise.futureResult)
