@@ -51,14 +51,15 @@ struct BatchTests {
 
     @Test func aFailoverInTheMiddleOfABatchLosesNoLineAndRunsNoneTwice() async throws {
         try await withTopology { topology in
-            let chunks = 40
+            let chunks = 80
             let perChunk = 1000
             let feed = "for i in $(seq \(chunks)); do yes 'INCR counter' | head -\(perChunk); sleep 0.1; done"
             let command = ([sentinelREPLExecutable] + topology.sentinelArguments + [topology.masterName])
                 .map(shellQuoted).joined(separator: " ")
             let run = Task.detached { try Topology.run("/bin/bash", ["-c", "\(feed) | \(command)"]) }
             try await Task.sleep(nanoseconds: 1_000_000_000)
-            _ = try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
+            let failover = try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
+            #expect(failover == "OK\n")
             let result = try await run.value
             let output = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
             let acknowledged = output.filter { Int($0) != nil }.count
