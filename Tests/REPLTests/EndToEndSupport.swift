@@ -41,9 +41,3 @@ func shellQuoted(_ text: String) -> String {
     "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
-/// Runs a topology for the body and stops it by pid afterwards, whatever happens.
-func withTopology<T>(_ options: Topology.Options = .init(), _ body: (Topology) async throws -> T) async throws -> T {
-    let topology = try Topology.start(options)
-    defer { topology.stop() }
-    return try await body(topology)
-}

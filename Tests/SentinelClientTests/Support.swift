@@ -59,19 +59,6 @@ extension Topology {
     }
 }
 
-/// Runs a topology for the body and stops it by pid afterwards, whatever happens.
-func withTopology<T>(_ options: Topology.Options = .init(), _ body: (Topology) async throws -> T) async throws -> T {
-    let topology = try Topology.start(options)
-    do {
-        let value = try await body(topology)
-        topology.stop()
-        return value
-    } catch {
-        topology.stop()
-        throw error
-    }
-}
-
 /// Polls `condition` until it holds or `seconds` pass; returns whether it held.
 func eventually(within seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)

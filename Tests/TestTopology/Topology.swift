@@ -194,3 +194,10 @@ public enum TopologyError: Error, CustomStringConvertible {
         }
     }
 }
+
+/// Runs a topology for the body and stops it by pid afterwards, whatever happens.
+public func withTopology<T>(_ options: Topology.Options = .init(), _ body: (Topology) async throws -> T) async throws -> T {
+    let topology = try Topology.start(options)
+    defer { topology.stop() }
+    return try await body(topology)
+}
