@@ -133,7 +133,8 @@ final class RESPChannelHandler: ChannelDuplexHandler {
 
     /// RESP3 out-of-band data (tracking invalidations); pub/sub in RESP3 goes to the stream.
     private func isPush(_ value: RESPValue) -> Bool {
-        guard stream == nil, onPush != nil, case .push = value else { return false }
+        // Never paired with a command: a push is not a reply (CLIENT TRACKING invalidations).
+        guard stream == nil, case .push = value else { return false }
         return true
     }
 

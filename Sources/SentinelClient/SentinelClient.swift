@@ -339,11 +339,11 @@ public actor SentinelClient {
 
     private nonisolated func dial(
         _ address: ServerAddress, _ handshake: HandshakeSettings, _ timeout: TimeAmount,
-        commandTimeout: TimeAmount?? = nil, onPush: (@Sendable (RESPValue) -> Void)? = nil
+        commandTimeout: TimeAmount?? = nil
     ) async throws -> RedisConnection {
         let connection = try await RedisConnection.connect(
             to: address, on: group, handshake: handshake, connectTimeout: timeout,
-            commandTimeout: commandTimeout ?? configuration.commandTimeout, onPush: onPush)
+            commandTimeout: commandTimeout ?? configuration.commandTimeout)
         guard registry.add(connection) else {
             await connection.closeAndWait(reason: "the client is shut down")
             throw SentinelClientError.shutDown

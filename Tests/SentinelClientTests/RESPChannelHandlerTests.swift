@@ -47,6 +47,14 @@ import Testing
         #expect(try futures[1].wait() == .bulkString(ByteBuffer(string: "hi")))
     }
 
+    @Test func aRESP3PushIsNeverTakenForAReply() throws {
+        let channel = try makeChannel()
+        let futures = request(channel, ["GET"])
+        try channel.writeInbound(ByteBuffer(string: ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n$1\r\nv\r\n"))
+        #expect(try futures[0].wait() == .bulkString(ByteBuffer(string: "v")))
+        #expect(channel.isActive)
+    }
+
     @Test func writtenButUnansweredIsInDoubt() throws {
         let channel = try makeChannel()
         let futures = request(channel, ["INCR", "INCR"])
