@@ -165,7 +165,7 @@ _sentinel-repl() {
     local -a repeating_flags=()
     local -a non_repeating_flags=(--askpass -2 -3 --raw --no-raw --csv --json -e --version -h --help)
     local -a repeating_options=(-s --sentinel)
-    local -a non_repeating_options=(-d --db --user -p --pass --sentinel-user --sentinel-pass --history-file)
+    local -a non_repeating_options=(-n --db --user -a --pass --sentinel-user --sentinel-pass --history-file)
     __sentinel-repl_offer_flags_options -1
 
     # Offer option value completions
@@ -173,13 +173,13 @@ _sentinel-repl() {
     '-s'|'--sentinel')
         return
         ;;
-    '-d'|'--db')
+    '-n'|'--db')
         return
         ;;
     '--user')
         return
         ;;
-    '-p'|'--pass')
+    '-a'|'--pass')
         return
         ;;
     '--sentinel-user')

@@ -20,7 +20,7 @@ function __sentinel-repl_parse_tokens -S
     set -l unparsed_tokens (__sentinel-repl_tokens -pc)
     switch $unparsed_tokens[1]
     case 'sentinel-repl'
-        __sentinel-repl_parse_subcommand -r 2 's/sentinel=+' 'd/db=' 'user=' 'p/pass=' 'askpass' 'sentinel-user=' 'sentinel-pass=' '2' '3' 'raw' 'no-raw' 'csv' 'json' 'e' 'history-file=' 'version' 'h/help'
+        __sentinel-repl_parse_subcommand -r 2 's/sentinel=+' 'n/db=' 'user=' 'a/pass=' 'askpass' 'sentinel-user=' 'sentinel-pass=' '2' '3' 'raw' 'no-raw' 'csv' 'json' 'e' 'history-file=' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __sentinel-repl_parse_subcommand -r 1 'version'
@@ -78,9 +78,9 @@ end
 
 complete -c 'sentinel-repl' -f
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl"' -s 's' -l 'sentinel' -d 'A sentinel to ask, host:port; repeat it, in order (env SENTINEL_REPL_SENTINELS, comma-separated; default 127.0.0.1:26379).' -rfka ''
-complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" d db' -s 'd' -l 'db' -d 'Database number.' -rfka ''
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" db n' -s 'n' -l 'db' -d 'Database number.' -rfka ''
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" user' -l 'user' -d 'ACL user for the master and replicas.' -rfka ''
-complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" p pass' -s 'p' -l 'pass' -d 'Password for the master and replicas (unsafe on a command line; prefer env REDISCLI_AUTH).' -rfka ''
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" a pass' -s 'a' -l 'pass' -d 'Password for the master and replicas (unsafe on a command line; prefer env REDISCLI_AUTH).' -rfka ''
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" askpass' -l 'askpass' -d 'Read the data-node password from the terminal, without echo.'
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" sentinel-user' -l 'sentinel-user' -d 'ACL user for the sentinels.' -rfka ''
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" sentinel-pass' -l 'sentinel-pass' -d 'Password for the sentinels (or env SENTINEL_REPL_SENTINEL_AUTH).' -rfka ''

@@ -36,14 +36,14 @@ struct SentinelREPLCommand: AsyncParsableCommand {
             valueName: "host:port"))
     var sentinels: [String] = []
 
-    @Option(name: [.short, .customLong("db")], help: "Database number.")
+    @Option(name: [.customShort("n"), .customLong("db")], help: "Database number.")
     var db: Int = 0
 
     @Option(name: .customLong("user"), help: "ACL user for the master and replicas.")
     var user: String?
 
     @Option(
-        name: [.short, .customLong("pass")],
+        name: [.customShort("a"), .customLong("pass")],
         help: "Password for the master and replicas (unsafe on a command line; prefer env REDISCLI_AUTH).")
     var password: String?
 

@@ -1,0 +1,43 @@
+import Foundation
+import TestTopology
+import Testing
+
+/// The command line as a person types it: short options, passwords, the db, exit codes.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct CommandLineTests {
+    @Test func dbAndPasswordOptionsReachTheServerAndThePrompt() async throws {
+        var options = Topology.Options()
+        options.dataPassword = "data-secret"
+        options.sentinelPassword = "sentinel-secret"
+        try await withTopology(options) { topology in
+            let set = try topology.runREPL(
+                ["-a", "data-secret", "--sentinel-pass", "sentinel-secret", "-n", "3", topology.masterName, "SET", "k", "in-db-3"])
+            #expect(set.status == 0)
+            #expect(set.stdout == "OK\n")
+            #expect(set.stderr.contains("Warning: Using a password"), "redis-cli's -a warning")
+            #expect(try topology.cli(topology.masterPort, "-n", "3", "GET", "k") == "in-db-3\n")
+
+            let terminal = try topology.openREPL(
+                ["-n", "3", "--history-file", "/dev/null"],
+                environment: ["REDISCLI_AUTH": "data-secret", "SENTINEL_REPL_SENTINEL_AUTH": "sentinel-secret"])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("\(topology.masterName)@127.0.0.1:\(topology.masterPort)[3]> "))
+            terminal.type("MULTI\r")
+            #expect(terminal.waitFor("[3](TX)> "))
+            terminal.type("DISCARD\r")
+            #expect(terminal.waitForPrompt(after: "OK"))
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+        }
+    }
+
+    @Test func usageErrorsExit2AndUnreachableExits1() async throws {
+        let usage = try Topology.run(sentinelREPLExecutable, ["--no-such-option", "m"])
+        #expect(usage.status == 2)
+        #expect(usage.stderr.contains("Unknown option"))
+        let unreachable = try Topology.run(sentinelREPLExecutable, ["-s", "127.0.0.1:1", "m", "PING"])
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stderr.contains("127.0.0.1:1: connection refused"))
+        #expect(unreachable.stdout.isEmpty)
+    }
+}
