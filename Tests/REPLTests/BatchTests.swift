@@ -74,4 +74,33 @@ struct BatchTests {
             #expect(counter <= acknowledged + inDoubt, "no line ran twice")
         }
     }
+
+    @Test func aMasterKilledInTheMiddleOfABatchLosesNoLineAndRunsNoneTwice() async throws {
+        var options = Topology.Options()
+        options.downAfterMilliseconds = 1000
+        try await withTopology(options) { topology in
+            let chunks = 60
+            let perChunk = 1000
+            let feed = "for i in $(seq \(chunks)); do yes 'INCR counter' | head -\(perChunk); sleep 0.1; done"
+            let command = ([sentinelREPLExecutable] + topology.sentinelArguments + [topology.masterName])
+                .map(shellQuoted).joined(separator: " ")
+            let run = Task.detached { try Topology.run("/bin/bash", ["-c", "\(feed) | \(command)"]) }
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+            let pid = try #require(topology.pid(ofPort: topology.masterPort))
+            kill(pid, SIGKILL)
+            let result = try await run.value
+            let output = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            let acknowledged = output.filter { Int($0) != nil }.count
+            let inDoubt = output.filter { $0.contains("may or may not have run") }.count
+            let other = output.filter { Int($0) == nil && !$0.contains("may or may not have run") }
+            #expect(output.count == chunks * perChunk, "every line yields exactly one reply")
+            #expect(other.isEmpty, "unexpected lines: \(other.prefix(5))")
+            let newMaster = try #require(topology.sentinelMasterPort())
+            #expect(newMaster != topology.masterPort)
+            let counter = Int(try topology.cli(newMaster, "GET", "counter").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            print("batch kill -9: \(acknowledged) acknowledged, \(inDoubt) in doubt, counter \(counter) on the new master")
+            #expect(counter <= acknowledged + inDoubt, "no line ran twice")
+            #expect(counter >= acknowledged - 10 * perChunk, "the lines after the promotion ran on the new master")
+        }
+    }
 }
