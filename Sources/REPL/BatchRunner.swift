@@ -101,7 +101,7 @@ extension Session {
                         await dropSessionConnection(error: message)
                         out += await runAlone(command)
                     } else {
-                        trackBatchState(command, reply)
+                        trackState(command, reply)
                         out += renderBatch(reply, command)
                     }
                 case .failure where interrupted:
@@ -145,7 +145,7 @@ extension Session {
         do {
             let (reply, lease) = try await client.send(command, on: nil, prepare: reselectIfNeeded)
             adoptSessionLease(lease)
-            trackBatchState(command, reply)
+            trackState(command, reply)
             return renderBatch(reply, command)
         } catch {
             return errorLine(error)

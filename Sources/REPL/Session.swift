@@ -315,11 +315,8 @@ public actor Session {
 
     // MARK: Connection state
 
-    func trackBatchState(_ command: RESPCommand, _ reply: RESPValue) {
-        trackState(command, reply)
-    }
-
-    private func trackState(_ command: RESPCommand, _ reply: RESPValue) {
+    /// Follows SELECT, MULTI/EXEC/DISCARD, WATCH/UNWATCH and RESET for the prompt and failovers.
+    func trackState(_ command: RESPCommand, _ reply: RESPValue) {
         // Only names of 4 to 7 letters change state (EXEC ... UNWATCH): skip the rest cheaply.
         guard let length = command.arguments.first?.count, (4...7).contains(length) else { return }
         guard !reply.isError else {

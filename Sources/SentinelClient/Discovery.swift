@@ -110,14 +110,34 @@ struct Discovery: Sendable {
         throw classify(attempts)
     }
 
+    /// One short-lived connection within one try's deadline, closed when `body` is done.
+    private func withTryConnection<T: Sendable>(
+        to address: ServerAddress, _ handshake: HandshakeSettings,
+        _ body: @escaping @Sendable (RedisConnection) async throws -> T
+    ) async throws -> T {
+        let timeout = configuration.sentinelTryTimeout
+        let dial = self.dial
+        return try await withDeadline(timeout) {
+            let connection = try await dial(address, handshake, timeout)
+            defer { connection.close(reason: "done") }
+            return try await body(connection)
+        }
+    }
+
+    /// The `ip` and `port` fields of each entry of a SENTINEL listing.
+    static func fields(of listing: RESPValue) -> [(address: ServerAddress, fields: [String: RESPValue])] {
+        (listing.elements ?? []).compactMap { entry in
+            let fields = Dictionary(entry.pairs ?? [], uniquingKeysWith: { a, _ in a })
+            guard let host = fields["ip"]?.string, let port = fields["port"]?.integer else { return nil }
+            return (ServerAddress(host: host, port: Int(port)), fields)
+        }
+    }
+
     /// `SENTINEL get-master-addr-by-name` and `SENTINEL sentinels` in one round trip.
     func ask(_ sentinel: ServerAddress) async throws -> SentinelAnswer {
         let configuration = self.configuration
-        let dial = self.dial
-        return try await withDeadline(configuration.sentinelTryTimeout) {
-            let started = NIODeadline.now()
-            let connection = try await dial(sentinel, configuration.sentinelHandshake, configuration.sentinelTryTimeout)
-            defer { connection.close(reason: "discovery done") }
+        let started = NIODeadline.now()
+        return try await withTryConnection(to: sentinel, configuration.sentinelHandshake) { connection in
             let replies = try await connection.pipeline([
                 RESPCommand("SENTINEL", "get-master-addr-by-name", configuration.masterName),
                 RESPCommand("SENTINEL", "sentinels", configuration.masterName),
@@ -135,11 +155,7 @@ struct Discovery: Sendable {
             {
                 master = ServerAddress(host: host, port: Int(port))
             }
-            let others = (replies[1].elements ?? []).compactMap { entry -> ServerAddress? in
-                let fields = Dictionary(entry.pairs ?? [], uniquingKeysWith: { a, _ in a })
-                guard let host = fields["ip"]?.string, let port = fields["port"]?.integer else { return nil }
-                return ServerAddress(host: host, port: Int(port))
-            }
+            let others = Self.fields(of: replies[1]).map(\.address)
             return SentinelAnswer(sentinel: sentinel, master: master, otherSentinels: others, latencyMicroseconds: latency)
         }
     }
@@ -171,32 +187,23 @@ struct Discovery: Sendable {
     /// `SENTINEL replicas <name>` on one sentinel.
     func listReplicas(_ sentinel: ServerAddress) async throws -> [ReplicaProbe] {
         let configuration = self.configuration
-        let dial = self.dial
-        return try await withDeadline(configuration.sentinelTryTimeout) {
-            let connection = try await dial(sentinel, configuration.sentinelHandshake, configuration.sentinelTryTimeout)
-            defer { connection.close(reason: "probe done") }
+        return try await withTryConnection(to: sentinel, configuration.sentinelHandshake) { connection in
             let reply = try await connection.send(RESPCommand("SENTINEL", "replicas", configuration.masterName))
             if let message = reply.errorMessage {
                 throw SentinelClientError.connectFailed(address: sentinel, reason: .errorReply(message))
             }
-            return (reply.elements ?? []).compactMap { entry -> ReplicaProbe? in
-                let fields = Dictionary(entry.pairs ?? [], uniquingKeysWith: { a, _ in a })
-                guard let host = fields["ip"]?.string, let port = fields["port"]?.integer else { return nil }
-                return ReplicaProbe(
-                    address: ServerAddress(host: host, port: Int(port)), flags: fields["flags"]?.string ?? "",
-                    offset: fields["slave-repl-offset"]?.integer)
+            return Self.fields(of: reply).map { replica in
+                ReplicaProbe(
+                    address: replica.address, flags: replica.fields["flags"]?.string ?? "",
+                    offset: replica.fields["slave-repl-offset"]?.integer)
             }
         }
     }
 
     /// ROLE on any data node, described in one line.
     func role(of address: ServerAddress) async -> String {
-        let configuration = self.configuration
-        let dial = self.dial
         do {
-            return try await withDeadline(configuration.sentinelTryTimeout) {
-                let connection = try await dial(address, configuration.dataHandshake, configuration.sentinelTryTimeout)
-                defer { connection.close(reason: "probe done") }
+            return try await withTryConnection(to: address, configuration.dataHandshake) { connection in
                 let items = try await connection.send(RESPCommand("ROLE")).elements ?? []
                 let role = items.first?.string ?? "unknown"
                 if role == "slave" || role == "replica", items.count >= 5 {

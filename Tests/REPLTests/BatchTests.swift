@@ -51,27 +51,12 @@ struct BatchTests {
 
     @Test func aFailoverInTheMiddleOfABatchLosesNoLineAndRunsNoneTwice() async throws {
         try await withTopology { topology in
-            let chunks = 80
-            let perChunk = 1000
-            let feed = "for i in $(seq \(chunks)); do yes 'INCR counter' | head -\(perChunk); sleep 0.1; done"
-            let command = ([sentinelREPLExecutable] + topology.sentinelArguments + [topology.masterName])
-                .map(shellQuoted).joined(separator: " ")
-            let run = Task.detached { try Topology.run("/bin/bash", ["-c", "\(feed) | \(command)"]) }
-            try await Task.sleep(nanoseconds: 1_000_000_000)
-            let failover = try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
-            #expect(failover == "OK\n")
-            let result = try await run.value
-            let output = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-            let acknowledged = output.filter { Int($0) != nil }.count
-            let inDoubt = output.filter { $0.contains("may or may not have run") }.count
-            let other = output.filter { Int($0) == nil && !$0.contains("may or may not have run") }
-            #expect(output.count == chunks * perChunk, "every line yields exactly one reply")
-            #expect(other.isEmpty, "unexpected lines: \(other.prefix(5))")
-            let newMaster = try #require(topology.sentinelMasterPort())
-            #expect(newMaster != topology.masterPort, "the failover happened during the batch")
-            let counter = Int(try topology.cli(newMaster, "GET", "counter").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-            print("batch failover: \(acknowledged) acknowledged, \(inDoubt) in doubt, counter \(counter) on the new master")
-            #expect(counter <= acknowledged + inDoubt, "no line ran twice")
+            let outcome = try await Self.incrementBatch(on: topology, chunks: 80) {
+                let failover = try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
+                #expect(failover == "OK\n")
+            }
+            print("batch failover: \(outcome)")
+            #expect(outcome.counter <= outcome.acknowledged + outcome.inDoubt, "no line ran twice")
         }
     }
 
@@ -79,28 +64,47 @@ struct BatchTests {
         var options = Topology.Options()
         options.downAfterMilliseconds = 1000
         try await withTopology(options) { topology in
-            let chunks = 60
-            let perChunk = 1000
-            let feed = "for i in $(seq \(chunks)); do yes 'INCR counter' | head -\(perChunk); sleep 0.1; done"
-            let command = ([sentinelREPLExecutable] + topology.sentinelArguments + [topology.masterName])
-                .map(shellQuoted).joined(separator: " ")
-            let run = Task.detached { try Topology.run("/bin/bash", ["-c", "\(feed) | \(command)"]) }
-            try await Task.sleep(nanoseconds: 1_000_000_000)
-            let pid = try #require(topology.pid(ofPort: topology.masterPort))
-            kill(pid, SIGKILL)
-            let result = try await run.value
-            let output = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-            let acknowledged = output.filter { Int($0) != nil }.count
-            let inDoubt = output.filter { $0.contains("may or may not have run") }.count
-            let other = output.filter { Int($0) == nil && !$0.contains("may or may not have run") }
-            #expect(output.count == chunks * perChunk, "every line yields exactly one reply")
-            #expect(other.isEmpty, "unexpected lines: \(other.prefix(5))")
-            let newMaster = try #require(topology.sentinelMasterPort())
-            #expect(newMaster != topology.masterPort)
-            let counter = Int(try topology.cli(newMaster, "GET", "counter").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-            print("batch kill -9: \(acknowledged) acknowledged, \(inDoubt) in doubt, counter \(counter) on the new master")
-            #expect(counter <= acknowledged + inDoubt, "no line ran twice")
-            #expect(counter >= acknowledged - 10 * perChunk, "the lines after the promotion ran on the new master")
+            let outcome = try await Self.incrementBatch(on: topology, chunks: 60) {
+                kill(try #require(topology.pid(ofPort: topology.masterPort)), SIGKILL)
+            }
+            print("batch kill -9: \(outcome)")
+            #expect(outcome.counter <= outcome.acknowledged + outcome.inDoubt, "no line ran twice")
+            #expect(outcome.counter >= outcome.acknowledged - 10 * Self.perChunk, "the lines after the promotion ran on the new master")
         }
+    }
+
+    static let perChunk = 1000
+
+    struct BatchOutcome: CustomStringConvertible {
+        var acknowledged: Int
+        var inDoubt: Int
+        var counter: Int
+        var description: String {
+            "\(acknowledged) acknowledged, \(inDoubt) in doubt, counter \(counter) on the new master"
+        }
+    }
+
+    /// Pipes `chunks` x 1000 `INCR counter` lines, 100 ms apart, into the REPL; one
+    /// second in, `disrupt` moves the master. Checks one reply per line, nothing but
+    /// integers and in-doubt lines, and that Sentinel names a new master.
+    static func incrementBatch(
+        on topology: Topology, chunks: Int, disrupt: () throws -> Void
+    ) async throws -> BatchOutcome {
+        let feed = "for i in $(seq \(chunks)); do yes 'INCR counter' | head -\(perChunk); sleep 0.1; done"
+        let command = ([sentinelREPLExecutable] + topology.sentinelArguments + [topology.masterName])
+            .map(shellQuoted).joined(separator: " ")
+        let run = Task.detached { try Topology.run("/bin/bash", ["-c", "\(feed) | \(command)"]) }
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        try disrupt()
+        let result = try await run.value
+        let output = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        let inDoubt = output.filter { $0.contains("may or may not have run") }.count
+        let other = output.filter { Int($0) == nil && !$0.contains("may or may not have run") }
+        #expect(output.count == chunks * perChunk, "every line yields exactly one reply")
+        #expect(other.isEmpty, "unexpected lines: \(other.prefix(5))")
+        let newMaster = try #require(topology.sentinelMasterPort())
+        #expect(newMaster != topology.masterPort, "the master moved during the batch")
+        let counter = Int(try topology.cli(newMaster, "GET", "counter").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        return BatchOutcome(acknowledged: output.filter { Int($0) != nil }.count, inDoubt: inDoubt, counter: counter)
     }
 }
