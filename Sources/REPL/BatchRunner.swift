@@ -4,38 +4,84 @@ import SentinelClient
 
 /// Pasted or piped lines: every line runs exactly once, in order, pipelined on
 /// the session connection, and yields exactly one reply or one error line.
+///
+/// Lines are written in chunks; up to `window` chunks are in flight at once, so
+/// the server works on one chunk while the replies of the one before it are
+/// printed. A chunk's replies are printed in one write.
+struct BatchState {
+    /// Lines waiting to be written, in order.
+    var queue: ArraySlice<Session.BatchEntry> = []
+    /// Chunks written on the session connection, oldest first.
+    var inFlight: [Session.InFlightChunk] = []
+    /// Print each line after the prompt before its reply (a paste).
+    var echo = false
+    /// Set while lines run, so that Ctrl-C between two chunks is not lost.
+    var running = false
+    var abandoned = false
+
+    static let chunkSize = 1024
+    static let window = 4
+}
+
 extension Session {
     /// One line of a batch, classified.
-    enum BatchLine {
+    enum BatchLine: Sendable {
         case command(RESPCommand)
-        /// Printed at its place without running anything (a split error).
+        /// Printed at its place without running anything (a split error, a blank line's prompt).
         case output(String)
         /// Runs alone, after every reply before it (meta-commands, SUBSCRIBE, help, quit).
         case barrier
     }
 
+    struct BatchEntry: Sendable {
+        var line: [UInt8]
+        var item: BatchLine
+        /// The line is on the screen already (typed, not pasted; or shown before a resend).
+        var shown: Bool
+        var isCommand: Bool {
+            if case .command = item { return true } else { return false }
+        }
+    }
+
+    struct InFlightChunk: Sendable {
+        var entries: ArraySlice<BatchEntry>
+        var connection: RedisConnection
+        var replies: EventLoopFuture<[Result<RESPValue, Error>]>
+    }
+
     /// Runs `lines`; returns true when one of them asked to quit (the rest is not run).
     /// With `echo`, each line is printed after the prompt before its reply, as if typed.
-    func runBatch(_ lines: [[UInt8]], echo: Bool, firstShown: Bool = false) async -> Bool {
-        var run: [(line: [UInt8], item: BatchLine, shown: Bool)] = []
+    /// With `more`, the last chunks may stay in flight: more lines follow (stdin);
+    /// call `finishBatch` at the end.
+    func runBatch(_ lines: [[UInt8]], echo: Bool, firstShown: Bool = false, more: Bool = false) async -> Bool {
+        batch.echo = echo
+        var segment: [BatchEntry] = []
+        segment.reserveCapacity(lines.count)
         for (index, line) in lines.enumerated() {
             let shown = !echo || (firstShown && index == 0)
             if Self.isBlank(line) {
-                if !shown { output.write(await prompt() + "\n") }
+                if !shown { segment.append(BatchEntry(line: line, item: .output(""), shown: false)) }
                 continue
             }
             let item = Self.classify(line)
-            if case .barrier = item {
-                await flush(run, echo: echo)
-                run.removeAll()
-                if !shown { output.write(await prompt() + String(decoding: line, as: UTF8.self) + "\n") }
-                if await runLine(line) { return true }
-            } else {
-                run.append((line, item, shown))
+            guard case .barrier = item else {
+                segment.append(BatchEntry(line: line, item: item, shown: shown))
+                continue
             }
+            batch.queue += segment
+            segment.removeAll()
+            guard await pumpBatch(untilIdle: true) else { return false }
+            if !shown { output.write(await prompt() + String(decoding: line, as: UTF8.self) + "\n") }
+            if await runLine(line) { return true }
         }
-        await flush(run, echo: echo)
+        batch.queue += segment
+        _ = await pumpBatch(untilIdle: !more)
         return false
+    }
+
+    /// Waits for every line still in flight and prints its reply.
+    func finishBatch() async {
+        _ = await pumpBatch(untilIdle: true)
     }
 
     static func isBlank(_ line: [UInt8]) -> Bool {
@@ -45,100 +91,183 @@ extension Session {
     static func classify(_ line: [UInt8]) -> BatchLine {
         guard let words = try? CommandLineSplitter.split(line) else { return .output("Invalid argument(s)\n") }
         guard let first = words.first else { return .barrier }
-        // Barriers are short names; a long first word is an ordinary command.
-        if first.count <= 11 {
-            let name = String(decoding: first, as: UTF8.self).lowercased()
-            if name.hasPrefix(":") || name == "quit" || name == "exit" || name == "help"
-                || CommandPolicy.isStreaming(name.uppercased())
+        return isBarrier(first) ? .barrier : .command(RESPCommand(arguments: words))
+    }
+
+    /// Meta-commands, quit, exit, help and the streaming commands run alone. Compared
+    /// as bytes: this runs for every line of a batch.
+    static func isBarrier(_ name: [UInt8]) -> Bool {
+        if name.first == UInt8(ascii: ":") { return true }
+        guard [4, 7, 9, 10].contains(name.count) else { return false }
+        let upper = name.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
+        return barrierNames.contains(upper)
+    }
+
+    private static let barrierNames: Set<[UInt8]> = Set(
+        (["QUIT", "EXIT", "HELP"] + CommandPolicy.streamingCommands).map { Array($0.utf8) })
+
+    // MARK: The window
+
+    /// Writes queued lines and prints replies until the queue is empty (and, with
+    /// `untilIdle`, nothing is in flight). False when Ctrl-C abandoned the batch.
+    private func pumpBatch(untilIdle: Bool) async -> Bool {
+        batch.running = true
+        defer {
+            batch.running = false
+            batch.abandoned = false
+        }
+        while true {
+            if batch.queue.isEmpty && (batch.inFlight.isEmpty || !untilIdle) { return true }
+            if batch.abandoned && batch.inFlight.isEmpty {
+                await reportAbandoned(unanswered: [], out: Array("(interrupted)\n".utf8))
+                return false
+            }
+            if batch.abandoned {
+                // Ctrl-C between chunks: what has no reply yet is given up.
+                await dropSessionConnection(error: "interrupted")
+            }
+            if !batch.abandoned, !batch.queue.isEmpty, batch.inFlight.count < BatchState.window,
+                await windowConnectionIsCurrent()
             {
-                return .barrier
+                await writeNextChunk()
+            } else if await !collectOldestChunk() {
+                return false
             }
         }
-        return .command(RESPCommand(arguments: words))
     }
 
-    /// Writes every command of `run` in one flush on the session connection, then
-    /// prints the replies in order. Lines the server never saw (a dropped connection,
-    /// a demoted master) are sent again on the new master; a line in flight at the
-    /// drop gets one in-doubt error line and is not run again.
-    private func flush(_ run: [(line: [UInt8], item: BatchLine, shown: Bool)], echo: Bool) async {
-        guard !run.isEmpty else { return }
-        var run = run
-        let prompt = echo ? await prompt() : ""
-        var out: [UInt8] = []
-        out.reserveCapacity(run.count * 16)
-        var index = 0
-        while index < run.count {
-            let connection: RedisConnection
-            do {
-                connection = try await sessionConnection()
-            } catch {
-                // No master within the wait: every remaining line says so, none runs.
-                for entry in run[index...] {
-                    appendEcho(prompt, entry.line, !entry.shown, into: &out)
-                    if case .output(let text) = entry.item { out += Array(text.utf8) } else { out += errorLine(error) }
-                }
-                output.write(out)
-                return
+    /// New chunks may join those in flight only on the same, still current, connection.
+    private func windowConnectionIsCurrent() async -> Bool {
+        guard let last = batch.inFlight.last else { return true }
+        return await currentSessionConnection() === last.connection
+    }
+
+    private func writeNextChunk() async {
+        let connection: RedisConnection
+        do {
+            connection = try await sessionConnection()
+        } catch {
+            // No master within the wait: every queued line says so, none runs.
+            var out: [UInt8] = []
+            let prompt = batch.echo ? await prompt() : ""
+            for entry in batch.queue {
+                appendEcho(prompt, entry, into: &out)
+                if case .output(let text) = entry.item { out += Array(text.utf8) } else { out += errorLine(error) }
             }
-            let commands = run[index...].compactMap { entry -> RESPCommand? in
-                if case .command(let command) = entry.item { return command } else { return nil }
-            }
-            let (replies, interrupted) = await runInterruptibly { await connection.pipeline(commands) }
-            var results = replies[...]
-            var resendFrom: Int?
-            for position in index..<run.count {
-                let entry = run[position]
-                appendEcho(prompt, entry.line, !entry.shown, into: &out)
-                guard case .command(let command) = entry.item else {
-                    if case .output(let text) = entry.item { out += Array(text.utf8) }
-                    continue
-                }
-                switch results.removeFirst() {
-                case .success(let reply):
-                    if let message = reply.errorMessage, message.hasPrefix("READONLY") {
-                        // The write was refused, so it did not run: run it alone on the new master.
-                        await dropSessionConnection(error: message)
-                        out += await runAlone(command)
-                    } else {
-                        trackState(command, reply)
-                        out += renderBatch(reply, command)
-                    }
-                case .failure where interrupted:
-                    // Ctrl-C: this line was abandoned; the lines after it are not run.
-                    await dropSessionConnection(error: "interrupted")
-                    out += Array("(interrupted)\n".utf8)
-                    let skipped = run[(position + 1)...].filter { if case .command = $0.item { return true } else { return false } }.count
-                    if skipped > 0 { out += Array("-- \(skipped) later line(s) of the batch were not run\n".utf8) }
-                    output.write(out)
-                    return
-                case .failure(SentinelClientError.commandNotSent):
-                    resendFrom = position
-                case .failure(let error):
-                    await dropSessionConnection(error: "\(error)")
-                    out += errorLine(error)
-                }
-                if resendFrom != nil { break }
-                if out.count > 65536 {
-                    output.write(out)
-                    out.removeAll(keepingCapacity: true)
-                }
-            }
+            batch.queue = []
             output.write(out)
-            out.removeAll(keepingCapacity: true)
-            guard let resendFrom else { return }
-            // Not sent: the echo for this line was written; it goes out again below.
-            await dropSessionConnection(error: "connection lost before the command was sent")
-            await client.reconcile(reason: "a batch lost its connection")
-            index = resendFrom
-            run[resendFrom].shown = true  // its line is on the screen already
-            if echo { out = Array("-- resending from this line on the new master\n".utf8) }
+            return
+        }
+        let chunk = batch.queue.prefix(BatchState.chunkSize)
+        batch.queue = batch.queue.dropFirst(chunk.count)
+        var commands: [RESPCommand] = []
+        commands.reserveCapacity(chunk.count)
+        for entry in chunk {
+            if case .command(let command) = entry.item { commands.append(command) }
+        }
+        batch.inFlight.append(InFlightChunk(entries: chunk, connection: connection, replies: connection.submit(commands)))
+    }
+
+    /// Prints the oldest chunk's replies. Lines the server never saw (a dropped
+    /// connection) go back to the front of the queue for the new master; a line in
+    /// flight at the drop gets one in-doubt error line and is not run again.
+    /// False when Ctrl-C abandoned the batch.
+    private func collectOldestChunk() async -> Bool {
+        let chunk = batch.inFlight.removeFirst()
+        let (results, interrupted) = await runInterruptibly { await Self.replies(of: chunk) }
+        if interrupted { batch.abandoned = true }
+        let prompt = batch.echo ? await prompt() : ""
+        var out: [UInt8] = []
+        var replies = results[...]
+        for position in chunk.entries.indices {
+            let entry = chunk.entries[position]
+            appendEcho(prompt, entry, into: &out)
+            guard case .command(let command) = entry.item else {
+                if case .output(let text) = entry.item { out += Array(text.utf8) }
+                continue
+            }
+            switch replies.removeFirst() {
+            case .success(let reply):
+                if let message = reply.errorMessage, message.hasPrefix("READONLY") {
+                    // The write was refused, so it did not run: run it alone on the new master,
+                    // once the chunks behind it have their replies from the old one.
+                    await settleWindow()
+                    await dropSessionConnection(error: message)
+                    out += await runAlone(command)
+                } else {
+                    trackState(command, reply)
+                    appendRendered(reply, command, into: &out)
+                }
+            case .failure where batch.abandoned:
+                await dropSessionConnection(error: "interrupted")
+                out += Array("(interrupted)\n".utf8)
+                await reportAbandoned(unanswered: replies, out: out)
+                return false
+            case .failure(SentinelClientError.commandNotSent):
+                output.write(out)
+                await requeueNeverSent(from: chunk.entries[position...])
+                return true
+            case .failure(let error):
+                await dropSessionConnection(error: "\(error)")
+                out += errorLine(error)
+            }
+        }
+        output.write(out)
+        return true
+    }
+
+    private static func replies(of chunk: InFlightChunk) async -> [Result<RESPValue, Error>] {
+        await withTaskCancellationHandler {
+            (try? await chunk.replies.get()) ?? []
+        } onCancel: {
+            chunk.connection.close(reason: "interrupted")
         }
     }
 
-    private func appendEcho(_ prompt: String, _ line: [UInt8], _ echo: Bool, into out: inout [UInt8]) {
-        guard echo else { return }
-        out += Array(prompt.utf8) + line + [10]
+    /// Waits until every chunk in flight has its replies (or errors), so that
+    /// dropping their connection changes none of them.
+    private func settleWindow() async {
+        for chunk in batch.inFlight { _ = await Self.replies(of: chunk) }
+    }
+
+    /// `entries` were never written, nor was anything written after them on that
+    /// connection (writes leave in order): all of it goes out again, first.
+    private func requeueNeverSent(from entries: ArraySlice<BatchEntry>) async {
+        await settleWindow()
+        var resend = Array(entries)
+        resend[0].shown = resend[0].shown || batch.echo  // its line is on the screen already
+        for chunk in batch.inFlight { resend += chunk.entries }
+        batch.inFlight.removeAll()
+        batch.queue = ArraySlice(resend + batch.queue)
+        await dropSessionConnection(error: "connection lost before the command was sent")
+        await client.reconcile(reason: "a batch lost its connection")
+        if batch.echo { output.write("-- resending from this line on the new master\n") }
+    }
+
+    /// Ctrl-C: says how many later lines of the batch may have run (written, no
+    /// reply) and how many surely did not, and forgets them.
+    private func reportAbandoned(unanswered: ArraySlice<Result<RESPValue, Error>>, out: [UInt8]) async {
+        var unanswered = Array(unanswered)
+        for chunk in batch.inFlight { unanswered += await Self.replies(of: chunk) }
+        let inDoubt = unanswered.count { if case .failure(SentinelClientError.commandInDoubt) = $0 { true } else { false } }
+        let notRun = unanswered.count - inDoubt + batch.queue.count(where: \.isCommand)
+        var out = out
+        if inDoubt > 0 {
+            out += Array("-- \(inDoubt) later line(s) were sent and got no reply: they may or may not have run\n".utf8)
+        }
+        if notRun > 0 { out += Array("-- \(notRun) later line(s) of the batch were not run\n".utf8) }
+        let discarded = discardTypeahead()
+        if discarded > 0 { out += Array("-- \(discarded) more line(s) typed or pasted meanwhile were discarded\n".utf8) }
+        output.write(out)
+        batch.inFlight.removeAll()
+        batch.queue = []
+    }
+
+    private func appendEcho(_ prompt: String, _ entry: BatchEntry, into out: inout [UInt8]) {
+        guard batch.echo, !entry.shown else { return }
+        out += Array(prompt.utf8)
+        out += entry.line
+        out.append(10)
     }
 
     private func runAlone(_ command: RESPCommand) async -> [UInt8] {
@@ -146,7 +275,9 @@ extension Session {
             let (reply, lease) = try await client.send(command, on: nil, prepare: reselectIfNeeded)
             adoptSessionLease(lease)
             trackState(command, reply)
-            return renderBatch(reply, command)
+            var out: [UInt8] = []
+            appendRendered(reply, command, into: &out)
+            return out
         } catch {
             return errorLine(error)
         }

@@ -1,3 +1,4 @@
+import RESP
 /// Facts about commands the session needs: which change connection state,
 /// which must never reach the history file, which print raw on a terminal.
 public enum CommandPolicy {
@@ -27,6 +28,12 @@ public enum CommandPolicy {
     }
 
     /// Commands whose reply redis-cli prints raw even on a terminal (`cliSendCommand`).
+    public static func printsRawOnTTY(_ command: RESPCommand) -> Bool {
+        // Every such name starts with C, D, I, L, M or P: most commands are ruled out without a string.
+        guard let first = command.arguments.first?.first, "CDILMPcdilmp".utf8.contains(first) else { return false }
+        return printsRawOnTTY(command.arguments.prefix(3).map { String(decoding: $0, as: UTF8.self) })
+    }
+
     public static func printsRawOnTTY(_ words: [String]) -> Bool {
         let upper = words.map { $0.uppercased() }
         guard let name = upper.first else { return false }
@@ -44,7 +51,9 @@ public enum CommandPolicy {
     }
 
     /// Commands that turn the connection into a stream of server messages.
+    public static let streamingCommands = ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"]
+
     public static func isStreaming(_ name: String) -> Bool {
-        ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"].contains(name)
+        streamingCommands.contains(name)
     }
 }

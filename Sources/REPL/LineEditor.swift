@@ -106,6 +106,23 @@ public final class LineEditor: Sendable {
         wake()
     }
 
+    /// Drops input that arrived while commands ran (the rest of a paste after Ctrl-C);
+    /// returns how many lines it held, a partial last line counted.
+    public func discardTypeahead() -> Int {
+        let dropped = Mutex(0)
+        thread.runAndWait { [self] in
+            while readMoreIfReady() {}
+            let pending = local.buffer[local.bufferStart..<local.bufferEnd]
+            var lines = pending.count { $0 == 10 || $0 == 13 } - pending.indices.dropFirst().count {
+                pending[$0] == 10 && pending[$0 - 1] == 13
+            }
+            if let last = pending.last, last != 10, last != 13 { lines += 1 }
+            local.bufferStart = local.bufferEnd
+            dropped.withLock { $0 = lines }
+        }
+        return dropped.withLock { $0 }
+    }
+
     public func addHistory(_ line: String) {
         thread.run { [self] in _ = sr_history_enter(local.history, line) }
     }

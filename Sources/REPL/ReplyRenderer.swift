@@ -17,6 +17,12 @@ public enum ReplyRenderer {
     /// The whole output for one reply, ending with a newline.
     public static func render(_ value: RESPValue, mode: Mode) -> [UInt8] {
         var out: [UInt8] = []
+        render(value, mode: mode, into: &out)
+        return out
+    }
+
+    /// Appends the output for one reply to `out` (a batch renders a whole chunk into one buffer).
+    public static func render(_ value: RESPValue, mode: Mode, into out: inout [UInt8]) {
         switch mode {
         case .tty:
             tty(value, prefix: [], into: &out)
@@ -30,7 +36,6 @@ public enum ReplyRenderer {
             json(value, into: &out)
             out.append(10)
         }
-        return out
     }
 
     // MARK: CSV and JSON (cliFormatReplyCSV, cliFormatReplyJson)
@@ -115,11 +120,14 @@ public enum ReplyRenderer {
     static func tty(_ value: RESPValue, prefix: [UInt8], into out: inout [UInt8]) {
         switch value {
         case .error(let b), .blobError(let b):
-            out += Array("(error) ".utf8) + bytes(b) + [10]
+            out += "(error) ".utf8
+            out += b.readableBytesView
+            out.append(10)
         case .simpleString(let b):
-            out += bytes(b) + [10]
+            out += b.readableBytesView
+            out.append(10)
         case .integer(let i):
-            out += Array("(integer) \(i)\n".utf8)
+            out += "(integer) \(i)\n".utf8
         case .double(_, let text):
             out += Array("(double) \(text)\n".utf8)
         case .bulkString(.some(let b)):
@@ -203,11 +211,12 @@ public enum ReplyRenderer {
     static func raw(_ value: RESPValue, into out: inout [UInt8]) {
         switch value {
         case .error(let b), .blobError(let b):
-            out += bytes(b) + [10]
+            out += b.readableBytesView
+            out.append(10)
         case .simpleString(let b), .bulkString(.some(let b)), .verbatimString(_, let b):
-            out += bytes(b)
+            out += b.readableBytesView
         case .integer(let i):
-            out += Array(String(i).utf8)
+            out += String(i).utf8
         case .double(_, let text):
             out += Array(text.utf8)
         case .bigNumber(let s):

@@ -44,6 +44,7 @@ public actor Session {
     /// Replaced by the server's COMMAND DOCS once they arrive; TAB reads it from the editor thread.
     private nonisolated let sharedTable = SharedCommandTable()
     private var sawErrorReply = false
+    var batch = BatchState()
 
     public init(client: SentinelClient, options: SessionOptions) {
         self.client = client
@@ -63,8 +64,9 @@ public actor Session {
     /// Lines from a stdin that is not a terminal: one reply each, in order, pipelined.
     public func runLines(_ source: LineSource) async -> Int32 {
         while let lines = await source.next() {
-            if await runBatch(lines, echo: false) { break }
+            if await runBatch(lines, echo: false, more: true) { break }
         }
+        await finishBatch()
         source.close()
         releaseSession()
         return options.exitOnErrorReply && sawErrorReply ? 1 : 0
@@ -119,6 +121,11 @@ public actor Session {
         ((try? CommandLineSplitter.split(line)) ?? []).map { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// After Ctrl-C stopped a paste: the rest of it, still unread, is dropped too.
+    func discardTypeahead() -> Int {
+        editor?.discardTypeahead() ?? 0
+    }
+
     /// Saves history; call after the client's shutdown, before closing the editor.
     public func saveHistory() {
         guard let editor, let file = options.historyFile else { return }
@@ -127,6 +134,7 @@ public actor Session {
 
     /// SIGINT while a command runs: abandon it (its connection is discarded).
     public func interrupt() {
+        if batch.running { batch.abandoned = true }
         guard let cancelCurrent else { return }
         interruptRequested = true
         cancelCurrent()
@@ -206,17 +214,18 @@ public actor Session {
     }
 
     private func render(_ reply: RESPValue, _ command: RESPCommand) {
-        output.write(renderBatch(reply, command))
+        var out: [UInt8] = []
+        appendRendered(reply, command, into: &out)
+        output.write(out)
     }
 
-    func renderBatch(_ reply: RESPValue, _ command: RESPCommand) -> [UInt8] {
+    func appendRendered(_ reply: RESPValue, _ command: RESPCommand, into out: inout [UInt8]) {
         if reply.isError { sawErrorReply = true }
-        if options.mode == .tty, CommandPolicy.printsRawOnTTY(command.arguments.prefix(3).map { String(decoding: $0, as: UTF8.self) }) {
-            var bytes: [UInt8] = []
-            ReplyRenderer.raw(reply, into: &bytes)
-            return bytes
+        if options.mode == .tty, CommandPolicy.printsRawOnTTY(command) {
+            ReplyRenderer.raw(reply, into: &out)
+        } else {
+            ReplyRenderer.render(reply, mode: options.mode, into: &out)
         }
-        return ReplyRenderer.render(reply, mode: options.mode)
     }
 
     private func reportError(_ error: Error) {
@@ -234,9 +243,7 @@ public actor Session {
     /// The pinned connection, replaced (with SELECT restored) when it is gone or
     /// belongs to a master that is no longer the master.
     func sessionConnection() async throws -> RedisConnection {
-        if let lease, lease.connection.isActive, lease.generation == (await client.generation) {
-            return lease.connection
-        }
+        if let current = await currentSessionConnection() { return current }
         let fresh = try await client.lease()
         do {
             try await reselectIfNeeded(fresh.connection)
@@ -246,6 +253,12 @@ public actor Session {
         }
         adoptSessionLease(fresh)
         return fresh.connection
+    }
+
+    /// The pinned connection if it is usable as it is; nil when it must be replaced.
+    func currentSessionConnection() async -> RedisConnection? {
+        guard let lease, lease.connection.isActive, lease.generation == (await client.generation) else { return nil }
+        return lease.connection
     }
 
     func adoptSessionLease(_ fresh: LeasedConnection) {

@@ -26,32 +26,59 @@ public struct RESPCommand: Sendable, Hashable {
         index < arguments.count ? String(decoding: arguments[index], as: UTF8.self) : nil
     }
 
-    /// Appends the RESP encoding (`*N` then `$len` bulk strings) to `buffer`.
-    public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(ascii: "*"))
-        Self.writeDecimal(arguments.count, into: &buffer)
+    /// The length of the RESP encoding, to size a buffer once.
+    public var encodedSize: Int {
+        var size = 1 + Self.decimalLength(arguments.count) + 2
         for argument in arguments {
-            buffer.writeInteger(UInt8(ascii: "$"))
-            Self.writeDecimal(argument.count, into: &buffer)
-            buffer.writeBytes(argument)
-            buffer.writeInteger(UInt16(0x0D0A))
+            size += 1 + Self.decimalLength(argument.count) + 2 + argument.count + 2
+        }
+        return size
+    }
+
+    /// Appends the RESP encoding (`*N` then `$len` bulk strings) to `buffer`,
+    /// in one write: a pipeline of 100k commands spends its time here.
+    public func encode(into buffer: inout ByteBuffer) {
+        let size = encodedSize
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+            var at = 0
+            func put(_ byte: UInt8) {
+                raw[at] = byte
+                at += 1
+            }
+            func putDecimal(_ value: Int) {
+                let length = Self.decimalLength(value)
+                var v = value
+                for i in stride(from: at + length - 1, through: at, by: -1) {
+                    raw[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                    v /= 10
+                }
+                at += length
+                put(13)
+                put(10)
+            }
+            put(UInt8(ascii: "*"))
+            putDecimal(arguments.count)
+            for argument in arguments {
+                put(UInt8(ascii: "$"))
+                putDecimal(argument.count)
+                argument.withUnsafeBytes { bytes in
+                    UnsafeMutableRawBufferPointer(rebasing: raw[at..<(at + bytes.count)]).copyMemory(from: bytes)
+                }
+                at += argument.count
+                put(13)
+                put(10)
+            }
+            return at
         }
     }
 
-    private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private static func decimalLength(_ value: Int) -> Int {
+        var length = 1
         var v = value
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { raw in
-            repeat {
-                raw[19 - count] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-                count += 1
-            } while v > 0
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[(20 - count)...]))
+        while v >= 10 {
+            v /= 10
+            length += 1
         }
-        buffer.writeInteger(UInt16(0x0D0A))
+        return length
     }
 }

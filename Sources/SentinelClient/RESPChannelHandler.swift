@@ -1,36 +1,44 @@
 import NIOCore
 import RESP
 
-/// Adapts the streaming `RESPDecoder` to a NIO pipeline.
-struct RESPFrameDecoder: NIOSingleStepByteToMessageDecoder {
-    typealias InboundOut = RESPValue
-    var decoder = RESPDecoder()
-
-    mutating func decode(buffer: inout ByteBuffer) throws -> RESPValue? {
-        try decoder.decode(&buffer)
-    }
-
-    mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> RESPValue? {
-        try decoder.decode(&buffer)
-    }
-}
-
-/// Commands written together in one buffer; each has its own reply promise.
+/// Commands written together in one buffer, and who waits for their replies.
 struct OutboundRequest: Sendable {
     var bytes: ByteBuffer
-    var commands: [PendingCommand]
+    var commands: [CommandInfo]
+    /// Where each command's bytes end in `bytes`: each is written on its own, so a
+    /// connection lost half-way through tells which commands went out whole.
+    var commandEnds: [Int]
+    var delivery: ReplyDelivery
     /// Set by `stream(_:)`: from now on every reply goes here, unpaired
     /// (SUBSCRIBE, MONITOR: the server sends many replies to one command).
     var stream: AsyncThrowingStream<RESPValue, Error>.Continuation? = nil
 }
 
-struct PendingCommand: Sendable {
+/// What the handler knows of one command it waits a reply for.
+struct CommandInfo: Sendable {
     /// The command's first word as sent; turned into a name only for an error.
     var nameBytes: [UInt8]
     var name: String { String(decoding: nameBytes, as: UTF8.self).uppercased() }
-    var promise: EventLoopPromise<RESPValue>
     /// Blocking commands (BLPOP k 0) may legitimately wait forever.
     var mayBlock: Bool
+}
+
+/// How the replies of one write reach the caller.
+enum ReplyDelivery: Sendable {
+    /// One promise per command (`send`, `write`).
+    case each([EventLoopPromise<RESPValue>])
+    /// One promise for the whole write (`pipeline`): one wake-up, no per-command future.
+    case all(EventLoopPromise<[Result<RESPValue, Error>]>)
+
+    /// Completes every command with an error (the request never reached the socket).
+    func failAll(_ commands: [CommandInfo], _ error: (CommandInfo) -> Error) {
+        switch self {
+        case .each(let promises):
+            for (command, promise) in zip(commands, promises) { promise.fail(error(command)) }
+        case .all(let promise):
+            promise.succeed(commands.map { .failure(error($0)) })
+        }
+    }
 }
 
 /// Why a connection ended, for the errors of the commands still pending on it.
@@ -54,21 +62,65 @@ enum CloseReason: Sendable {
 
 /// Pairs replies with commands in order. Confined to its channel's event loop.
 ///
-/// A command whose bytes the socket accepted and that got no reply is reported
-/// in doubt; one that was never written is reported not sent.
+/// It decodes the bytes itself (no message per reply through the pipeline) and
+/// keeps one entry per write, not per command. A command whose bytes the socket
+/// accepted and that got no reply is reported in doubt; one that was never
+/// written is reported not sent.
 final class RESPChannelHandler: ChannelDuplexHandler {
-    typealias InboundIn = RESPValue
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = OutboundRequest
     typealias OutboundOut = ByteBuffer
 
-    private struct Pending {
-        var command: PendingCommand
-        var writeSequence: UInt64
+    /// One write's commands, answered front to back.
+    private final class PendingWrite {
+        let commands: [CommandInfo]
+        private let each: [EventLoopPromise<RESPValue>]
+        private let all: EventLoopPromise<[Result<RESPValue, Error>]>?
+        /// The write sequence of the first command's segment; the others follow one by one.
+        let firstSequence: UInt64
+        private(set) var answered = 0
+        private var results: [Result<RESPValue, Error>] = []
+
+        init(_ request: OutboundRequest, firstSequence: UInt64) {
+            commands = request.commands
+            self.firstSequence = firstSequence
+            switch request.delivery {
+            case .each(let promises):
+                each = promises
+                all = nil
+            case .all(let promise):
+                each = []
+                all = promise
+                results.reserveCapacity(commands.count)
+            }
+        }
+
+        var current: CommandInfo { commands[answered] }
+        /// The current command's segment: its write sequence and how many commands it holds.
+        var currentSegment: (sequence: UInt64, size: Int) {
+            let index = answered / RESPChannelHandler.segmentSize
+            let size = min(RESPChannelHandler.segmentSize, commands.count - index * RESPChannelHandler.segmentSize)
+            return (firstSequence + UInt64(index), size)
+        }
+        var isComplete: Bool { answered == commands.count }
+
+        func complete(_ result: Result<RESPValue, Error>) {
+            answered += 1
+            if let all {
+                results.append(result)
+                if answered == commands.count { all.succeed(results) }
+            } else {
+                each[answered - 1].completeWith(result)
+            }
+        }
     }
 
     private let address: ServerAddress
     private let commandTimeout: TimeAmount?
-    private var pending = CircularBuffer<Pending>(initialCapacity: 16)
+    private var decoder = RESPDecoder()
+    /// Bytes received and not decoded yet (a reply split across reads).
+    private var inbound: ByteBuffer?
+    private var pending = CircularBuffer<PendingWrite>(initialCapacity: 8)
     private var writeSequence: UInt64 = 0
     private var writtenSequence: UInt64 = 0
     private var lastProgress = NIODeadline.uptimeNanoseconds(0)
@@ -89,36 +141,80 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         let request = unwrapOutboundIn(data)
         if isClosed {
             let reason = closeReason?.text ?? "connection closed"
-            for command in request.commands {
-                command.promise.fail(
-                    SentinelClientError.commandNotSent(command: command.name, address: address, reason: reason))
+            let address = self.address
+            request.delivery.failAll(request.commands) {
+                SentinelClientError.commandNotSent(command: $0.name, address: address, reason: reason)
             }
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
-        writeSequence += 1
-        let sequence = writeSequence
         if pending.isEmpty { lastProgress = context.eventLoop.now }
         if let stream = request.stream { self.stream = stream }
-        for command in request.commands {
-            pending.append(Pending(command: command, writeSequence: sequence))
+        if !request.commands.isEmpty { pending.append(PendingWrite(request, firstSequence: writeSequence + 1)) }
+        guard !request.commandEnds.isEmpty else {
+            // A stream's own commands (SUBSCRIBE, UNSUBSCRIBE) get no reply of their own: not counted.
+            context.write(wrapOutboundOut(request.bytes), promise: promise)
+            return
         }
-        let written = context.eventLoop.makePromise(of: Void.self)
-        written.futureResult.assumeIsolated().whenComplete { [self] result in
-            if case .success = result { writtenSequence = max(writtenSequence, sequence) }
-            promise?.completeWith(result)
+        var start = request.bytes.readerIndex
+        var last: EventLoopFuture<Void>?
+        for segmentEnd in stride(from: Self.segmentSize, through: request.commandEnds.count, by: Self.segmentSize)
+            + [request.commandEnds.count]
+        where segmentEnd > 0 {
+            let end = request.commandEnds[segmentEnd - 1]
+            guard end > start else { continue }
+            last = writeSegment(request.bytes.getSlice(at: start, length: end - start)!, context: context)
+            start = end
         }
-        context.write(wrapOutboundOut(request.bytes), promise: written)
+        if let promise { last?.cascade(to: promise) }
         armWatchdog(context: context)
     }
 
+    /// Commands per socket write. A connection lost mid-write may have delivered a
+    /// prefix of the first unfinished segment, so its commands are reported in doubt;
+    /// later segments surely never left. Small enough to bound that doubt, large
+    /// enough that a 100k-line pipeline is not 100k writes.
+    static let segmentSize = 16
+
+    /// Writes one segment; once the socket took all of it, its commands are in flight.
+    private func writeSegment(_ bytes: ByteBuffer, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+        writeSequence += 1
+        let sequence = writeSequence
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenSuccess { [self] in writtenSequence = max(writtenSequence, sequence) }
+        context.write(wrapOutboundOut(bytes), promise: written)
+        return written.futureResult
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let value = unwrapInboundIn(data)
+        var bytes = unwrapInboundIn(data)
+        if inbound == nil || inbound!.readableBytes == 0 {
+            inbound = bytes
+        } else {
+            inbound!.writeBuffer(&bytes)
+        }
+        if !pending.isEmpty { lastProgress = context.eventLoop.now }
+        do {
+            while !isClosed, let value = try decoder.decode(&inbound!) {
+                deliver(value, context: context)
+            }
+        } catch {
+            errorCaught(context: context, error: error)
+            return
+        }
+        if inbound!.readableBytes == 0 {
+            inbound = nil
+        } else if inbound!.readerIndex > 65536 {
+            inbound!.discardReadBytes()
+        }
+    }
+
+    private func deliver(_ value: RESPValue, context: ChannelHandlerContext) {
         if isPush(value) {
             onPush?(value)
             return
         }
-        guard let head = pending.popFirst() else {
+        guard let head = pending.first else {
             if let stream {
                 stream.yield(value)
                 return
@@ -127,8 +223,9 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             fail(context: context, reason: .malformed("unexpected reply with no command pending"))
             return
         }
-        lastProgress = context.eventLoop.now
-        head.command.promise.succeed(value)
+        // Off the queue before completing: a callback may close the channel and fail what is left.
+        if head.answered + 1 == head.commands.count { pending.removeFirst() }
+        head.complete(.success(value))
     }
 
     /// RESP3 out-of-band data (tracking invalidations); pub/sub in RESP3 goes to the stream.
@@ -173,17 +270,25 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         }
         watchdog?.cancel()
         watchdog = nil
-        while let entry = pending.popFirst() {
-            let name = entry.command.name
-            let error: SentinelClientError
-            if case .malformed(let description) = reason {
-                error = .malformedReply(address: address, description: description)
-            } else if entry.writeSequence <= writtenSequence {
-                error = .commandInDoubt(command: name, address: address, reason: reason.text)
-            } else {
-                error = .commandNotSent(command: name, address: address, reason: reason.text)
+        while let write = pending.popFirst() {
+            while !write.isComplete {
+                write.complete(.failure(error(for: write.current, segment: write.currentSegment, reason: reason)))
             }
-            entry.command.promise.fail(error)
+        }
+    }
+
+    private func error(
+        for command: CommandInfo, segment: (sequence: UInt64, size: Int), reason: CloseReason
+    ) -> SentinelClientError {
+        // Write promises complete in order: only the first unfinished segment can be partly out,
+        // and a lone command partly out cannot have run.
+        let surelyUnsent = segment.sequence > writtenSequence + 1 || (segment.sequence == writtenSequence + 1 && segment.size == 1)
+        if case .malformed(let description) = reason {
+            return .malformedReply(address: address, description: description)
+        } else if !surelyUnsent {
+            return .commandInDoubt(command: command.name, address: address, reason: reason.text)
+        } else {
+            return .commandNotSent(command: command.name, address: address, reason: reason.text)
         }
     }
 
@@ -194,10 +299,10 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         watchdog = context.eventLoop.assumeIsolated().scheduleTask(deadline: lastProgress + timeout) { [self] in
             watchdog = nil
             guard let head = pending.first, !isClosed else { return }
-            if !head.command.mayBlock, context.eventLoop.now >= lastProgress + timeout {
+            if !head.current.mayBlock, context.eventLoop.now >= lastProgress + timeout {
                 fail(context: context, reason: .timedOut(milliseconds: Int(timeout.nanoseconds / 1_000_000)))
             } else {
-                if head.command.mayBlock { lastProgress = context.eventLoop.now }
+                if head.current.mayBlock { lastProgress = context.eventLoop.now }
                 armWatchdog(context: context)
             }
         }

@@ -60,7 +60,6 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPFrameDecoder()))
                         try channel.pipeline.syncOperations.addHandler(
                             RESPChannelHandler(address: address, commandTimeout: commandTimeout, onPush: onPush))
                     }
@@ -139,8 +138,10 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
     /// Sends one command and waits for its reply (an error reply is a value, not a throw).
     /// Commands that may wait on the server as long as they like: no reply timeout for them.
     public static func mayBlock(_ command: RESPCommand) -> Bool {
-        // Every such name starts with B, M, S, W or X: most commands are ruled out without a string.
-        guard let first = command.arguments.first?.first, "BMSWXbmswx".utf8.contains(first) else { return false }
+        // Every such name has 4 to 10 letters and starts with B, M, S, W or X: most commands
+        // are ruled out without a string.
+        guard let name = command.arguments.first, (4...10).contains(name.count), "BMSWXbmswx".utf8.contains(name[0])
+        else { return false }
         switch command.name {
         case "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF",
             "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR":
@@ -167,7 +168,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
     /// One wake-up for the whole pipeline, not one per reply.
     public func pipeline(_ commands: [RESPCommand]) async -> [Result<RESPValue, Error>] {
         guard !commands.isEmpty else { return [] }
-        let all = EventLoopFuture.whenAllComplete(write(commands), on: channel.eventLoop)
+        let all = submit(commands)
         return await withTaskCancellationHandler {
             (try? await all.get()) ?? []
         } onCancel: {
@@ -175,30 +176,44 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Low-level pipelining: writes the commands in one flush and returns at once;
+    /// the future gives one result per command, in order, and never fails.
+    /// Submitting again before it completes keeps the server busy meanwhile.
+    public func submit(_ commands: [RESPCommand]) -> EventLoopFuture<[Result<RESPValue, Error>]> {
+        guard !commands.isEmpty else { return channel.eventLoop.makeSucceededFuture([]) }
+        let promise = channel.eventLoop.makePromise(of: [Result<RESPValue, Error>].self)
+        enqueue(commands, delivery: .all(promise), mayBlock: nil)
+        return promise.futureResult
+    }
+
     /// Low-level: queues the commands in one write and flush, and returns one future per reply.
     public func write(_ commands: [RESPCommand], mayBlock: Bool? = nil) -> [EventLoopFuture<RESPValue>] {
-        var bytes = channel.allocator.buffer(capacity: commands.count * 32)
-        var pending: [PendingCommand] = []
-        pending.reserveCapacity(commands.count)
+        let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
+        enqueue(commands, delivery: .each(promises), mayBlock: mayBlock)
+        return promises.map(\.futureResult)
+    }
+
+    private func enqueue(_ commands: [RESPCommand], delivery: ReplyDelivery, mayBlock: Bool?) {
+        var size = 0
+        for command in commands { size += command.encodedSize }
+        var bytes = channel.allocator.buffer(capacity: size)
+        var infos: [CommandInfo] = []
+        infos.reserveCapacity(commands.count)
+        var ends: [Int] = []
+        ends.reserveCapacity(commands.count)
         for command in commands {
             command.encode(into: &bytes)
-            let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-            pending.append(
-                PendingCommand(
-                    nameBytes: command.arguments.first ?? [], promise: promise,
-                    mayBlock: mayBlock ?? Self.mayBlock(command)))
+            ends.append(bytes.writerIndex)
+            infos.append(CommandInfo(nameBytes: command.arguments.first ?? [], mayBlock: mayBlock ?? Self.mayBlock(command)))
         }
-        let request = OutboundRequest(bytes: bytes, commands: pending)
-        let futures = pending.map(\.promise.futureResult)
         let address = self.address
+        let request = OutboundRequest(bytes: bytes, commands: infos, commandEnds: ends, delivery: delivery)
         channel.writeAndFlush(request).whenFailure { error in
             // The channel was gone before the handler saw the request.
-            for command in request.commands {
-                command.promise.fail(
-                    SentinelClientError.commandNotSent(command: command.name, address: address, reason: "\(error)"))
+            request.delivery.failAll(request.commands) {
+                SentinelClientError.commandNotSent(command: $0.name, address: address, reason: "\(error)")
             }
         }
-        return futures
     }
 
     /// Sends a command that makes the server talk on its own (SUBSCRIBE, PSUBSCRIBE,
@@ -208,7 +223,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: RESPValue.self)
         var bytes = channel.allocator.buffer(capacity: 64)
         command.encode(into: &bytes)
-        channel.writeAndFlush(OutboundRequest(bytes: bytes, commands: [], stream: continuation)).whenFailure { error in
+        channel.writeAndFlush(OutboundRequest(bytes: bytes, commands: [], commandEnds: [], delivery: .each([]), stream: continuation)).whenFailure { error in
             continuation.finish(throwing: error)
         }
         continuation.onTermination = { [weak channel] termination in
@@ -221,7 +236,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
     public func writeToStream(_ command: RESPCommand) {
         var bytes = channel.allocator.buffer(capacity: 64)
         command.encode(into: &bytes)
-        channel.writeAndFlush(OutboundRequest(bytes: bytes, commands: []), promise: nil)
+        channel.writeAndFlush(OutboundRequest(bytes: bytes, commands: [], commandEnds: [], delivery: .each([])), promise: nil)
     }
 
     /// Closes the connection; commands still pending fail with `reason`.

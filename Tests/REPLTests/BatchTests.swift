@@ -73,6 +73,77 @@ struct BatchTests {
         }
     }
 
+    /// The session connection is killed while a batch waits on `BLPOP q 0` with ten
+    /// INCRs written behind it: each of those eleven lines says it may or may not have
+    /// run, none is run again, and the lines that come later run on a new connection.
+    @Test func linesInFlightWhenTheConnectionDiesGetOneInDoubtLineEach() async throws {
+        try await withTopology { topology in
+            let feed = "printf 'SET k v\\nBLPOP q 0\\n'; for i in $(seq 10); do echo 'INCR c'; done; "
+                + "sleep 2; for i in $(seq 5); do echo 'INCR c'; done"
+            let command = ([sentinelREPLExecutable] + topology.sentinelArguments + [topology.masterName])
+                .map(shellQuoted).joined(separator: " ")
+            let run = Task.detached { try Topology.run("/bin/bash", ["-c", "(\(feed)) | \(command)"]) }
+            let blocked = try await Self.waitForClient(on: topology, running: "blpop")
+            try await Task.sleep(nanoseconds: 200_000_000)  // the INCRs behind it reach the socket
+            #expect(try topology.cli(topology.masterPort, "CLIENT", "KILL", "ID", blocked) == "1\n")
+            let result = try await run.value
+            let output = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+            #expect(output.count == 17, "one reply per line: \(output)")
+            #expect(output.first == "OK")
+            let inDoubt = output.dropFirst().prefix(11)
+            #expect(inDoubt.allSatisfy { $0.contains("may or may not have run") }, "\(inDoubt)")
+            #expect(inDoubt.first?.hasPrefix("BLPOP was sent") == true)
+            #expect(Array(output.suffix(5)) == ["1", "2", "3", "4", "5"], "later lines ran once each, in order")
+            // The server dropped the queued INCRs with the killed client; nobody re-ran them.
+            #expect(try topology.cli(topology.masterPort, "GET", "c") == "5\n")
+            #expect(result.stderr.isEmpty, "\(result.stderr)")
+        }
+    }
+
+    /// Ctrl-C while a pasted batch waits on BLPOP: the lines before it have their
+    /// replies, the BLPOP says interrupted, and the five INCRs written behind it are
+    /// counted as sent without a reply (the server dropped them with the connection).
+    @Test func ctrlCAbandonsAPastedBatchAndSaysWhatWasNotRun() async throws {
+        try await withTopology { topology in
+            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("> "))
+            let paste = ["SET a 1", "BLPOP q 0"] + Array(repeating: "INCR c", count: 5)
+            terminal.type(paste.joined(separator: "\r") + "\r")
+            _ = try await Self.waitForClient(on: topology, running: "blpop")
+            terminal.type("INCR c\rINCR c\r")  // more of the paste, arriving while BLPOP waits
+            try await Task.sleep(nanoseconds: 100_000_000)
+            terminal.type("\u{3}")
+            #expect(
+                terminal.waitFor("-- 5 later line(s) were sent and got no reply: they may or may not have run"),
+                "screen: \(terminal.screen)")
+            let screen = terminal.screen
+            #expect(screen.contains("> SET a 1\nOK\n"))
+            #expect(screen.contains("> BLPOP q 0\n(interrupted)\n"))
+            #expect(try topology.cli(topology.masterPort, "EXISTS", "c") == "0\n", "no INCR ran")
+            terminal.type("GET a\r")
+            #expect(terminal.waitForPrompt(after: "\"1\""))
+            #expect(try topology.cli(topology.masterPort, "EXISTS", "c") == "0\n", "the rest of the paste did not run")
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+            #expect(terminal.stderr.isEmpty)
+        }
+    }
+
+    /// The id of our connection on the master that is running `command`, once it is.
+    static func waitForClient(on topology: Topology, running command: String) async throws -> String {
+        for _ in 0..<100 {
+            let clients = try topology.cli(topology.masterPort, "CLIENT", "LIST").split(separator: "\n")
+            if let line = clients.first(where: { $0.contains(" name=sentinel-repl ") && $0.contains(" cmd=\(command) ") }),
+                let id = line.split(separator: " ").first(where: { $0.hasPrefix("id=") })
+            {
+                return String(id.dropFirst(3))
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        throw CancellationError()
+    }
+
     static let perChunk = 1000
 
     struct BatchOutcome: CustomStringConvertible {

@@ -9,25 +9,41 @@ import Testing
 @Suite struct RESPChannelHandlerTests {
     let address = ServerAddress(host: "127.0.0.1", port: 6379)
 
-    private func makeChannel(timeout: TimeAmount? = nil) throws -> EmbeddedChannel {
+    private func makeChannel(timeout: TimeAmount? = nil, stall: WriteStaller? = nil) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPFrameDecoder()))
+        if let stall { try channel.pipeline.syncOperations.addHandler(stall) }
         try channel.pipeline.syncOperations.addHandler(
             RESPChannelHandler(address: address, commandTimeout: timeout, onPush: nil))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379)).wait()
         return channel
     }
 
-    private func request(_ channel: EmbeddedChannel, _ names: [String], mayBlock: Bool = false) -> [EventLoopFuture<RESPValue>] {
+    private func encode(_ names: [String], mayBlock: Bool) -> (ByteBuffer, [CommandInfo], [Int]) {
         var bytes = ByteBuffer()
-        var commands: [PendingCommand] = []
+        var infos: [CommandInfo] = []
+        var ends: [Int] = []
         for name in names {
             RESPCommand(name).encode(into: &bytes)
-            commands.append(
-                PendingCommand(nameBytes: Array(name.utf8), promise: channel.eventLoop.makePromise(), mayBlock: mayBlock))
+            ends.append(bytes.writerIndex)
+            infos.append(CommandInfo(nameBytes: Array(name.utf8), mayBlock: mayBlock))
         }
-        channel.writeAndFlush(OutboundRequest(bytes: bytes, commands: commands), promise: nil)
-        return commands.map(\.promise.futureResult)
+        return (bytes, infos, ends)
+    }
+
+    private func request(_ channel: EmbeddedChannel, _ names: [String], mayBlock: Bool = false) -> [EventLoopFuture<RESPValue>] {
+        let (bytes, infos, ends) = encode(names, mayBlock: mayBlock)
+        let promises = names.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
+        channel.writeAndFlush(
+            OutboundRequest(bytes: bytes, commands: infos, commandEnds: ends, delivery: .each(promises)), promise: nil)
+        return promises.map(\.futureResult)
+    }
+
+    private func pipeline(_ channel: EmbeddedChannel, _ names: [String]) -> EventLoopFuture<[Result<RESPValue, Error>]> {
+        let (bytes, infos, ends) = encode(names, mayBlock: false)
+        let promise = channel.eventLoop.makePromise(of: [Result<RESPValue, Error>].self)
+        channel.writeAndFlush(
+            OutboundRequest(bytes: bytes, commands: infos, commandEnds: ends, delivery: .all(promise)), promise: nil)
+        return promise.futureResult
     }
 
     private func failure(_ future: EventLoopFuture<RESPValue>) -> SentinelClientError? {
@@ -112,5 +128,75 @@ import Testing
         channel.embeddedEventLoop.advanceTime(by: .seconds(30))
         try channel.writeInbound(ByteBuffer(string: "*-1\r\n"))
         #expect(try futures[0].wait() == .array(nil))
+    }
+
+    @Test func aPipelineGetsAllItsRepliesInOneResultInOrder() throws {
+        let channel = try makeChannel()
+        let replies = pipeline(channel, ["PING", "ECHO", "GET"])
+        try channel.writeInbound(ByteBuffer(string: "+PONG\r\n$2\r\nhi\r\n"))
+        try channel.writeInbound(ByteBuffer(string: "$-1\r\n"))
+        let results = try replies.wait().map { try $0.get() }
+        #expect(results == [.simpleString(ByteBuffer(string: "PONG")), .bulkString(ByteBuffer(string: "hi")), .bulkString(nil)])
+    }
+
+    /// 40 commands leave in segments of 16, 16 and 8. The socket took only the first
+    /// segment when the connection dropped: the second may have gone out in part,
+    /// the third surely never left.
+    @Test func aDropMidPipelineSplitsInDoubtFromNotSentBySegment() throws {
+        let stall = WriteStaller(passing: 1)
+        let channel = try makeChannel(stall: stall)
+        let replies = pipeline(channel, Array(repeating: "INCR", count: 40))
+        try channel.writeInbound(ByteBuffer(string: ":1\r\n:2\r\n:3\r\n"))
+        stall.failHeld()
+        channel.pipeline.fireChannelInactive()
+        let results = try replies.wait()
+        #expect(results.count == 40)
+        #expect(try results[0..<3].map { try $0.get() } == [.integer(1), .integer(2), .integer(3)])
+        func kind(_ result: Result<RESPValue, Error>) -> String {
+            switch result {
+            case .failure(SentinelClientError.commandInDoubt): return "in doubt"
+            case .failure(SentinelClientError.commandNotSent): return "not sent"
+            default: return "other"
+            }
+        }
+        #expect(results[3..<32].allSatisfy { kind($0) == "in doubt" })
+        #expect(results[32..<40].allSatisfy { kind($0) == "not sent" })
+    }
+
+    /// A lone command the socket did not take whole cannot have run.
+    @Test func aSingleUnwrittenCommandIsNotSent() throws {
+        let stall = WriteStaller(passing: 0)
+        let channel = try makeChannel(stall: stall)
+        let futures = request(channel, ["INCR"])
+        stall.failHeld()
+        channel.pipeline.fireChannelInactive()
+        guard case .commandNotSent = failure(futures[0]) else {
+            Issue.record("expected not sent")
+            return
+        }
+    }
+}
+
+/// Lets the first `passing` writes through and holds the rest, as a full socket would.
+final class WriteStaller: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    private var passing: Int
+    private var held: [EventLoopPromise<Void>] = []
+
+    init(passing: Int) { self.passing = passing }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if passing > 0 {
+            passing -= 1
+            context.write(data, promise: promise)
+        } else if let promise {
+            held.append(promise)
+        }
+    }
+
+    /// The connection is lost: the held writes fail, in order.
+    func failHeld() {
+        for promise in held { promise.fail(ChannelError.ioOnClosedChannel) }
+        held.removeAll()
     }
 }

@@ -69,6 +69,20 @@ func eventually(within seconds: Double, _ condition: () async throws -> Bool) as
     return try await condition()
 }
 
+/// Adapts the streaming `RESPDecoder` to a NIO pipeline (the fake server's side).
+struct RESPFrameDecoder: NIOSingleStepByteToMessageDecoder {
+    typealias InboundOut = RESPValue
+    var decoder = RESPDecoder()
+
+    mutating func decode(buffer: inout ByteBuffer) throws -> RESPValue? {
+        try decoder.decode(&buffer)
+    }
+
+    mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> RESPValue? {
+        try decoder.decode(&buffer)
+    }
+}
+
 /// A tiny RESP server for cases a real server will not produce: a lying
 /// sentinel, a malformed reply. `answer` maps a command's words to raw bytes.
 final class FakeServer: Sendable {
