@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 [[ -x /usr/bin/time ]] || apt-get install -y time  # GNU time, for peak RSS
 if [[ -z ${SENTINEL_REPL_BIN:-} ]]; then
-    swift build -c release --product sentinel-repl
+    # The Swift runtime linked in: no dynamic loading of libswiftCore and friends at start.
+    swift build -c release --product sentinel-repl --static-swift-stdlib
     SENTINEL_REPL_BIN=$PWD/.build/release/sentinel-repl
 fi
 env_file=$(mktemp)

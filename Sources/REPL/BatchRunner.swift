@@ -1,3 +1,4 @@
+import DequeModule
 import NIOCore
 import RESP
 import SentinelClient
@@ -10,7 +11,7 @@ import SentinelClient
 /// printed. A chunk's replies are printed in one write.
 struct BatchState {
     /// Lines waiting to be written, in order.
-    var queue: ArraySlice<Session.BatchEntry> = []
+    var queue: Deque<Session.BatchEntry> = []
     /// Chunks written on the session connection, oldest first.
     var inFlight: [Session.InFlightChunk] = []
     /// Print each line after the prompt before its reply (a paste).
@@ -44,7 +45,7 @@ extension Session {
     }
 
     struct InFlightChunk: Sendable {
-        var entries: ArraySlice<BatchEntry>
+        var entries: [BatchEntry]
         var connection: RedisConnection
         var replies: EventLoopFuture<[Result<RESPValue, Error>]>
     }
@@ -55,26 +56,23 @@ extension Session {
     /// call `finishBatch` at the end.
     func runBatch(_ lines: [[UInt8]], echo: Bool, firstShown: Bool = false, more: Bool = false) async -> Bool {
         batch.echo = echo
-        var segment: [BatchEntry] = []
-        segment.reserveCapacity(lines.count)
+        batch.queue.reserveCapacity(batch.queue.count + lines.count)
         for (index, line) in lines.enumerated() {
             let shown = !echo || (firstShown && index == 0)
             if Self.isBlank(line) {
-                if !shown { segment.append(BatchEntry(line: line, item: .output(""), shown: false)) }
+                if !shown { batch.queue.append(BatchEntry(line: line, item: .output(""), shown: false)) }
                 continue
             }
             let item = Self.classify(line)
             guard case .barrier = item else {
-                segment.append(BatchEntry(line: line, item: item, shown: shown))
+                // Only an echo needs the line again.
+                batch.queue.append(BatchEntry(line: echo ? line : [], item: item, shown: shown))
                 continue
             }
-            batch.queue += segment
-            segment.removeAll()
             guard await pumpBatch(untilIdle: true) else { return false }
             if !shown { output.write(await prompt() + String(decoding: line, as: UTF8.self) + "\n") }
             if await runLine(line) { return true }
         }
-        batch.queue += segment
         _ = await pumpBatch(untilIdle: !more)
         return false
     }
@@ -158,8 +156,8 @@ extension Session {
             output.write(out)
             return
         }
-        let chunk = batch.queue.prefix(BatchState.chunkSize)
-        batch.queue = batch.queue.dropFirst(chunk.count)
+        let chunk = Array(batch.queue.prefix(BatchState.chunkSize))
+        batch.queue.removeFirst(chunk.count)
         var commands: [RESPCommand] = []
         commands.reserveCapacity(chunk.count)
         for entry in chunk {
@@ -238,7 +236,7 @@ extension Session {
         resend[0].shown = resend[0].shown || batch.echo  // its line is on the screen already
         for chunk in batch.inFlight { resend += chunk.entries }
         batch.inFlight.removeAll()
-        batch.queue = ArraySlice(resend + batch.queue)
+        batch.queue.prepend(contentsOf: resend)
         await dropSessionConnection(error: "connection lost before the command was sent")
         await client.reconcile(reason: "a batch lost its connection")
         if batch.echo { output.write("-- resending from this line on the new master\n") }

@@ -268,8 +268,31 @@ public final class LineEditor: Sendable {
             Glibc.read(0, raw.baseAddress! + local.bufferEnd, raw.count - local.bufferEnd)
         }
         guard n > 0 else { return false }
+        let scanFrom = max(local.bufferStart, local.bufferEnd - 5)  // a marker cut by the previous read
         local.bufferEnd += n
+        local.bufferEnd -= Self.removePasteMarkers(&local.buffer, in: scanFrom..<local.bufferEnd)
         return true
+    }
+
+    /// Removes bracketed-paste markers (`ESC [200~`, `ESC [201~`) from `range` of
+    /// `buffer`, moving what follows down; returns how many bytes went. The editor
+    /// never asks for bracketed paste, but a terminal left in that mode sends them,
+    /// and they must not reach a command.
+    static func removePasteMarkers(_ buffer: inout [UInt8], in range: Range<Int>) -> Int {
+        var read = range.lowerBound
+        var write = range.lowerBound
+        while read < range.upperBound {
+            if read + 6 <= range.upperBound, buffer[read] == 27, buffer[read + 1] == 91, buffer[read + 2] == 50,
+                buffer[read + 3] == 48, buffer[read + 4] == 48 || buffer[read + 4] == 49, buffer[read + 5] == 126
+            {
+                read += 6
+                continue
+            }
+            buffer[write] = buffer[read]
+            write += 1
+            read += 1
+        }
+        return read - write
     }
 
     /// Between two lines the terminal neither echoes nor waits for Enter (but Ctrl-C
@@ -343,7 +366,7 @@ public final class LineEditor: Sendable {
                     return nil
                 }
                 local.bufferStart = 0
-                local.bufferEnd = n
+                local.bufferEnd = n - Self.removePasteMarkers(&local.buffer, in: 0..<n)
             }
         }
         defer { local.bufferStart += 1 }

@@ -100,6 +100,22 @@ struct BatchTests {
         }
     }
 
+    /// A terminal left in bracketed-paste mode wraps the paste in markers; they never
+    /// reach a command.
+    @Test func bracketedPasteMarkersNeverReachACommand() async throws {
+        try await withTopology { topology in
+            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("> "))
+            terminal.type("\u{1B}[200~SET bp 1\rRPUSH bpl x\r\u{1B}[201~")
+            #expect(terminal.waitFor("(integer) 1"), "screen: \(terminal.screen)")
+            #expect(terminal.screen.contains("> SET bp 1\nOK\n"))
+            #expect(try topology.cli(topology.masterPort, "KEYS", "*bp*").split(separator: "\n").sorted() == ["bp", "bpl"])
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+        }
+    }
+
     /// Ctrl-C while a pasted batch waits on BLPOP: the lines before it have their
     /// replies, the BLPOP says interrupted, and the five INCRs written behind it are
     /// counted as sent without a reply (the server dropped them with the connection).
@@ -128,6 +144,36 @@ struct BatchTests {
             #expect(terminal.waitForExit() == 0)
             #expect(terminal.stderr.isEmpty)
         }
+    }
+
+    /// A window bounds what is in flight: fifty times the input, the same peak memory
+    /// (give or take what the allocator keeps).
+    @Test func memoryStaysFlatAsTheInputGrows() async throws {
+        try await withTopology { topology in
+            let small = try Self.peakKilobytes(lines: 20_000, on: topology)
+            let large = try Self.peakKilobytes(lines: 1_000_000, on: topology)
+            print("peak RSS: 20k lines \(small) KB, 1M lines \(large) KB")
+            #expect(large - small < 8 * 1024, "20k lines: \(small) KB, 1M lines: \(large) KB")
+            #expect(try topology.cli(topology.masterPort, "GET", "flat") == "1020000\n", "every line ran once")
+        }
+    }
+
+    /// Peak resident memory of sentinel-repl running `lines` INCRs from a pipe
+    /// (getrusage of the child; its output is counted, not kept).
+    static func peakKilobytes(lines: Int, on topology: Topology) throws -> Int {
+        let script = """
+            import resource, subprocess, sys
+            feed = subprocess.Popen(["sh", "-c", "yes 'INCR flat' | head -\(lines)"], stdout=subprocess.PIPE)
+            repl = subprocess.run(sys.argv[1:], stdin=feed.stdout, stdout=subprocess.PIPE)
+            feed.wait()
+            replies = repl.stdout.count(b"\\n")
+            assert replies == \(lines), f"{replies} replies"
+            print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+            """
+        let result = try Topology.run(
+            "/usr/bin/env", ["python3", "-c", script, sentinelREPLExecutable] + topology.sentinelArguments + [topology.masterName])
+        #expect(result.status == 0, "\(result.stderr)")
+        return Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .max
     }
 
     /// The id of our connection on the master that is running `command`, once it is.
