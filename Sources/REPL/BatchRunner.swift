@@ -19,6 +19,9 @@ struct BatchState {
     /// Set while lines run, so that Ctrl-C between two chunks is not lost.
     var running = false
     var abandoned = false
+    /// The connection was lost inside a MULTI or WATCH block: the rest of that block
+    /// is not run on another connection (see `skipRestOfLostBlock`).
+    var blockLost = false
 
     static let chunkSize = 1024
     static let window = 4
@@ -74,12 +77,14 @@ extension Session {
             if await runLine(line) { return true }
         }
         _ = await pumpBatch(untilIdle: !more)
+        if !more { batch.blockLost = false }
         return false
     }
 
     /// Waits for every line still in flight and prints its reply.
     func finishBatch() async {
         _ = await pumpBatch(untilIdle: true)
+        batch.blockLost = false
     }
 
     static func isBlank(_ line: [UInt8]) -> Bool {
@@ -141,6 +146,10 @@ extension Session {
     }
 
     private func writeNextChunk() async {
+        if batch.inFlight.isEmpty, inTransaction || watching, await currentSessionConnection() == nil {
+            batch.blockLost = true  // the master changed under an open block
+        }
+        if batch.blockLost { skipRestOfLostBlock() }
         let connection: RedisConnection
         do {
             connection = try await sessionConnection()
@@ -186,12 +195,13 @@ extension Session {
             }
             switch replies.removeFirst() {
             case .success(let reply):
-                if let message = reply.errorMessage, message.hasPrefix("READONLY") {
+                if let message = reply.errorMessage, message.hasPrefix("READONLY"), !inTransaction {
                     // The write was refused, so it did not run: run it alone on the new master,
                     // once the chunks behind it have their replies from the old one.
+                    // (Inside MULTI the refusal stands: EXEC will abort the transaction.)
                     await settleWindow()
-                    await dropSessionConnection(error: message)
-                    out += await runAlone(command)
+                    await leaveSessionConnection(error: message, failed: command)
+                    out += batch.blockLost ? errorLine(LostBlock(command: command.name)) : await runAlone(command)
                 } else {
                     trackState(command, reply)
                     appendRendered(reply, command, into: &out)
@@ -206,7 +216,7 @@ extension Session {
                 await requeueNeverSent(from: chunk.entries[position...])
                 return true
             case .failure(let error):
-                await dropSessionConnection(error: "\(error)")
+                await leaveSessionConnection(error: "\(error)", failed: command)
                 out += errorLine(error)
             }
         }
@@ -237,7 +247,7 @@ extension Session {
         for chunk in batch.inFlight { resend += chunk.entries }
         batch.inFlight.removeAll()
         batch.queue.prepend(contentsOf: resend)
-        await dropSessionConnection(error: "connection lost before the command was sent")
+        await leaveSessionConnection(error: "connection lost before the command was sent")
         await client.reconcile(reason: "a batch lost its connection")
         if batch.echo { output.write("-- resending from this line on the new master\n") }
     }
@@ -259,6 +269,42 @@ extension Session {
         output.write(out)
         batch.inFlight.removeAll()
         batch.queue = []
+    }
+
+    /// The batch gives up its connection. A MULTI or WATCH block open on it (or a
+    /// MULTI or WATCH that may have run) cannot go on elsewhere.
+    private func leaveSessionConnection(error: String, failed command: RESPCommand? = nil) async {
+        let name = command?.name ?? ""
+        let opensBlock = inTransaction || watching || name == "MULTI" || name == "WATCH"
+        // A failed EXEC (or DISCARD...) ended its block, whatever became of it.
+        if opensBlock && !Self.blockEnders.contains(name) { batch.blockLost = true }
+        await dropSessionConnection(error: error)
+    }
+
+    private static let blockEnders: Set<String> = ["EXEC", "DISCARD", "UNWATCH", "RESET"]
+
+    /// Lines of a MULTI or WATCH block whose connection was lost are not run on
+    /// another: each says so, up to and including the EXEC, DISCARD, UNWATCH or
+    /// RESET that closes the block. Running them elsewhere would run a transaction's
+    /// commands one by one, or an EXEC without its WATCH.
+    private func skipRestOfLostBlock() {
+        var index = batch.queue.startIndex
+        while batch.blockLost, index < batch.queue.endIndex {
+            if case .command(let command) = batch.queue[index].item {
+                let name = command.name
+                let line = errorLine(LostBlock(command: name))
+                batch.queue[index].item = .output(String(decoding: line, as: UTF8.self))
+                if Self.blockEnders.contains(name) { batch.blockLost = false }
+            }
+            index += 1
+        }
+    }
+
+    struct LostBlock: Error, CustomStringConvertible {
+        var command: String
+        var description: String {
+            "\(command) was not run: the MULTI or WATCH block it belongs to was lost with its connection"
+        }
     }
 
     private func appendEcho(_ prompt: String, _ entry: BatchEntry, into out: inout [UInt8]) {

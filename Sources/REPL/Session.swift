@@ -31,11 +31,12 @@ public actor Session {
     let client: SentinelClient
     let options: SessionOptions
     public nonisolated let output = TerminalOutput()
+    static let standardError = TerminalOutput(fd: 2)
     private var editor: LineEditor?
     private var lease: LeasedConnection?
     private var database: Int
-    private var inTransaction = false
-    private var watching = false
+    private(set) var inTransaction = false
+    private(set) var watching = false
     private var failoverUnderWay = false
     private var masterReachable = true
     /// Cancels the command that runs now; set while one runs.
@@ -184,9 +185,12 @@ public actor Session {
             return
         }
         let started = NIODeadline.now()
+        // MULTI or WATCH state lives on this connection: the command runs there or not at all.
+        let stayOnPinned = inTransaction || watching
         let (outcome, interrupted) = await runInterruptibly { [client, lease, reselectIfNeeded] () -> Result<(RESPValue, LeasedConnection), Error> in
             do {
-                return .success(try await client.send(command, on: lease, prepare: reselectIfNeeded))
+                return .success(
+                    try await client.send(command, on: lease, prepare: reselectIfNeeded, stayOnPinned: stayOnPinned))
             } catch {
                 return .failure(error)
             }
@@ -363,7 +367,9 @@ public actor Session {
         let lost = [inTransaction ? "MULTI" : nil, watching ? "WATCH" : nil].compactMap { $0 }.joined(separator: " and ")
         inTransaction = false
         watching = false
-        output.write("-- \(lost) state was lost\(reason.map { " (\($0))" } ?? ""): start the transaction again\n")
+        let text = "-- \(lost) state was lost\(reason.map { " (\($0))" } ?? ""): start the transaction again\n"
+        // Without a terminal, stdout keeps one reply per input line: the notice goes to stderr.
+        (editor == nil ? Self.standardError : output).write(text)
     }
 
     private func releaseSession() {

@@ -100,6 +100,8 @@ public enum SentinelClientError: Error, Sendable, CustomStringConvertible {
     case masterUnavailable(masterName: String, waitedMilliseconds: Int, lastError: String?)
     /// The reply could not be decoded.
     case malformedReply(address: ServerAddress, description: String)
+    /// The pinned connection the command had to run on is gone; it was not sent elsewhere.
+    case pinnedConnectionLost(command: String, address: ServerAddress, reason: String)
     /// The client was shut down.
     case shutDown
 
@@ -130,6 +132,9 @@ public enum SentinelClientError: Error, Sendable, CustomStringConvertible {
                 + (lastError.map { " (last error: \($0))" } ?? "") + "; the command was not sent"
         case .malformedReply(let address, let description):
             return "\(address) sent a reply that is not valid RESP: \(description); the connection was closed"
+        case .pinnedConnectionLost(let command, let address, let reason):
+            return "\(command) was not sent: its connection to \(address) is gone (\(reason)),"
+                + " and state kept on that connection (MULTI, WATCH) would be missing on another"
         case .shutDown:
             return "the client is shut down"
         }

@@ -89,17 +89,29 @@ public actor SentinelClient {
     /// `send(_:)`. When the pinned connection is gone or belongs to an old master, a
     /// new one is leased and `prepare` runs on it first (to restore SELECT, say).
     /// Returns the reply and the connection it ran on, which the caller keeps.
+    ///
+    /// With `stayOnPinned` (the connection holds MULTI or WATCH state), the command
+    /// runs on `pinned` or not at all: no other connection, no retry; a lost
+    /// connection throws `pinnedConnectionLost`, and a READONLY reply is returned.
     public func send(
         _ command: RESPCommand, on pinned: LeasedConnection?,
-        prepare: (@Sendable (RedisConnection) async throws -> Void)? = nil
+        prepare: (@Sendable (RedisConnection) async throws -> Void)? = nil,
+        stayOnPinned: Bool = false
     ) async throws -> (reply: RESPValue, lease: LeasedConnection) {
         var current = pinned
         var attempt = 0
+        let retries = stayOnPinned ? 1 : 3
         while true {
             attempt += 1
             if let lease = current, lease.generation != pool.generation || !lease.connection.isActive {
                 release(lease, healthy: false)
                 current = nil
+                if stayOnPinned {
+                    await reconcile(reason: "the pinned connection to \(lease.connection.address) is gone")
+                    let reason = lease.connection.isActive ? "the master changed" : "the connection closed"
+                    throw SentinelClientError.pinnedConnectionLost(
+                        command: command.name, address: lease.connection.address, reason: reason)
+                }
             }
             let lease: LeasedConnection
             if let current {
@@ -120,12 +132,12 @@ public actor SentinelClient {
                 current = nil
                 if Task.isCancelled { throw CancellationError() }
                 await reconcile(reason: "a command failed: \(error)")
-                guard attempt < 3 else { throw error }
+                guard attempt < retries else { throw error }
                 if error.certainlyNotRun { continue }
                 if case .commandInDoubt = error, await isReadOnly(command) { continue }
                 throw error
             }
-            if let message = reply.errorMessage, message.hasPrefix("READONLY"), attempt < 3 {
+            if let message = reply.errorMessage, message.hasPrefix("READONLY"), attempt < retries {
                 // A demoted master refused the write: it did not run, and the master moved.
                 release(lease, healthy: false, error: message)
                 current = nil

@@ -78,14 +78,14 @@ struct BatchTests {
     /// run, none is run again, and the lines that come later run on a new connection.
     @Test func linesInFlightWhenTheConnectionDiesGetOneInDoubtLineEach() async throws {
         try await withTopology { topology in
-            let feed = "printf 'SET k v\\nBLPOP q 0\\n'; for i in $(seq 10); do echo 'INCR c'; done; "
-                + "sleep 2; for i in $(seq 5); do echo 'INCR c'; done"
-            let command = ([sentinelREPLExecutable] + topology.sentinelArguments + [topology.masterName])
-                .map(shellQuoted).joined(separator: " ")
-            let run = Task.detached { try Topology.run("/bin/bash", ["-c", "(\(feed)) | \(command)"]) }
-            let blocked = try await Self.waitForClient(on: topology, running: "blpop")
+            let feed = TwoPartFeed(
+                first: ["SET k v", "BLPOP q 0"] + Array(repeating: "INCR c", count: 10),
+                then: Array(repeating: "INCR c", count: 5))
+            let run = feed.run(into: topology)
+            let blocked = try await Self.waitForClient(on: topology, showing: " cmd=blpop ")
             try await Task.sleep(nanoseconds: 200_000_000)  // the INCRs behind it reach the socket
             #expect(try topology.cli(topology.masterPort, "CLIENT", "KILL", "ID", blocked) == "1\n")
+            feed.release()
             let result = try await run.value
             let output = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
             #expect(output.count == 17, "one reply per line: \(output)")
@@ -116,6 +116,28 @@ struct BatchTests {
         }
     }
 
+    /// The connection dies between MULTI and EXEC of a piped transaction: the rest of
+    /// the transaction is not run on the new connection (that would run its commands
+    /// one by one); the line after EXEC runs.
+    @Test func aTransactionCutByALostConnectionIsNotFinishedElsewhere() async throws {
+        try await withTopology { topology in
+            let feed = TwoPartFeed(first: ["MULTI", "INCR t"], then: ["INCR t", "EXEC", "INCR after"])
+            let run = feed.run(into: topology)
+            let id = try await Self.waitForClient(on: topology, showing: " multi=1 ")
+            #expect(try topology.cli(topology.masterPort, "CLIENT", "KILL", "ID", id) == "1\n")
+            feed.release()
+            let result = try await run.value
+            let output = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+            #expect(output.count == 5, "one reply per line: \(output)")
+            #expect(Array(output.prefix(2)) == ["OK", "QUEUED"])
+            #expect(output[2].hasPrefix("INCR was not run: the MULTI or WATCH block"), "\(output)")
+            #expect(output[3].hasPrefix("EXEC was not run"), "\(output)")
+            #expect(output.last == "1", "the line after the block ran")
+            #expect(try topology.cli(topology.masterPort, "EXISTS", "t") == "0\n", "no INCR t ran")
+            #expect(result.stderr.contains("MULTI state was lost"), "\(result.stderr)")
+        }
+    }
+
     /// Ctrl-C while a pasted batch waits on BLPOP: the lines before it have their
     /// replies, the BLPOP says interrupted, and the five INCRs written behind it are
     /// counted as sent without a reply (the server dropped them with the connection).
@@ -126,7 +148,7 @@ struct BatchTests {
             #expect(terminal.waitFor("> "))
             let paste = ["SET a 1", "BLPOP q 0"] + Array(repeating: "INCR c", count: 5)
             terminal.type(paste.joined(separator: "\r") + "\r")
-            _ = try await Self.waitForClient(on: topology, running: "blpop")
+            _ = try await Self.waitForClient(on: topology, showing: " cmd=blpop ")
             terminal.type("INCR c\rINCR c\r")  // more of the paste, arriving while BLPOP waits
             try await Task.sleep(nanoseconds: 100_000_000)
             terminal.type("\u{3}")
@@ -176,17 +198,20 @@ struct BatchTests {
         return Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .max
     }
 
-    /// The id of our connection on the master that is running `command`, once it is.
-    static func waitForClient(on topology: Topology, running command: String) async throws -> String {
+    /// The id of our connection on the master once CLIENT LIST shows `field` for it
+    /// (" cmd=blpop ", " multi=1 ").
+    static func waitForClient(on topology: Topology, showing field: String) async throws -> String {
+        var clients: [Substring] = []
         for _ in 0..<100 {
-            let clients = try topology.cli(topology.masterPort, "CLIENT", "LIST").split(separator: "\n")
-            if let line = clients.first(where: { $0.contains(" name=sentinel-repl ") && $0.contains(" cmd=\(command) ") }),
+            clients = try topology.cli(topology.masterPort, "CLIENT", "LIST").split(separator: "\n")
+            if let line = clients.first(where: { $0.contains(" name=sentinel-repl ") && $0.contains(field) }),
                 let id = line.split(separator: " ").first(where: { $0.hasPrefix("id=") })
             {
                 return String(id.dropFirst(3))
             }
             try await Task.sleep(nanoseconds: 50_000_000)
         }
+        Issue.record("no client showing '\(field)' in: \(clients)")
         throw CancellationError()
     }
 
@@ -223,5 +248,25 @@ struct BatchTests {
         #expect(newMaster != topology.masterPort, "the master moved during the batch")
         let counter = Int(try topology.cli(newMaster, "GET", "counter").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         return BatchOutcome(acknowledged: output.filter { Int($0) != nil }.count, inDoubt: inDoubt, counter: counter)
+    }
+}
+
+/// Lines piped into sentinel-repl in two parts: the second waits until `release()`,
+/// so the test can act between them however slowly the REPL starts.
+struct TwoPartFeed {
+    var first: [String]
+    var then: [String]
+    let gate = NSTemporaryDirectory() + "feed-gate-\(UInt32.random(in: 0...UInt32.max))"
+
+    func run(into topology: Topology) -> Task<Topology.RunResult, Error> {
+        func printf(_ lines: [String]) -> String { "printf '%s\\n' " + lines.map(shellQuoted).joined(separator: " ") }
+        let feed = "\(printf(first)); while [ ! -e \(shellQuoted(gate)) ]; do sleep 0.05; done; rm -f \(shellQuoted(gate)); \(printf(then))"
+        let command = ([sentinelREPLExecutable] + topology.sentinelArguments + [topology.masterName])
+            .map(shellQuoted).joined(separator: " ")
+        return Task.detached { try Topology.run("/bin/bash", ["-c", "(\(feed)) | \(command)"]) }
+    }
+
+    func release() {
+        #expect(FileManager.default.createFile(atPath: gate, contents: nil), "the gate \(gate)")
     }
 }

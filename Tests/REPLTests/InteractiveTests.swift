@@ -76,6 +76,32 @@ struct InteractiveTests {
         }
     }
 
+    /// The session connection dies inside MULTI: the next command is not sent on a
+    /// new connection (it would run at once instead of being queued); the REPL says
+    /// the transaction is gone and leaves (TX).
+    @Test func aCommandTypedInALostTransactionIsNotRunElsewhere() async throws {
+        try await withTopology { topology in
+            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("> "))
+            terminal.type("MULTI\r")
+            #expect(terminal.waitForPrompt(after: "OK"))
+            #expect(terminal.screen.hasSuffix("(TX)> "))
+            let id = try await BatchTests.waitForClient(on: topology, showing: " multi=0 ")
+            #expect(try topology.cli(topology.masterPort, "CLIENT", "KILL", "ID", id) == "1\n")
+            let mark = terminal.mark()
+            terminal.type("INCR typed\r")
+            #expect(terminal.waitFor("MULTI state was lost"), "screen: \(terminal.screen)")
+            #expect(terminal.waitFor("INCR was not sent"), "screen: \(terminal.screen)")
+            #expect(try topology.cli(topology.masterPort, "EXISTS", "typed") == "0\n")
+            terminal.type("INCR typed\r")
+            #expect(terminal.waitForPrompt(after: "(integer) 1", since: mark))
+            #expect(!terminal.screen.hasSuffix("(TX)> "))
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+        }
+    }
+
     @Test func ctrlCAbandonsABlockingCommandAndTheREPLGoesOn() async throws {
         try await withTopology { topology in
             let terminal = try topology.openREPL(["--history-file", "/dev/null"])
