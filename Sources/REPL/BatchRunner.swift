@@ -19,9 +19,6 @@ struct BatchState {
     /// Set while lines run, so that Ctrl-C between two chunks is not lost.
     var running = false
     var abandoned = false
-    /// The connection was lost inside a MULTI or WATCH block: the rest of that block
-    /// is not run on another connection (see `skipRestOfLostBlock`).
-    var blockLost = false
 
     static let chunkSize = 1024
     static let window = 4
@@ -72,19 +69,21 @@ extension Session {
                 batch.queue.append(BatchEntry(line: echo ? line : [], item: item, shown: shown))
                 continue
             }
-            guard await pumpBatch(untilIdle: true) else { return false }
+            guard await pumpBatch(untilIdle: true) else {
+                let unqueued = lines[index...].count { !Self.isBlank($0) }
+                output.write("-- \(unqueued) more line(s) of the batch were not run\n")
+                return false
+            }
             if !shown { output.write(await prompt() + String(decoding: line, as: UTF8.self) + "\n") }
             if await runLine(line) { return true }
         }
         _ = await pumpBatch(untilIdle: !more)
-        if !more { batch.blockLost = false }
         return false
     }
 
     /// Waits for every line still in flight and prints its reply.
     func finishBatch() async {
         _ = await pumpBatch(untilIdle: true)
-        batch.blockLost = false
     }
 
     static func isBlank(_ line: [UInt8]) -> Bool {
@@ -130,29 +129,25 @@ extension Session {
                 await dropSessionConnection(error: "interrupted")
             }
             if !batch.abandoned, !batch.queue.isEmpty, batch.inFlight.count < BatchState.window,
-                await windowConnectionIsCurrent()
+                let connection = await connectionForNextChunk()
             {
-                await writeNextChunk()
-            } else if await !collectOldestChunk() {
-                return false
+                writeNextChunk(on: connection)
+            } else if !batch.inFlight.isEmpty {
+                guard await collectOldestChunk() else { return false }
             }
         }
     }
 
-    /// New chunks may join those in flight only on the same, still current, connection.
-    private func windowConnectionIsCurrent() async -> Bool {
-        guard let last = batch.inFlight.last else { return true }
-        return await currentSessionConnection() === last.connection
-    }
-
-    private func writeNextChunk() async {
-        if batch.inFlight.isEmpty, inTransaction || watching, await currentSessionConnection() == nil {
-            batch.blockLost = true  // the master changed under an open block
+    /// The connection the next chunk goes to. While chunks are in flight, only theirs,
+    /// and only while it is still the session's (nil: collect them first); the window
+    /// never spans two connections. Otherwise the session connection, new if need be;
+    /// when there is none, every queued line says so (nil).
+    private func connectionForNextChunk() async -> RedisConnection? {
+        if let last = batch.inFlight.last {
+            return await currentSessionConnection() === last.connection ? last.connection : nil
         }
-        if batch.blockLost { skipRestOfLostBlock() }
-        let connection: RedisConnection
         do {
-            connection = try await sessionConnection()
+            return try await sessionConnection()
         } catch {
             // No master within the wait: every queued line says so, none runs.
             var out: [UInt8] = []
@@ -163,8 +158,14 @@ extension Session {
             }
             batch.queue = []
             output.write(out)
-            return
+            return nil
         }
+    }
+
+    /// Takes the next chunk off the queue and writes it; no suspension between the
+    /// choice of connection and the write.
+    private func writeNextChunk(on connection: RedisConnection) {
+        if lostBlock != nil { skipRestOfLostBlock() }
         let chunk = Array(batch.queue.prefix(BatchState.chunkSize))
         batch.queue.removeFirst(chunk.count)
         var commands: [RESPCommand] = []
@@ -193,17 +194,30 @@ extension Session {
                 if case .output(let text) = entry.item { out += Array(text.utf8) }
                 continue
             }
+            // After a drop, later replies of the window come from a connection that is
+            // no longer the session's: they tell about its blocks, not the session's state.
+            let onSession = isSessionConnection(chunk.connection)
             switch replies.removeFirst() {
             case .success(let reply):
-                if let message = reply.errorMessage, message.hasPrefix("READONLY"), !inTransaction {
+                let inTransactionThere = onSession ? inTransaction : lostBlock == .transaction
+                if let message = reply.errorMessage, message.hasPrefix("READONLY"), !inTransactionThere {
                     // The write was refused, so it did not run: run it alone on the new master,
                     // once the chunks behind it have their replies from the old one.
                     // (Inside MULTI the refusal stands: EXEC will abort the transaction.)
                     await settleWindow()
-                    await leaveSessionConnection(error: message, failed: command)
-                    out += batch.blockLost ? errorLine(LostBlock(command: command.name)) : await runAlone(command)
+                    if onSession { await dropSessionConnection(error: message) }
+                    if batch.abandoned {
+                        out += Array("(interrupted)\n".utf8)
+                        await reportAbandoned(unanswered: replies, out: out)
+                        return false
+                    }
+                    out += lostBlock == .transaction ? errorLine(LostBlock(command: command.name)) : await runAlone(command)
+                    if batch.abandoned {
+                        await reportAbandoned(unanswered: replies, out: out)
+                        return false
+                    }
                 } else {
-                    trackState(command, reply)
+                    if onSession { trackState(command, reply) } else { followLostBlock(command, ran: !reply.isError) }
                     appendRendered(reply, command, into: &out)
                 }
             case .failure where batch.abandoned:
@@ -213,10 +227,12 @@ extension Session {
                 return false
             case .failure(SentinelClientError.commandNotSent):
                 output.write(out)
-                await requeueNeverSent(from: chunk.entries[position...])
+                await requeueNeverSent(from: chunk.entries[position...], onSession: onSession)
                 return true
             case .failure(let error):
-                await leaveSessionConnection(error: "\(error)", failed: command)
+                // In doubt: a MULTI or WATCH may have run, an EXEC may have ended its block.
+                if onSession { await dropSessionConnection(error: "\(error)") }
+                followLostBlock(command, ran: true)
                 out += errorLine(error)
             }
         }
@@ -239,15 +255,16 @@ extension Session {
     }
 
     /// `entries` were never written, nor was anything written after them on that
-    /// connection (writes leave in order): all of it goes out again, first.
-    private func requeueNeverSent(from entries: ArraySlice<BatchEntry>) async {
+    /// connection (writes leave in order, and the window holds one connection): all
+    /// of it goes out again, first.
+    private func requeueNeverSent(from entries: ArraySlice<BatchEntry>, onSession: Bool) async {
         await settleWindow()
         var resend = Array(entries)
         resend[0].shown = resend[0].shown || batch.echo  // its line is on the screen already
         for chunk in batch.inFlight { resend += chunk.entries }
         batch.inFlight.removeAll()
         batch.queue.prepend(contentsOf: resend)
-        await leaveSessionConnection(error: "connection lost before the command was sent")
+        if onSession { await dropSessionConnection(error: "connection lost before the command was sent") }
         await client.reconcile(reason: "a batch lost its connection")
         if batch.echo { output.write("-- resending from this line on the new master\n") }
     }
@@ -257,9 +274,11 @@ extension Session {
     private func reportAbandoned(unanswered: ArraySlice<Result<RESPValue, Error>>, out: [UInt8]) async {
         var unanswered = Array(unanswered)
         for chunk in batch.inFlight { unanswered += await Self.replies(of: chunk) }
+        let answered = unanswered.count { if case .success = $0 { true } else { false } }
         let inDoubt = unanswered.count { if case .failure(SentinelClientError.commandInDoubt) = $0 { true } else { false } }
-        let notRun = unanswered.count - inDoubt + batch.queue.count(where: \.isCommand)
+        let notRun = unanswered.count - answered - inDoubt + batch.queue.count(where: \.isCommand)
         var out = out
+        if answered > 0 { out += Array("-- \(answered) later line(s) got replies that are not shown\n".utf8) }
         if inDoubt > 0 {
             out += Array("-- \(inDoubt) later line(s) were sent and got no reply: they may or may not have run\n".utf8)
         }
@@ -271,39 +290,49 @@ extension Session {
         batch.queue = []
     }
 
-    /// The batch gives up its connection. A MULTI or WATCH block open on it (or a
-    /// MULTI or WATCH that may have run) cannot go on elsewhere.
-    private func leaveSessionConnection(error: String, failed command: RESPCommand? = nil) async {
-        let name = command?.name ?? ""
-        let opensBlock = inTransaction || watching || name == "MULTI" || name == "WATCH"
-        // A failed EXEC (or DISCARD...) ended its block, whatever became of it.
-        if opensBlock && !Self.blockEnders.contains(name) { batch.blockLost = true }
-        await dropSessionConnection(error: error)
-    }
+    // MARK: Lost MULTI and WATCH blocks
 
-    private static let blockEnders: Set<String> = ["EXEC", "DISCARD", "UNWATCH", "RESET"]
-
-    /// Lines of a MULTI or WATCH block whose connection was lost are not run on
-    /// another: each says so, up to and including the EXEC, DISCARD, UNWATCH or
-    /// RESET that closes the block. Running them elsewhere would run a transaction's
-    /// commands one by one, or an EXEC without its WATCH.
-    private func skipRestOfLostBlock() {
-        var index = batch.queue.startIndex
-        while batch.blockLost, index < batch.queue.endIndex {
-            if case .command(let command) = batch.queue[index].item {
-                let name = command.name
-                let line = errorLine(LostBlock(command: name))
-                batch.queue[index].item = .output(String(decoding: line, as: UTF8.self))
-                if Self.blockEnders.contains(name) { batch.blockLost = false }
-            }
-            index += 1
+    /// What the commands of a connection that is no longer the session's did to its
+    /// blocks (`ran`: it may have run): a MULTI or WATCH there opens a block that the
+    /// following lines must not continue elsewhere; an EXEC, DISCARD... ends it.
+    private func followLostBlock(_ command: RESPCommand, ran: Bool) {
+        switch command.name {
+        case "MULTI" where ran: lostBlock = .transaction
+        case "WATCH" where ran: lostBlock = lostBlock ?? .watch
+        case let name: endLostBlock(by: name)
         }
     }
 
-    struct LostBlock: Error, CustomStringConvertible {
-        var command: String
-        var description: String {
-            "\(command) was not run: the MULTI or WATCH block it belongs to was lost with its connection"
+    private func endLostBlock(by name: String) {
+        switch name {
+        case "EXEC", "DISCARD", "RESET": lostBlock = nil
+        case "UNWATCH" where lostBlock == .watch: lostBlock = nil  // inside MULTI it is only queued
+        default: break
+        }
+    }
+
+    /// Lines of a transaction whose connection was lost are not run on another: each
+    /// says so, up to and including the EXEC or DISCARD that closes it. Running them
+    /// elsewhere would run its commands one by one. After a lost WATCH, ordinary lines
+    /// run, but its MULTI ... EXEC does not (it would run without the WATCH). Looks at
+    /// the lines about to be written only.
+    private func skipRestOfLostBlock() {
+        var index = batch.queue.startIndex
+        let end = min(batch.queue.endIndex, index + BatchState.chunkSize)
+        while let kind = lostBlock, index < end {
+            if case .command(let command) = batch.queue[index].item {
+                let name = command.name
+                switch (kind, name) {
+                case (.watch, "UNWATCH"), (.watch, "RESET"):
+                    lostBlock = nil  // the lost WATCH is let go: nothing depended on it
+                case (.watch, "MULTI"), (.watch, "EXEC"), (.watch, "DISCARD"), (.transaction, _):
+                    batch.queue[index].item = .output(String(decoding: errorLine(LostBlock(command: name)), as: UTF8.self))
+                    if name == "MULTI" { lostBlock = .transaction } else { endLostBlock(by: name) }
+                default:
+                    break
+                }
+            }
+            index += 1
         }
     }
 
@@ -314,16 +343,37 @@ extension Session {
         out.append(10)
     }
 
+    /// A refused write, alone on the new master; Ctrl-C abandons it.
     private func runAlone(_ command: RESPCommand) async -> [UInt8] {
-        do {
-            let (reply, lease) = try await client.send(command, on: nil, prepare: reselectIfNeeded)
+        let (outcome, interrupted) = await runInterruptibly { [client, reselectIfNeeded] in
+            do {
+                return Result<(RESPValue, LeasedConnection), Error>.success(
+                    try await client.send(command, on: nil, prepare: reselectIfNeeded))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(let (reply, lease)):
             adoptSessionLease(lease)
             trackState(command, reply)
             var out: [UInt8] = []
             appendRendered(reply, command, into: &out)
             return out
-        } catch {
+        case .failure where interrupted:
+            batch.abandoned = true
+            return Array("(interrupted)\n".utf8)
+        case .failure(let error):
             return errorLine(error)
         }
+    }
+}
+
+/// A line of a MULTI or WATCH block whose connection was lost.
+struct LostBlock: Error, CustomStringConvertible {
+    enum Kind: Sendable { case transaction, watch }
+    var command: String
+    var description: String {
+        "\(command) was not run: the MULTI or WATCH block it belongs to was lost with its connection"
     }
 }

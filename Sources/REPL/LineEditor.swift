@@ -106,19 +106,24 @@ public final class LineEditor: Sendable {
         wake()
     }
 
-    /// Drops input that arrived while commands ran (the rest of a paste after Ctrl-C);
-    /// returns how many lines it held, a partial last line counted.
+    /// Drops input that arrived while commands ran (the rest of a paste after Ctrl-C),
+    /// and what keeps arriving until the terminal has been quiet for 100 ms (at most
+    /// 3 s); returns how many lines that was, a partial last line counted.
     public func discardTypeahead() -> Int {
         let dropped = Mutex(0)
         thread.runAndWait { [self] in
-            while readMoreIfReady() {}
-            let pending = local.buffer[local.bufferStart..<local.bufferEnd]
-            var lines = pending.count { $0 == 10 || $0 == 13 } - pending.indices.dropFirst().count {
-                pending[$0] == 10 && pending[$0 - 1] == 13
-            }
-            if let last = pending.last, last != 10, last != 13 { lines += 1 }
+            var counter = LineCounter()
+            counter.add(local.buffer[local.bufferStart..<local.bufferEnd])
             local.bufferStart = local.bufferEnd
-            dropped.withLock { $0 = lines }
+            let deadline = ContinuousClock.now + .seconds(3)
+            var scratch = [UInt8](repeating: 0, count: 65536)
+            var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0)]
+            while !local.endOfInput, ContinuousClock.now < deadline, poll(&fds, 1, 100) > 0 {
+                let n = Glibc.read(0, &scratch, scratch.count)
+                if n <= 0 { break }
+                counter.add(scratch[0..<n])
+            }
+            dropped.withLock { $0 = counter.lines }
         }
         return dropped.withLock { $0 }
     }
@@ -236,6 +241,12 @@ public final class LineEditor: Sendable {
     private func takeCompleteLines() -> [[UInt8]] {
         var lines: [[UInt8]] = []
         while lines.count < Self.maxBurstLines {
+            if local.lineEndedInCR, local.bufferStart < local.bufferEnd {
+                // The LF of a CR LF that a read split: not an empty line of its own.
+                if local.buffer[local.bufferStart] == 10 { local.bufferStart += 1 }
+                local.lineEndedInCR = false
+                continue
+            }
             let start = local.bufferStart
             guard let end = (start..<local.bufferEnd).first(where: { local.buffer[$0] == 10 || local.buffer[$0] == 13 })
             else {
@@ -245,6 +256,7 @@ public final class LineEditor: Sendable {
             lines.append(Array(local.buffer[start..<end]))
             var next = end + 1
             if local.buffer[end] == 13, next < local.bufferEnd, local.buffer[next] == 10 { next += 1 }
+            local.lineEndedInCR = local.buffer[end] == 13 && next == local.bufferEnd
             local.bufferStart = next
         }
         return lines
@@ -441,6 +453,8 @@ private final class EditorThreadState: @unchecked Sendable {
     var buffer = [UInt8](repeating: 0, count: 65536)
     var bufferStart = 0
     var bufferEnd = 0
+    /// The last line taken ended in CR at the end of what had arrived: an LF may follow.
+    var lineEndedInCR = false
 }
 
 /// One dedicated OS thread running submitted jobs in order.
@@ -518,4 +532,19 @@ public final class TerminalOutput: Sendable {
             }
         }
     }
+}
+
+/// Counts lines ended by CR, LF or CR LF across pieces of input; a partial last line counts.
+struct LineCounter {
+    private(set) var ended = 0
+    private var lastByte: UInt8?
+
+    mutating func add(_ bytes: ArraySlice<UInt8>) {
+        for byte in bytes {
+            if byte == 13 || (byte == 10 && lastByte != 13) { ended += 1 }
+            lastByte = byte
+        }
+    }
+
+    var lines: Int { ended + (lastByte.map { $0 != 10 && $0 != 13 } == true ? 1 : 0) }
 }

@@ -46,6 +46,25 @@ public final class LineSource: Sendable {
         }
     }
 
+    public enum Ready: Sendable {
+        case lines([[UInt8]])
+        case nothingYet
+        case finished
+    }
+
+    /// The lines that arrived since the last call, without waiting for more.
+    public func nextIfReady() -> Ready {
+        let ready: Ready = state.withLock { state in
+            if !state.lines.isEmpty {
+                defer { state.lines.removeAll(keepingCapacity: true) }
+                return .lines(state.lines)
+            }
+            return state.finished ? .finished : .nothingYet
+        }
+        if case .lines = ready { space.signal() }
+        return ready
+    }
+
     /// Stops reading (the consumer is done, e.g. after `quit`).
     public func close() {
         state.withLock { $0.closed = true }

@@ -37,6 +37,9 @@ public actor Session {
     private var database: Int
     private(set) var inTransaction = false
     private(set) var watching = false
+    /// A MULTI or WATCH block lost its connection and its remaining lines are still to
+    /// come: batch lines are not run until the block's end (see `BatchRunner`).
+    var lostBlock: LostBlock.Kind?
     private var failoverUnderWay = false
     private var masterReachable = true
     /// Cancels the command that runs now; set while one runs.
@@ -64,7 +67,17 @@ public actor Session {
 
     /// Lines from a stdin that is not a terminal: one reply each, in order, pipelined.
     public func runLines(_ source: LineSource) async -> Int32 {
-        while let lines = await source.next() {
+        loop: while true {
+            let lines: [[UInt8]]
+            switch source.nextIfReady() {
+            case .lines(let ready): lines = ready
+            case .finished: break loop
+            case .nothingYet:
+                // Input pauses: every reply goes out before waiting (a driver may wait for it).
+                await finishBatch()
+                guard let next = await source.next() else { break loop }
+                lines = next
+            }
             if await runBatch(lines, echo: false, more: true) { break }
         }
         await finishBatch()
@@ -96,6 +109,7 @@ public actor Session {
                 }
                 if lines.count == 1 {
                     // One line typed ahead: run it as if typed now (interruptible, shown first).
+                    lostBlock = nil  // a person types after seeing the notice
                     if !firstShown { output.write(await prompt() + String(decoding: lines[0], as: UTF8.self) + "\n") }
                     if await runLine(lines[0]) { break loop }
                 } else if await runBatch(lines, echo: true, firstShown: firstShown) {
@@ -110,6 +124,7 @@ public actor Session {
                 {
                     editor.addHistory(trimmed)
                 }
+                lostBlock = nil  // a person types after seeing the notice
                 if await runLine(Array(trimmed.utf8)) { break loop }
                 await refreshPrompt()
             }
@@ -185,8 +200,9 @@ public actor Session {
             return
         }
         let started = NIODeadline.now()
-        // MULTI or WATCH state lives on this connection: the command runs there or not at all.
-        let stayOnPinned = inTransaction || watching
+        // MULTI or WATCH state lives on this connection: a command of the transaction
+        // (or the MULTI and EXEC that rely on a WATCH) runs there or not at all.
+        let stayOnPinned = inTransaction || (watching && ["MULTI", "EXEC"].contains(command.name))
         let (outcome, interrupted) = await runInterruptibly { [client, lease, reselectIfNeeded] () -> Result<(RESPValue, LeasedConnection), Error> in
             do {
                 return .success(
@@ -257,6 +273,10 @@ public actor Session {
         }
         adoptSessionLease(fresh)
         return fresh.connection
+    }
+
+    func isSessionConnection(_ connection: RedisConnection) -> Bool {
+        lease?.connection === connection
     }
 
     /// The pinned connection if it is usable as it is; nil when it must be replaced.
@@ -364,6 +384,7 @@ public actor Session {
 
     private func dropConnectionState(reason: String?) {
         guard inTransaction || watching else { return }
+        lostBlock = inTransaction ? .transaction : .watch
         let lost = [inTransaction ? "MULTI" : nil, watching ? "WATCH" : nil].compactMap { $0 }.joined(separator: " and ")
         inTransaction = false
         watching = false

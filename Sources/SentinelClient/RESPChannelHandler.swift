@@ -157,16 +157,18 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             return
         }
         var start = request.bytes.readerIndex
-        var last: EventLoopFuture<Void>?
         for segmentEnd in stride(from: Self.segmentSize, through: request.commandEnds.count, by: Self.segmentSize)
             + [request.commandEnds.count]
         where segmentEnd > 0 {
             let end = request.commandEnds[segmentEnd - 1]
             guard end > start else { continue }
-            last = writeSegment(request.bytes.getSlice(at: start, length: end - start)!, context: context)
+            writeSegment(request.bytes.getSlice(at: start, length: end - start)!, context: context)
             start = end
         }
-        if let promise { last?.cascade(to: promise) }
+        // The commands are ours now: whatever becomes of the writes, each one's fate is
+        // told through its reply promise, in doubt or not sent (a failed write promise
+        // here would make the caller call them all not sent, answered ones included).
+        promise?.succeed(())
         armWatchdog(context: context)
     }
 
@@ -177,13 +179,12 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     static let segmentSize = 16
 
     /// Writes one segment; once the socket took all of it, its commands are in flight.
-    private func writeSegment(_ bytes: ByteBuffer, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+    private func writeSegment(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
         writeSequence += 1
         let sequence = writeSequence
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.assumeIsolated().whenSuccess { [self] in writtenSequence = max(writtenSequence, sequence) }
         context.write(wrapOutboundOut(bytes), promise: written)
-        return written.futureResult
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

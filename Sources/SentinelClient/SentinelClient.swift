@@ -104,11 +104,11 @@ public actor SentinelClient {
         while true {
             attempt += 1
             if let lease = current, lease.generation != pool.generation || !lease.connection.isActive {
+                let reason = lease.connection.isActive ? "the master changed" : "the connection closed"
                 release(lease, healthy: false)
                 current = nil
                 if stayOnPinned {
                     await reconcile(reason: "the pinned connection to \(lease.connection.address) is gone")
-                    let reason = lease.connection.isActive ? "the master changed" : "the connection closed"
                     throw SentinelClientError.pinnedConnectionLost(
                         command: command.name, address: lease.connection.address, reason: reason)
                 }

@@ -73,13 +73,14 @@ struct BatchTests {
         }
     }
 
-    /// The session connection is killed while a batch waits on `BLPOP q 0` with ten
-    /// INCRs written behind it: each of those eleven lines says it may or may not have
-    /// run, none is run again, and the lines that come later run on a new connection.
+    /// The session connection is killed while a batch waits on `BLPOP q 0` with a
+    /// transaction of ten INCRs written behind it: each of those thirteen lines says it
+    /// may or may not have run, none is run again, and the lines that come later (after
+    /// the EXEC that ended that transaction, in doubt) run on a new connection.
     @Test func linesInFlightWhenTheConnectionDiesGetOneInDoubtLineEach() async throws {
         try await withTopology { topology in
             let feed = TwoPartFeed(
-                first: ["SET k v", "BLPOP q 0"] + Array(repeating: "INCR c", count: 10),
+                first: ["SET k v", "BLPOP q 0", "MULTI"] + Array(repeating: "INCR c", count: 10) + ["EXEC"],
                 then: Array(repeating: "INCR c", count: 5))
             let run = feed.run(into: topology)
             let blocked = try await Self.waitForClient(on: topology, showing: " cmd=blpop ")
@@ -88,9 +89,9 @@ struct BatchTests {
             feed.release()
             let result = try await run.value
             let output = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
-            #expect(output.count == 17, "one reply per line: \(output)")
+            #expect(output.count == 19, "one reply per line: \(output)")
             #expect(output.first == "OK")
-            let inDoubt = output.dropFirst().prefix(11)
+            let inDoubt = output.dropFirst().prefix(13)
             #expect(inDoubt.allSatisfy { $0.contains("may or may not have run") }, "\(inDoubt)")
             #expect(inDoubt.first?.hasPrefix("BLPOP was sent") == true)
             #expect(Array(output.suffix(5)) == ["1", "2", "3", "4", "5"], "later lines ran once each, in order")
@@ -196,6 +197,30 @@ struct BatchTests {
             "/usr/bin/env", ["python3", "-c", script, sentinelREPLExecutable] + topology.sentinelArguments + [topology.masterName])
         #expect(result.status == 0, "\(result.stderr)")
         return Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .max
+    }
+
+    /// A program that writes a line and waits for its reply before the next (a
+    /// coprocess, expect): each reply comes while stdin stays open.
+    @Test func eachReplyComesBeforeMoreInputArrives() async throws {
+        try await withTopology { topology in
+            let script = """
+                import select, subprocess, sys
+                repl = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                for line, expected in [(b"SET a 1", b"OK"), (b"INCR a", b"2"), (b"GET a", b"2")]:
+                    repl.stdin.write(line + b"\\n")
+                    repl.stdin.flush()
+                    ready, _, _ = select.select([repl.stdout], [], [], 10)
+                    assert ready, f"no reply to {line} within 10 s"
+                    reply = repl.stdout.readline().rstrip(b"\\n")
+                    assert reply == expected, f"{line}: {reply}"
+                repl.stdin.close()
+                sys.exit(repl.wait())
+                """
+            let result = try Topology.run(
+                "/usr/bin/env",
+                ["python3", "-c", script, sentinelREPLExecutable] + topology.sentinelArguments + [topology.masterName])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
     }
 
     /// The id of our connection on the master once CLIENT LIST shows `field` for it

@@ -23,3 +23,19 @@ import Testing
         #expect(stripped("\u{1B}[200~ab\u{1B}[201~", from: 6) == "\u{1B}[200~ab")
     }
 }
+
+/// Lines counted across reads, as the editor drops them after Ctrl-C.
+@Suite struct LineCounterTests {
+    private func count(_ pieces: [String]) -> Int {
+        var counter = LineCounter()
+        for piece in pieces { counter.add(Array(piece.utf8)[...]) }
+        return counter.lines
+    }
+
+    @Test func crLfAndCrLfEachEndOneLine() {
+        #expect(count(["a\rb\nc\r\nd"]) == 4)
+        #expect(count(["a\r", "\nb\r"]) == 2, "a CR LF split by a read is one end")
+        #expect(count([""]) == 0)
+        #expect(count(["\r\n\r\n"]) == 2)
+    }
+}
