@@ -240,29 +240,59 @@ struct BatchTests {
         throw CancellationError()
     }
 
+    /// The master stops reading (SIGSTOP) while 500-byte APPENDs pour in, so writes pile
+    /// up unsent in the client, then dies: what was never written whole is re-sent on
+    /// the new master, what may have gone out is in doubt, and nothing runs twice.
+    @Test func aMasterThatHangsThenDiesUnderLargeWritesRunsNoLineTwice() async throws {
+        var options = Topology.Options()
+        options.downAfterMilliseconds = 1000
+        try await withTopology(options) { topology in
+            let value = String(repeating: "x", count: 500)
+            let outcome = try await Self.incrementBatch(
+                on: topology, chunks: 40, line: "APPEND log \(value)",
+                applied: { topology, port in
+                    (Int(try topology.cli(port, "STRLEN", "log").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) / 500
+                }
+            ) {
+                let master = try #require(topology.pid(ofPort: topology.masterPort))
+                kill(master, SIGSTOP)
+                try await Task.sleep(nanoseconds: 1_500_000_000)
+                kill(master, SIGKILL)
+            }
+            print("batch hang then kill -9: \(outcome)")
+            #expect(outcome.counter <= outcome.acknowledged + outcome.inDoubt, "no line ran twice")
+        }
+    }
+
     static let perChunk = 1000
 
     struct BatchOutcome: CustomStringConvertible {
         var acknowledged: Int
         var inDoubt: Int
+        /// How many of the lines the new master shows applied.
         var counter: Int
         var description: String {
-            "\(acknowledged) acknowledged, \(inDoubt) in doubt, counter \(counter) on the new master"
+            "\(acknowledged) acknowledged, \(inDoubt) in doubt, \(counter) applied on the new master"
         }
     }
 
-    /// Pipes `chunks` x 1000 `INCR counter` lines, 100 ms apart, into the REPL; one
+    /// Pipes `chunks` x 1000 `line`s (`INCR counter`), 100 ms apart, into the REPL; one
     /// second in, `disrupt` moves the master. Checks one reply per line, nothing but
-    /// integers and in-doubt lines, and that Sentinel names a new master.
+    /// integers and in-doubt lines, and that Sentinel names a new master; `applied`
+    /// counts the lines the new master shows.
     static func incrementBatch(
-        on topology: Topology, chunks: Int, disrupt: () throws -> Void
+        on topology: Topology, chunks: Int, line: String = "INCR counter",
+        applied: (Topology, Int) throws -> Int = { topology, port in
+            Int(try topology.cli(port, "GET", "counter").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        },
+        disrupt: () async throws -> Void
     ) async throws -> BatchOutcome {
-        let feed = "for i in $(seq \(chunks)); do yes 'INCR counter' | head -\(perChunk); sleep 0.1; done"
+        let feed = "for i in $(seq \(chunks)); do yes \(shellQuoted(line)) | head -\(perChunk); sleep 0.1; done"
         let command = ([sentinelREPLExecutable] + topology.sentinelArguments + [topology.masterName])
             .map(shellQuoted).joined(separator: " ")
         let run = Task.detached { try Topology.run("/bin/bash", ["-c", "\(feed) | \(command)"]) }
         try await Task.sleep(nanoseconds: 1_000_000_000)
-        try disrupt()
+        try await disrupt()
         let result = try await run.value
         let output = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
         let inDoubt = output.filter { $0.contains("may or may not have run") }.count
@@ -271,8 +301,8 @@ struct BatchTests {
         #expect(other.isEmpty, "unexpected lines: \(other.prefix(5))")
         let newMaster = try #require(topology.sentinelMasterPort())
         #expect(newMaster != topology.masterPort, "the master moved during the batch")
-        let counter = Int(try topology.cli(newMaster, "GET", "counter").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-        return BatchOutcome(acknowledged: output.filter { Int($0) != nil }.count, inDoubt: inDoubt, counter: counter)
+        return BatchOutcome(
+            acknowledged: output.filter { Int($0) != nil }.count, inDoubt: inDoubt, counter: try applied(topology, newMaster))
     }
 }
 
