@@ -19,6 +19,9 @@ struct BatchState {
     /// Set while lines run, so that Ctrl-C between two chunks is not lost.
     var running = false
     var abandoned = false
+    /// The MULTI or WATCH block open where lines are being written, and the connection
+    /// its first line went to (see `Session.step`).
+    var openBlock: OpenBlock?
 
     static let chunkSize = 1024
     static let window = 4
@@ -32,6 +35,8 @@ extension Session {
         case output(String)
         /// Runs alone, after every reply before it (meta-commands, SUBSCRIBE, help, quit).
         case barrier
+        /// Not sent: its MULTI or WATCH block lost its connection. Prints `LostBlock`.
+        case notRun(RESPCommand)
     }
 
     struct BatchEntry: Sendable {
@@ -39,8 +44,13 @@ extension Session {
         var item: BatchLine
         /// The line is on the screen already (typed, not pasted; or shown before a resend).
         var shown: Bool
+        /// Written between MULTI and EXEC: the server queues it.
+        var sentInTransaction = false
         var isCommand: Bool {
-            if case .command = item { return true } else { return false }
+            switch item {
+            case .command, .notRun: return true
+            case .output, .barrier: return false
+            }
         }
     }
 
@@ -48,6 +58,8 @@ extension Session {
         var entries: [BatchEntry]
         var connection: RedisConnection
         var replies: EventLoopFuture<[Result<RESPValue, Error>]>
+        /// The block open before the chunk's first line, to rewind to when lines are re-sent.
+        var blockBefore: OpenBlock?
     }
 
     /// Runs `lines`; returns true when one of them asked to quit (the rest is not run).
@@ -131,7 +143,8 @@ extension Session {
             if !batch.abandoned, !batch.queue.isEmpty, batch.inFlight.count < BatchState.window,
                 let connection = await connectionForNextChunk()
             {
-                writeNextChunk(on: connection)
+                // Ctrl-C while waiting for a master: nothing more goes out.
+                if !batch.abandoned { writeNextChunk(on: connection) }
             } else if !batch.inFlight.isEmpty {
                 guard await collectOldestChunk() else { return false }
             }
@@ -163,17 +176,36 @@ extension Session {
     }
 
     /// Takes the next chunk off the queue and writes it; no suspension between the
-    /// choice of connection and the write.
+    /// choice of connection and the write. Lines of a block that lost its connection
+    /// are marked not run here.
     private func writeNextChunk(on connection: RedisConnection) {
-        if lostBlock != nil { skipRestOfLostBlock() }
-        let chunk = Array(batch.queue.prefix(BatchState.chunkSize))
-        batch.queue.removeFirst(chunk.count)
+        let count = min(BatchState.chunkSize, batch.queue.count)
+        let blockBefore = batch.openBlock
         var commands: [RESPCommand] = []
-        commands.reserveCapacity(chunk.count)
-        for entry in chunk {
-            if case .command(let command) = entry.item { commands.append(command) }
+        commands.reserveCapacity(count)
+        for index in batch.queue.startIndex..<(batch.queue.startIndex + count) {
+            let command: RESPCommand
+            switch batch.queue[index].item {
+            case .command(let c): command = c
+            case .notRun(let c):
+                batch.openBlock = Self.step(batch.openBlock, c.name, on: connection).open
+                continue
+            case .output, .barrier: continue
+            }
+            let name = command.name
+            batch.queue[index].sentInTransaction = batch.openBlock?.kind == .transaction && name != "MULTI"
+            let (runs, open) = Self.step(batch.openBlock, name, on: connection)
+            batch.openBlock = open
+            if runs {
+                commands.append(command)
+            } else {
+                batch.queue[index].item = .notRun(command)
+            }
         }
-        batch.inFlight.append(InFlightChunk(entries: chunk, connection: connection, replies: connection.submit(commands)))
+        let chunk = Array(batch.queue.prefix(count))
+        batch.queue.removeFirst(count)
+        batch.inFlight.append(
+            InFlightChunk(entries: chunk, connection: connection, replies: connection.submit(commands), blockBefore: blockBefore))
     }
 
     /// Prints the oldest chunk's replies. Lines the server never saw (a dropped
@@ -190,17 +222,23 @@ extension Session {
         for position in chunk.entries.indices {
             let entry = chunk.entries[position]
             appendEcho(prompt, entry, into: &out)
-            guard case .command(let command) = entry.item else {
-                if case .output(let text) = entry.item { out += Array(text.utf8) }
+            let command: RESPCommand
+            switch entry.item {
+            case .command(let c): command = c
+            case .output(let text):
+                out += Array(text.utf8)
                 continue
+            case .notRun(let c):
+                out += errorLine(LostBlock(command: c.name))
+                continue
+            case .barrier: continue
             }
             // After a drop, later replies of the window come from a connection that is
             // no longer the session's: they tell about its blocks, not the session's state.
             let onSession = isSessionConnection(chunk.connection)
             switch replies.removeFirst() {
             case .success(let reply):
-                let inTransactionThere = onSession ? inTransaction : lostBlock == .transaction
-                if let message = reply.errorMessage, message.hasPrefix("READONLY"), !inTransactionThere {
+                if let message = reply.errorMessage, message.hasPrefix("READONLY"), !entry.sentInTransaction {
                     // The write was refused, so it did not run: run it alone on the new master,
                     // once the chunks behind it have their replies from the old one.
                     // (Inside MULTI the refusal stands: EXEC will abort the transaction.)
@@ -211,13 +249,14 @@ extension Session {
                         await reportAbandoned(unanswered: replies, out: out)
                         return false
                     }
-                    out += lostBlock == .transaction ? errorLine(LostBlock(command: command.name)) : await runAlone(command)
+                    out += await runAlone(command)
                     if batch.abandoned {
                         await reportAbandoned(unanswered: replies, out: out)
                         return false
                     }
                 } else {
-                    if onSession { trackState(command, reply) } else { followLostBlock(command, ran: !reply.isError) }
+                    // A dropped connection's replies say nothing of the session's state.
+                    if onSession { trackState(command, reply) }
                     appendRendered(reply, command, into: &out)
                 }
             case .failure where batch.abandoned:
@@ -227,12 +266,10 @@ extension Session {
                 return false
             case .failure(SentinelClientError.commandNotSent):
                 output.write(out)
-                await requeueNeverSent(from: chunk.entries[position...], onSession: onSession)
+                await requeueNeverSent(from: position, of: chunk, onSession: onSession)
                 return true
             case .failure(let error):
-                // In doubt: a MULTI or WATCH may have run, an EXEC may have ended its block.
                 if onSession { await dropSessionConnection(error: "\(error)") }
-                followLostBlock(command, ran: true)
                 out += errorLine(error)
             }
         }
@@ -254,12 +291,18 @@ extension Session {
         for chunk in batch.inFlight { _ = await Self.replies(of: chunk) }
     }
 
-    /// `entries` were never written, nor was anything written after them on that
-    /// connection (writes leave in order, and the window holds one connection): all
-    /// of it goes out again, first.
-    private func requeueNeverSent(from entries: ArraySlice<BatchEntry>, onSession: Bool) async {
+    /// The lines from `position` on were never written, nor was anything after them on
+    /// that connection (writes leave in order, and the window holds one connection):
+    /// all of it goes out again, first, as if the writing had stopped there.
+    private func requeueNeverSent(from position: Int, of chunk: InFlightChunk, onSession: Bool) async {
         await settleWindow()
-        var resend = Array(entries)
+        batch.openBlock = chunk.entries[..<position].reduce(chunk.blockBefore) { open, entry in
+            switch entry.item {
+            case .command(let c), .notRun(let c): return Self.step(open, c.name, on: chunk.connection).open
+            case .output, .barrier: return open
+            }
+        }
+        var resend = Array(chunk.entries[position...])
         resend[0].shown = resend[0].shown || batch.echo  // its line is on the screen already
         for chunk in batch.inFlight { resend += chunk.entries }
         batch.inFlight.removeAll()
@@ -275,64 +318,52 @@ extension Session {
         var unanswered = Array(unanswered)
         for chunk in batch.inFlight { unanswered += await Self.replies(of: chunk) }
         let answered = unanswered.count { if case .success = $0 { true } else { false } }
-        let inDoubt = unanswered.count { if case .failure(SentinelClientError.commandInDoubt) = $0 { true } else { false } }
-        let notRun = unanswered.count - answered - inDoubt + batch.queue.count(where: \.isCommand)
+        let surelyNotRun = unanswered.count {
+            if case .failure(let error as SentinelClientError) = $0 { error.certainlyNotRun } else { false }
+        }
+        let inDoubt = unanswered.count - answered - surelyNotRun
+        let notRun = surelyNotRun + batch.queue.count(where: \.isCommand)
         var out = out
         if answered > 0 { out += Array("-- \(answered) later line(s) got replies that are not shown\n".utf8) }
         if inDoubt > 0 {
             out += Array("-- \(inDoubt) later line(s) were sent and got no reply: they may or may not have run\n".utf8)
         }
         if notRun > 0 { out += Array("-- \(notRun) later line(s) of the batch were not run\n".utf8) }
-        let discarded = discardTypeahead()
+        let discarded = await discardTypeahead()
         if discarded > 0 { out += Array("-- \(discarded) more line(s) typed or pasted meanwhile were discarded\n".utf8) }
         output.write(out)
         batch.inFlight.removeAll()
         batch.queue = []
+        batch.openBlock = nil  // the stream was cut here: what follows starts afresh
     }
 
-    // MARK: Lost MULTI and WATCH blocks
+    // MARK: MULTI and WATCH blocks
 
-    /// What the commands of a connection that is no longer the session's did to its
-    /// blocks (`ran`: it may have run): a MULTI or WATCH there opens a block that the
-    /// following lines must not continue elsewhere; an EXEC, DISCARD... ends it.
-    private func followLostBlock(_ command: RESPCommand, ran: Bool) {
-        switch command.name {
-        case "MULTI" where ran: lostBlock = .transaction
-        case "WATCH" where ran: lostBlock = lostBlock ?? .watch
-        case let name: endLostBlock(by: name)
-        }
-    }
-
-    private func endLostBlock(by name: String) {
-        switch name {
-        case "EXEC", "DISCARD", "RESET": lostBlock = nil
-        case "UNWATCH" where lostBlock == .watch: lostBlock = nil  // inside MULTI it is only queued
-        default: break
-        }
-    }
-
-    /// Lines of a transaction whose connection was lost are not run on another: each
-    /// says so, up to and including the EXEC or DISCARD that closes it. Running them
-    /// elsewhere would run its commands one by one. After a lost WATCH, ordinary lines
-    /// run, but its MULTI ... EXEC does not (it would run without the WATCH). Looks at
-    /// the lines about to be written only.
-    private func skipRestOfLostBlock() {
-        var index = batch.queue.startIndex
-        let end = min(batch.queue.endIndex, index + BatchState.chunkSize)
-        while let kind = lostBlock, index < end {
-            if case .command(let command) = batch.queue[index].item {
-                let name = command.name
-                switch (kind, name) {
-                case (.watch, "UNWATCH"), (.watch, "RESET"):
-                    lostBlock = nil  // the lost WATCH is let go: nothing depended on it
-                case (.watch, "MULTI"), (.watch, "EXEC"), (.watch, "DISCARD"), (.transaction, _):
-                    batch.queue[index].item = .output(String(decoding: errorLine(LostBlock(command: name)), as: UTF8.self))
-                    if name == "MULTI" { lostBlock = .transaction } else { endLostBlock(by: name) }
-                default:
-                    break
-                }
+    /// What one command line does to the block open where lines are written, when it
+    /// is to go out on `connection`: whether it may run there, and the block open after
+    /// it. A transaction whose first line went to another connection is lost: its lines
+    /// up to EXEC or DISCARD do not run (elsewhere they would run one by one); after a
+    /// lost WATCH, ordinary lines run but its MULTI ... EXEC does not (it would run
+    /// without the WATCH). A new MULTI after a lost transaction starts a new one.
+    static func step(
+        _ open: OpenBlock?, _ name: String, on connection: any AnyObject & Sendable
+    ) -> (runs: Bool, open: OpenBlock?) {
+        guard let open else {
+            switch name {
+            case "MULTI": return (true, OpenBlock(kind: .transaction, connection: connection))
+            case "WATCH": return (true, OpenBlock(kind: .watch, connection: connection))
+            default: return (true, nil)
             }
-            index += 1
+        }
+        let lost = open.connection !== connection
+        switch (open.kind, name) {
+        case (.transaction, "MULTI") where lost: return (true, OpenBlock(kind: .transaction, connection: connection))
+        case (.transaction, "EXEC"), (.transaction, "DISCARD"), (.transaction, "RESET"): return (!lost, nil)
+        case (.transaction, _): return (!lost, open)
+        case (.watch, "MULTI"): return (!lost, OpenBlock(kind: .transaction, connection: open.connection))
+        case (.watch, "EXEC"), (.watch, "DISCARD"): return (!lost, nil)
+        case (.watch, "UNWATCH"), (.watch, "RESET"): return (true, nil)
+        case (.watch, _): return (true, open)
         }
     }
 
@@ -343,12 +374,15 @@ extension Session {
         out.append(10)
     }
 
-    /// A refused write, alone on the new master; Ctrl-C abandons it.
+    /// A refused write, alone on the new master (on the session connection once there
+    /// is one for it: a window of refused writes does not open a connection each);
+    /// Ctrl-C abandons it.
     private func runAlone(_ command: RESPCommand) async -> [UInt8] {
+        let pinned = await currentSessionLease()
         let (outcome, interrupted) = await runInterruptibly { [client, reselectIfNeeded] in
             do {
                 return Result<(RESPValue, LeasedConnection), Error>.success(
-                    try await client.send(command, on: nil, prepare: reselectIfNeeded))
+                    try await client.send(command, on: pinned, prepare: reselectIfNeeded))
             } catch {
                 return .failure(error)
             }
@@ -369,9 +403,16 @@ extension Session {
     }
 }
 
+/// A MULTI (transaction) or WATCH block, and the connection its first line went to.
+struct OpenBlock: Sendable {
+    enum Kind: Sendable { case transaction, watch }
+    var kind: Kind
+    /// Held, not just named: a freed connection's identity could come back as a new one's.
+    var connection: any AnyObject & Sendable
+}
+
 /// A line of a MULTI or WATCH block whose connection was lost.
 struct LostBlock: Error, CustomStringConvertible {
-    enum Kind: Sendable { case transaction, watch }
     var command: String
     var description: String {
         "\(command) was not run: the MULTI or WATCH block it belongs to was lost with its connection"

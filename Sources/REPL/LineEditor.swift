@@ -109,23 +109,29 @@ public final class LineEditor: Sendable {
     /// Drops input that arrived while commands ran (the rest of a paste after Ctrl-C),
     /// and what keeps arriving until the terminal has been quiet for 100 ms (at most
     /// 3 s); returns how many lines that was, a partial last line counted.
-    public func discardTypeahead() -> Int {
-        let dropped = Mutex(0)
-        thread.runAndWait { [self] in
-            var counter = LineCounter()
-            counter.add(local.buffer[local.bufferStart..<local.bufferEnd])
-            local.bufferStart = local.bufferEnd
-            let deadline = ContinuousClock.now + .seconds(3)
-            var scratch = [UInt8](repeating: 0, count: 65536)
-            var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0)]
-            while !local.endOfInput, ContinuousClock.now < deadline, poll(&fds, 1, 100) > 0 {
-                let n = Glibc.read(0, &scratch, scratch.count)
-                if n <= 0 { break }
-                counter.add(scratch[0..<n])
+    public func discardTypeahead() async -> Int {
+        // Awaited, not waited for: no thread of the concurrency pool blocks meanwhile.
+        await withCheckedContinuation { continuation in
+            thread.run { [self] in
+                continuation.resume(returning: dropTypeahead())
             }
-            dropped.withLock { $0 = counter.lines }
         }
-        return dropped.withLock { $0 }
+    }
+
+    /// On the editor thread.
+    private func dropTypeahead() -> Int {
+        var counter = LineCounter()
+        counter.add(local.buffer[local.bufferStart..<local.bufferEnd])
+        local.bufferStart = local.bufferEnd
+        let deadline = ContinuousClock.now + .seconds(3)
+        var scratch = [UInt8](repeating: 0, count: 65536)
+        var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0)]
+        while !local.endOfInput, ContinuousClock.now < deadline, poll(&fds, 1, 100) > 0 {
+            let n = Glibc.read(0, &scratch, scratch.count)
+            if n <= 0 { break }
+            counter.add(scratch[0..<n])
+        }
+        return counter.lines
     }
 
     public func addHistory(_ line: String) {

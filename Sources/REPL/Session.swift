@@ -37,9 +37,6 @@ public actor Session {
     private var database: Int
     private(set) var inTransaction = false
     private(set) var watching = false
-    /// A MULTI or WATCH block lost its connection and its remaining lines are still to
-    /// come: batch lines are not run until the block's end (see `BatchRunner`).
-    var lostBlock: LostBlock.Kind?
     private var failoverUnderWay = false
     private var masterReachable = true
     /// Cancels the command that runs now; set while one runs.
@@ -109,9 +106,9 @@ public actor Session {
                 }
                 if lines.count == 1 {
                     // One line typed ahead: run it as if typed now (interruptible, shown first).
-                    lostBlock = nil  // a person types after seeing the notice
                     if !firstShown { output.write(await prompt() + String(decoding: lines[0], as: UTF8.self) + "\n") }
                     if await runLine(lines[0]) { break loop }
+                    syncOpenBlock()
                 } else if await runBatch(lines, echo: true, firstShown: firstShown) {
                     break loop
                 }
@@ -124,8 +121,8 @@ public actor Session {
                 {
                     editor.addHistory(trimmed)
                 }
-                lostBlock = nil  // a person types after seeing the notice
                 if await runLine(Array(trimmed.utf8)) { break loop }
+                syncOpenBlock()
                 await refreshPrompt()
             }
         }
@@ -138,8 +135,8 @@ public actor Session {
     }
 
     /// After Ctrl-C stopped a paste: the rest of it, still unread, is dropped too.
-    func discardTypeahead() -> Int {
-        editor?.discardTypeahead() ?? 0
+    func discardTypeahead() async -> Int {
+        await editor?.discardTypeahead() ?? 0
     }
 
     /// Saves history; call after the client's shutdown, before closing the editor.
@@ -279,10 +276,25 @@ public actor Session {
         lease?.connection === connection
     }
 
+    /// A typed line ran: the block a later paste continues is the session's own
+    /// (the person has seen any notice about a lost one).
+    private func syncOpenBlock() {
+        guard let connection = lease?.connection, inTransaction || watching else {
+            batch.openBlock = nil
+            return
+        }
+        batch.openBlock = OpenBlock(kind: inTransaction ? .transaction : .watch, connection: connection)
+    }
+
+    /// The session lease when it still belongs to the current master.
+    func currentSessionLease() async -> LeasedConnection? {
+        guard let lease, lease.connection.isActive, lease.generation == (await client.generation) else { return nil }
+        return lease
+    }
+
     /// The pinned connection if it is usable as it is; nil when it must be replaced.
     func currentSessionConnection() async -> RedisConnection? {
-        guard let lease, lease.connection.isActive, lease.generation == (await client.generation) else { return nil }
-        return lease.connection
+        await currentSessionLease()?.connection
     }
 
     func adoptSessionLease(_ fresh: LeasedConnection) {
@@ -384,7 +396,6 @@ public actor Session {
 
     private func dropConnectionState(reason: String?) {
         guard inTransaction || watching else { return }
-        lostBlock = inTransaction ? .transaction : .watch
         let lost = [inTransaction ? "MULTI" : nil, watching ? "WATCH" : nil].compactMap { $0 }.joined(separator: " and ")
         inTransaction = false
         watching = false
