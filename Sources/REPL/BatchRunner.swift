@@ -24,6 +24,9 @@ struct BatchState {
     var openBlock: OpenBlock?
 
     static let chunkSize = 1024
+    /// A paste's transcript appears a chunk at a time: smaller chunks, so that a slow
+    /// or blocking command holds back few of the lines before it.
+    static let echoChunkSize = 128
     static let window = 4
 }
 
@@ -179,7 +182,7 @@ extension Session {
     /// choice of connection and the write. Lines of a block that lost its connection
     /// are marked not run here.
     private func writeNextChunk(on connection: RedisConnection) {
-        let count = min(BatchState.chunkSize, batch.queue.count)
+        let count = min(batch.echo ? BatchState.echoChunkSize : BatchState.chunkSize, batch.queue.count)
         let blockBefore = batch.openBlock
         var commands: [RESPCommand] = []
         commands.reserveCapacity(count)
