@@ -162,9 +162,18 @@ extension Session {
         if let last = batch.inFlight.last {
             return await currentSessionConnection() === last.connection ? last.connection : nil
         }
-        do {
-            return try await sessionConnection()
-        } catch {
+        // Waiting for a master (a failover) can take a while: Ctrl-C ends the wait.
+        let (outcome, interrupted) = await runInterruptibly { [self] () -> Result<RedisConnection, Error> in
+            do { return .success(try await self.sessionConnection()) } catch { return .failure(error) }
+        }
+        if interrupted {
+            batch.abandoned = true
+            return nil
+        }
+        switch outcome {
+        case .success(let connection):
+            return connection
+        case .failure(let error):
             // No master within the wait: every queued line says so, none runs.
             var out: [UInt8] = []
             let prompt = batch.echo ? await prompt() : ""

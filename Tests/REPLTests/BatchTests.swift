@@ -101,6 +101,28 @@ struct BatchTests {
         }
     }
 
+    /// A paste while there is no master waits for one (a failover); Ctrl-C ends the
+    /// wait at once and nothing of the paste runs.
+    @Test func ctrlCEndsAPastesWaitForAMaster() async throws {
+        var options = Topology.Options()
+        options.downAfterMilliseconds = 60_000  // no failover during the test
+        try await withTopology(options) { topology in
+            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("> "))
+            kill(try #require(topology.pid(ofPort: topology.masterPort)), SIGKILL)
+            terminal.type("SET a 1\rSET b 2\rSET c 3\r")
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+            terminal.type("\u{3}")
+            // Within 5 s, well before the 15 s wait for a master would end in errors.
+            #expect(terminal.waitFor("-- 3 later line(s) of the batch were not run", seconds: 5), "screen: \(terminal.screen)")
+            #expect(terminal.screen.contains("(interrupted)"))
+            #expect(!terminal.screen.contains("no master for"))
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+        }
+    }
+
     /// A terminal left in bracketed-paste mode wraps the paste in markers; they never
     /// reach a command.
     @Test func bracketedPasteMarkersNeverReachACommand() async throws {
