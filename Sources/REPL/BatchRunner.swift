@@ -228,7 +228,7 @@ extension Session {
         let chunk = batch.inFlight.removeFirst()
         let (results, interrupted) = await runInterruptibly { await Self.replies(of: chunk) }
         if interrupted { batch.abandoned = true }
-        let prompt = batch.echo ? await prompt() : ""
+        var prompt = batch.echo ? await prompt() : ""
         var out: [UInt8] = []
         var replies = results[...]
         for position in chunk.entries.indices {
@@ -268,7 +268,14 @@ extension Session {
                     }
                 } else {
                     // A dropped connection's replies say nothing of the session's state.
-                    if onSession { trackState(command, reply) }
+                    if onSession && batch.echo {
+                        // The transcript shows the prompt a person would have seen: (TX), [db].
+                        let before = promptState
+                        trackState(command, reply)
+                        if promptState != before { prompt = await self.prompt() }
+                    } else if onSession {
+                        trackState(command, reply)
+                    }
                     appendRendered(reply, command, into: &out)
                 }
             case .failure where batch.abandoned:

@@ -272,6 +272,14 @@ public actor Session {
         return fresh.connection
     }
 
+    struct PromptState: Equatable {
+        var database: Int
+        var inTransaction: Bool
+    }
+
+    /// What the prompt shows of the session's state.
+    var promptState: PromptState { PromptState(database: database, inTransaction: inTransaction) }
+
     func isSessionConnection(_ connection: RedisConnection) -> Bool {
         lease?.connection === connection
     }

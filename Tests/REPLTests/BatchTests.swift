@@ -101,6 +101,25 @@ struct BatchTests {
         }
     }
 
+    /// The transcript of a paste shows the prompt a person would have seen at each line.
+    @Test func aPastesTranscriptFollowsThePrompt() async throws {
+        try await withTopology { topology in
+            let terminal = try topology.openREPL(["-n", "2", "--history-file", "/dev/null"])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("> "))
+            terminal.type("MULTI\rINCR tx\rEXEC\rSELECT 0\rGET tx\r")
+            #expect(terminal.waitForPrompt(after: "(nil)"), "screen: \(terminal.screen)")
+            let screen = terminal.screen
+            #expect(screen.contains("[2]> MULTI\nOK\n"))
+            #expect(screen.contains("[2](TX)> INCR tx\nQUEUED\n"))
+            #expect(screen.contains("[2](TX)> EXEC\n1) (integer) 1\n"))
+            #expect(screen.contains("[2]> SELECT 0\nOK\n"))
+            #expect(screen.contains(":\(topology.masterPort)> GET tx\n(nil)\n"))
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+        }
+    }
+
     /// A paste while there is no master waits for one (a failover); Ctrl-C ends the
     /// wait at once and nothing of the paste runs.
     @Test func ctrlCEndsAPastesWaitForAMaster() async throws {
