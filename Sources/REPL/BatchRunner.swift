@@ -200,11 +200,11 @@ extension Session {
             switch batch.queue[index].item {
             case .command(let c): command = c
             case .notRun(let c):
-                batch.openBlock = Self.step(batch.openBlock, c.name, on: connection).open
+                batch.openBlock = Self.step(batch.openBlock, Self.stateCommandName(c) ?? "", on: connection).open
                 continue
             case .output, .barrier: continue
             }
-            let name = command.name
+            let name = Self.stateCommandName(command) ?? ""  // a string only for MULTI, EXEC...
             batch.queue[index].sentInTransaction = batch.openBlock?.kind == .transaction && name != "MULTI"
             let (runs, open) = Self.step(batch.openBlock, name, on: connection)
             batch.openBlock = open
@@ -317,7 +317,7 @@ extension Session {
         await settleWindow()
         batch.openBlock = chunk.entries[..<position].reduce(chunk.blockBefore) { open, entry in
             switch entry.item {
-            case .command(let c), .notRun(let c): return Self.step(open, c.name, on: chunk.connection).open
+            case .command(let c), .notRun(let c): return Self.step(open, Self.stateCommandName(c) ?? "", on: chunk.connection).open
             case .output, .barrier: return open
             }
         }
@@ -397,26 +397,15 @@ extension Session {
     /// is one for it: a window of refused writes does not open a connection each);
     /// Ctrl-C abandons it.
     private func runAlone(_ command: RESPCommand) async -> [UInt8] {
-        let pinned = await currentSessionLease()
-        let (outcome, interrupted) = await runInterruptibly { [client, reselectIfNeeded] in
-            do {
-                return Result<(RESPValue, LeasedConnection), Error>.success(
-                    try await client.send(command, on: pinned, prepare: reselectIfNeeded))
-            } catch {
-                return .failure(error)
-            }
-        }
-        switch outcome {
-        case .success(let (reply, lease)):
-            adoptSessionLease(lease)
-            trackState(command, reply)
+        switch await sendOnSession(command) {
+        case (.success(let reply), _):
             var out: [UInt8] = []
             appendRendered(reply, command, into: &out)
             return out
-        case .failure where interrupted:
+        case (.failure, true):
             batch.abandoned = true
             return Array("(interrupted)\n".utf8)
-        case .failure(let error):
+        case (.failure(let error), false):
             return errorLine(error)
         }
     }

@@ -200,6 +200,28 @@ public actor Session {
         // MULTI or WATCH state lives on this connection: a command of the transaction
         // (or the MULTI and EXEC that rely on a WATCH) runs there or not at all.
         let stayOnPinned = inTransaction || (watching && ["MULTI", "EXEC"].contains(command.name))
+        let (outcome, interrupted) = await sendOnSession(command, stayOnPinned: stayOnPinned)
+        switch outcome {
+        case .success(let reply):
+            render(reply, command)
+        case .failure(let error):
+            await dropSessionConnection(error: "\(error)")
+            if interrupted || error is CancellationError {
+                output.write("(interrupted)\n")
+            } else {
+                reportError(error)
+            }
+        }
+        let elapsed = NIODeadline.now() - started
+        if options.mode == .tty, editor != nil, !interrupted, elapsed >= .milliseconds(500) {
+            let seconds = Double(elapsed.nanoseconds) / 1e9
+            output.write("(\(Self.twoDecimals(seconds))s)\n")
+        }
+    }
+
+    /// Sends `command` on the session connection (a new one when it is gone or belongs
+    /// to an old master, with SELECT restored), under Ctrl-C, and follows its state.
+    func sendOnSession(_ command: RESPCommand, stayOnPinned: Bool = false) async -> (Result<RESPValue, Error>, interrupted: Bool) {
         let (outcome, interrupted) = await runInterruptibly { [client, lease, reselectIfNeeded] () -> Result<(RESPValue, LeasedConnection), Error> in
             do {
                 return .success(
@@ -213,20 +235,9 @@ public actor Session {
             noteConnectionChange(from: lease, to: newLease)
             lease = newLease
             trackState(command, reply)
-            render(reply, command)
-            if reply.isError { sawErrorReply = true }
+            return (.success(reply), interrupted)
         case .failure(let error):
-            await dropSessionConnection(error: "\(error)")
-            if interrupted || error is CancellationError {
-                output.write("(interrupted)\n")
-            } else {
-                reportError(error)
-            }
-        }
-        let elapsed = NIODeadline.now() - started
-        if options.mode == .tty, editor != nil, !interrupted, elapsed >= .milliseconds(500) {
-            let seconds = Double(elapsed.nanoseconds) / 1e9
-            output.write("(\(Self.twoDecimals(seconds))s)\n")
+            return (.failure(error), interrupted)
         }
     }
 
@@ -294,23 +305,19 @@ public actor Session {
         batch.openBlock = OpenBlock(kind: inTransaction ? .transaction : .watch, connection: connection)
     }
 
-    /// The session lease when it still belongs to the current master.
-    func currentSessionLease() async -> LeasedConnection? {
-        guard let lease, lease.connection.isActive, lease.generation == (await client.generation) else { return nil }
-        return lease
-    }
 
     /// The pinned connection if it is usable as it is; nil when it must be replaced.
     func currentSessionConnection() async -> RedisConnection? {
-        await currentSessionLease()?.connection
+        guard let lease, lease.connection.isActive, lease.generation == (await client.generation) else { return nil }
+        return lease.connection
     }
 
     func adoptSessionLease(_ fresh: LeasedConnection) {
         if let old = lease, old.connection !== fresh.connection {
             let client = self.client
             Task { await client.release(old, healthy: false) }
-            dropConnectionState(reason: "the session connection was replaced")
         }
+        noteConnectionChange(from: lease, to: fresh)
         lease = fresh
     }
 
@@ -374,13 +381,12 @@ public actor Session {
 
     /// Follows SELECT, MULTI/EXEC/DISCARD, WATCH/UNWATCH and RESET for the prompt and failovers.
     func trackState(_ command: RESPCommand, _ reply: RESPValue) {
-        // Only names of 4 to 7 letters change state (EXEC ... UNWATCH): skip the rest cheaply.
-        guard let length = command.arguments.first?.count, (4...7).contains(length) else { return }
+        guard let name = Self.stateCommandName(command) else { return }
         guard !reply.isError else {
-            if command.name == "EXEC" { inTransaction = false }
+            if name == "EXEC" { inTransaction = false }
             return
         }
-        switch command.name {
+        switch name {
         case "SELECT": database = command.argument(1).flatMap { Int($0) } ?? database
         case "MULTI": inTransaction = true
         case "EXEC", "DISCARD":
@@ -394,6 +400,14 @@ public actor Session {
             database = 0
         default: break
         }
+    }
+
+    /// The upper-cased name of a command that may change connection state (SELECT,
+    /// MULTI, EXEC, DISCARD, WATCH, UNWATCH, RESET), or nil. Those have 4 to 7
+    /// letters: every other line of a batch is ruled out without making a string.
+    static func stateCommandName(_ command: RESPCommand) -> String? {
+        guard let length = command.arguments.first?.count, (4...7).contains(length) else { return nil }
+        return command.name
     }
 
     /// A command ran on a fresh connection: MULTI and WATCH of the old one are gone.

@@ -5,9 +5,6 @@ import RESP
 struct OutboundRequest: Sendable {
     var bytes: ByteBuffer
     var commands: [CommandInfo]
-    /// Where each command's bytes end in `bytes`: each is written on its own, so a
-    /// connection lost half-way through tells which commands went out whole.
-    var commandEnds: [Int]
     var delivery: ReplyDelivery
     /// Set by `stream(_:)`: from now on every reply goes here, unpaired
     /// (SUBSCRIBE, MONITOR: the server sends many replies to one command).
@@ -21,6 +18,9 @@ struct CommandInfo: Sendable {
     var name: String { String(decoding: nameBytes, as: UTF8.self).uppercased() }
     /// Blocking commands (BLPOP k 0) may legitimately wait forever.
     var mayBlock: Bool
+    /// Where the command's bytes end in the request's buffer: commands are written in
+    /// segments, so a connection lost half-way through tells which went out whole.
+    var end: Int
 }
 
 /// How the replies of one write reach the caller.
@@ -151,16 +151,16 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         if pending.isEmpty { lastProgress = context.eventLoop.now }
         if let stream = request.stream { self.stream = stream }
         if !request.commands.isEmpty { pending.append(PendingWrite(request, firstSequence: writeSequence + 1)) }
-        guard !request.commandEnds.isEmpty else {
+        guard !request.commands.isEmpty else {
             // A stream's own commands (SUBSCRIBE, UNSUBSCRIBE) get no reply of their own: not counted.
             context.write(wrapOutboundOut(request.bytes), promise: promise)
             return
         }
         var start = request.bytes.readerIndex
-        for segmentEnd in stride(from: Self.segmentSize, through: request.commandEnds.count, by: Self.segmentSize)
-            + [request.commandEnds.count]
-        where segmentEnd > 0 {
-            let end = request.commandEnds[segmentEnd - 1]
+        for segmentEnd in stride(from: Self.segmentSize, through: request.commands.count, by: Self.segmentSize)
+            + [request.commands.count]
+        {
+            let end = request.commands[segmentEnd - 1].end
             guard end > start else { continue }
             writeSegment(request.bytes.getSlice(at: start, length: end - start)!, context: context)
             start = end

@@ -199,15 +199,15 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
         var bytes = channel.allocator.buffer(capacity: size)
         var infos: [CommandInfo] = []
         infos.reserveCapacity(commands.count)
-        var ends: [Int] = []
-        ends.reserveCapacity(commands.count)
         for command in commands {
             command.encode(into: &bytes)
-            ends.append(bytes.writerIndex)
-            infos.append(CommandInfo(nameBytes: command.arguments.first ?? [], mayBlock: mayBlock ?? Self.mayBlock(command)))
+            infos.append(
+                CommandInfo(
+                    nameBytes: command.arguments.first ?? [], mayBlock: mayBlock ?? Self.mayBlock(command),
+                    end: bytes.writerIndex))
         }
         let address = self.address
-        let request = OutboundRequest(bytes: bytes, commands: infos, commandEnds: ends, delivery: delivery)
+        let request = OutboundRequest(bytes: bytes, commands: infos, delivery: delivery)
         channel.writeAndFlush(request).whenFailure { error in
             // The channel was gone before the handler saw the request.
             request.delivery.failAll(request.commands) {
@@ -223,7 +223,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: RESPValue.self)
         var bytes = channel.allocator.buffer(capacity: 64)
         command.encode(into: &bytes)
-        channel.writeAndFlush(OutboundRequest(bytes: bytes, commands: [], commandEnds: [], delivery: .each([]), stream: continuation)).whenFailure { error in
+        channel.writeAndFlush(OutboundRequest(bytes: bytes, commands: [], delivery: .each([]), stream: continuation)).whenFailure { error in
             continuation.finish(throwing: error)
         }
         continuation.onTermination = { [weak channel] termination in
@@ -236,7 +236,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
     public func writeToStream(_ command: RESPCommand) {
         var bytes = channel.allocator.buffer(capacity: 64)
         command.encode(into: &bytes)
-        channel.writeAndFlush(OutboundRequest(bytes: bytes, commands: [], commandEnds: [], delivery: .each([])), promise: nil)
+        channel.writeAndFlush(OutboundRequest(bytes: bytes, commands: [], delivery: .each([])), promise: nil)
     }
 
     /// Closes the connection; commands still pending fail with `reason`.

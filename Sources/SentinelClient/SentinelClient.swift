@@ -162,22 +162,6 @@ public actor SentinelClient {
         return results
     }
 
-    /// Runs `body` on one pinned connection (for SELECT, MULTI/EXEC, WATCH, SUBSCRIBE).
-    /// The connection is discarded afterwards unless `body` returns normally and it is still open.
-    public func withConnection<T: Sendable>(
-        _ body: @Sendable (RedisConnection) async throws -> T
-    ) async throws -> T {
-        let lease = try await lease()
-        do {
-            let value = try await body(lease.connection)
-            release(lease, healthy: lease.connection.isActive)
-            return value
-        } catch {
-            release(lease, healthy: false, error: "\(error)")
-            throw error
-        }
-    }
-
     /// Takes a connection to the current master, waiting (up to `masterWaitTimeout`)
     /// for a master during a failover or for a free slot when the pool is full.
     public func lease() async throws -> LeasedConnection {

@@ -83,7 +83,7 @@ struct BatchTests {
                 first: ["SET k v", "BLPOP q 0", "MULTI"] + Array(repeating: "INCR c", count: 10) + ["EXEC"],
                 then: Array(repeating: "INCR c", count: 5))
             let run = feed.run(into: topology)
-            let blocked = try await Self.waitForClient(on: topology, showing: " cmd=blpop ")
+            let blocked = try await topology.replClientID(showing: " cmd=blpop ")
             try await Task.sleep(nanoseconds: 200_000_000)  // the INCRs behind it reach the socket
             #expect(try topology.cli(topology.masterPort, "CLIENT", "KILL", "ID", blocked) == "1\n")
             feed.release()
@@ -165,7 +165,7 @@ struct BatchTests {
         try await withTopology { topology in
             let feed = TwoPartFeed(first: ["MULTI", "INCR t"], then: ["INCR t", "EXEC", "INCR after"])
             let run = feed.run(into: topology)
-            let id = try await Self.waitForClient(on: topology, showing: " multi=1 ")
+            let id = try await topology.replClientID(showing: " multi=1 ")
             #expect(try topology.cli(topology.masterPort, "CLIENT", "KILL", "ID", id) == "1\n")
             feed.release()
             let result = try await run.value
@@ -190,7 +190,7 @@ struct BatchTests {
             #expect(terminal.waitFor("> "))
             let paste = ["SET a 1", "BLPOP q 0"] + Array(repeating: "INCR c", count: 5)
             terminal.type(paste.joined(separator: "\r") + "\r")
-            _ = try await Self.waitForClient(on: topology, showing: " cmd=blpop ")
+            _ = try await topology.replClientID(showing: " cmd=blpop ")
             terminal.type("INCR c\rINCR c\r")  // more of the paste, arriving while BLPOP waits
             try await Task.sleep(nanoseconds: 100_000_000)
             terminal.type("\u{3}")
@@ -264,22 +264,6 @@ struct BatchTests {
         }
     }
 
-    /// The id of our connection on the master once CLIENT LIST shows `field` for it
-    /// (" cmd=blpop ", " multi=1 ").
-    static func waitForClient(on topology: Topology, showing field: String) async throws -> String {
-        var clients: [Substring] = []
-        for _ in 0..<100 {
-            clients = try topology.cli(topology.masterPort, "CLIENT", "LIST").split(separator: "\n")
-            if let line = clients.first(where: { $0.contains(" name=sentinel-repl ") && $0.contains(field) }),
-                let id = line.split(separator: " ").first(where: { $0.hasPrefix("id=") })
-            {
-                return String(id.dropFirst(3))
-            }
-            try await Task.sleep(nanoseconds: 50_000_000)
-        }
-        Issue.record("no client showing '\(field)' in: \(clients)")
-        throw CancellationError()
-    }
 
     /// The master stops reading (SIGSTOP) while 500-byte APPENDs pour in, so writes pile
     /// up unsent in the client, then dies: what was never written whole is re-sent on
@@ -329,9 +313,7 @@ struct BatchTests {
         disrupt: () async throws -> Void
     ) async throws -> BatchOutcome {
         let feed = "for i in $(seq \(chunks)); do yes \(shellQuoted(line)) | head -\(perChunk); sleep 0.1; done"
-        let command = ([sentinelREPLExecutable] + topology.sentinelArguments + [topology.masterName])
-            .map(shellQuoted).joined(separator: " ")
-        let run = Task.detached { try Topology.run("/bin/bash", ["-c", "\(feed) | \(command)"]) }
+        let run = topology.runREPL(fedBy: feed)
         try await Task.sleep(nanoseconds: 1_000_000_000)
         try await disrupt()
         let result = try await run.value
@@ -357,9 +339,7 @@ struct TwoPartFeed {
     func run(into topology: Topology) -> Task<Topology.RunResult, Error> {
         func printf(_ lines: [String]) -> String { "printf '%s\\n' " + lines.map(shellQuoted).joined(separator: " ") }
         let feed = "\(printf(first)); while [ ! -e \(shellQuoted(gate)) ]; do sleep 0.05; done; rm -f \(shellQuoted(gate)); \(printf(then))"
-        let command = ([sentinelREPLExecutable] + topology.sentinelArguments + [topology.masterName])
-            .map(shellQuoted).joined(separator: " ")
-        return Task.detached { try Topology.run("/bin/bash", ["-c", "(\(feed)) | \(command)"]) }
+        return topology.runREPL(fedBy: feed)
     }
 
     func release() {

@@ -1,5 +1,6 @@
 import Foundation
 import TestTopology
+import Testing
 
 extension Topology {
     /// `-s` arguments for every sentinel, in order.
@@ -10,8 +11,35 @@ extension Topology {
         let input = NSTemporaryDirectory() + "repl-input-\(UInt32.random(in: 0...UInt32.max))"
         try stdin.write(toFile: input, atomically: true, encoding: .utf8)
         defer { unlink(input) }
-        let command = ([sentinelREPLExecutable] + sentinelArguments + arguments).map(shellQuoted).joined(separator: " ")
-        return try Topology.run("/bin/bash", ["-c", "\(command) < \(shellQuoted(input))"])
+        return try Topology.run("/bin/bash", ["-c", "\(replCommandLine(arguments)) < \(shellQuoted(input))"])
+    }
+
+    /// Runs sentinel-repl on this topology's master in the background, its stdin the
+    /// output of the shell commands `feed`.
+    func runREPL(fedBy feed: String) -> Task<Topology.RunResult, Error> {
+        let command = "(\(feed)) | \(replCommandLine([masterName]))"
+        return Task.detached { try Topology.run("/bin/bash", ["-c", command]) }
+    }
+
+    private func replCommandLine(_ arguments: [String]) -> String {
+        ([sentinelREPLExecutable] + sentinelArguments + arguments).map(shellQuoted).joined(separator: " ")
+    }
+
+    /// The id of our connection on the master once CLIENT LIST shows `field` for it
+    /// (" cmd=blpop ", " multi=1 ").
+    func replClientID(showing field: String) async throws -> String {
+        var clients: [Substring] = []
+        for _ in 0..<100 {
+            clients = try cli(masterPort, "CLIENT", "LIST").split(separator: "\n")
+            if let line = clients.first(where: { $0.contains(" name=sentinel-repl ") && $0.contains(field) }),
+                let id = line.split(separator: " ").first(where: { $0.hasPrefix("id=") })
+            {
+                return String(id.dropFirst(3))
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        Issue.record("no client showing '\(field)' in: \(clients)")
+        throw CancellationError()
     }
 
     /// Runs redis-cli against the master with `stdin` as its input.

@@ -87,7 +87,7 @@ struct InteractiveTests {
             terminal.type("MULTI\r")
             #expect(terminal.waitForPrompt(after: "OK"))
             #expect(terminal.screen.hasSuffix("(TX)> "))
-            let id = try await BatchTests.waitForClient(on: topology, showing: " multi=0 ")
+            let id = try await topology.replClientID(showing: " multi=0 ")
             #expect(try topology.cli(topology.masterPort, "CLIENT", "KILL", "ID", id) == "1\n")
             let mark = terminal.mark()
             terminal.type("INCR typed\r")

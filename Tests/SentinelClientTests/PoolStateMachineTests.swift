@@ -42,12 +42,21 @@ private func woken(_ actions: [Pool.Action]) -> [UInt64] {
         #expect(pool.snapshot.lastError == "refused")
     }
 
-    @Test func releasedConnectionsAreReusedAndBrokenOnesClosed() {
+    /// A pool of one on master `a` whose connection is leased to waiter 1.
+    private func poolLeasing(_ connection: FakeConnection) -> Pool? {
         var pool = Pool(maxSize: 1)
         _ = pool.masterVerified(a)
+        guard case .dial(_, let g) = pool.lease(waiter: 1) else {
+            Issue.record("expected a dial")
+            return nil
+        }
+        _ = pool.dialSucceeded(connection, generation: g)
+        return pool
+    }
+
+    @Test func releasedConnectionsAreReusedAndBrokenOnesClosed() {
         let c1 = FakeConnection("c1")
-        guard case .dial(_, let g) = pool.lease(waiter: 1) else { return }
-        _ = pool.dialSucceeded(c1, generation: g)
+        guard var pool = poolLeasing(c1) else { return }
         #expect(pool.release(c1, healthy: true).isEmpty)
         guard case .use(let reused, _) = pool.lease(waiter: 2) else { Issue.record("reuse"); return }
         #expect(reused === c1)
@@ -61,9 +70,9 @@ private func woken(_ actions: [Pool.Action]) -> [UInt64] {
         _ = pool.masterVerified(a)
         let idle = FakeConnection("idle")
         let leased = FakeConnection("leased")
-        guard case .dial(_, let g1) = pool.lease(waiter: 1) else { return }
+        guard case .dial(_, let g1) = pool.lease(waiter: 1) else { Issue.record("expected a dial"); return }
         _ = pool.dialSucceeded(idle, generation: g1)
-        guard case .dial(_, let g2) = pool.lease(waiter: 2) else { return }
+        guard case .dial(_, let g2) = pool.lease(waiter: 2) else { Issue.record("expected a dial"); return }
         _ = pool.dialSucceeded(leased, generation: g2)
         _ = pool.release(idle, healthy: true)
         #expect(closed(pool.masterVerified(b)) == ["idle"])
@@ -77,7 +86,7 @@ private func woken(_ actions: [Pool.Action]) -> [UInt64] {
     @Test func aDialForAnOldGenerationIsClosed() {
         var pool = Pool(maxSize: 1)
         _ = pool.masterVerified(a)
-        guard case .dial(_, let g) = pool.lease(waiter: 1) else { return }
+        guard case .dial(_, let g) = pool.lease(waiter: 1) else { Issue.record("expected a dial"); return }
         _ = pool.masterVerified(b)
         #expect(closed(pool.dialSucceeded(FakeConnection("late"), generation: g)) == ["late"])
     }
@@ -101,12 +110,9 @@ private func woken(_ actions: [Pool.Action]) -> [UInt64] {
     }
 
     @Test func shutdownClosesIdleWakesWaitersAndRefusesLeases() {
-        var pool = Pool(maxSize: 1)
-        _ = pool.masterVerified(a)
         let c = FakeConnection("c")
-        guard case .dial(_, let g) = pool.lease(waiter: 1) else { return }
-        _ = pool.dialSucceeded(c, generation: g)
-        guard case .wait = pool.lease(waiter: 7) else { return }
+        guard var pool = poolLeasing(c) else { return }
+        guard case .wait = pool.lease(waiter: 7) else { Issue.record("expected a wait"); return }
         let actions = pool.shutdown()
         #expect(woken(actions) == [7])
         #expect(closed(pool.release(c, healthy: true)) == ["c"])

@@ -18,32 +18,17 @@ import Testing
         return channel
     }
 
-    private func encode(_ names: [String], mayBlock: Bool) -> (ByteBuffer, [CommandInfo], [Int]) {
-        var bytes = ByteBuffer()
-        var infos: [CommandInfo] = []
-        var ends: [Int] = []
-        for name in names {
-            RESPCommand(name).encode(into: &bytes)
-            ends.append(bytes.writerIndex)
-            infos.append(CommandInfo(nameBytes: Array(name.utf8), mayBlock: mayBlock))
-        }
-        return (bytes, infos, ends)
+    /// Requests go through `RedisConnection`, over the embedded channel, as in use.
+    private func connection(_ channel: EmbeddedChannel) -> RedisConnection {
+        RedisConnection(address: address, channel: channel, protocolVersion: .resp2)
     }
 
     private func request(_ channel: EmbeddedChannel, _ names: [String], mayBlock: Bool = false) -> [EventLoopFuture<RESPValue>] {
-        let (bytes, infos, ends) = encode(names, mayBlock: mayBlock)
-        let promises = names.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
-        channel.writeAndFlush(
-            OutboundRequest(bytes: bytes, commands: infos, commandEnds: ends, delivery: .each(promises)), promise: nil)
-        return promises.map(\.futureResult)
+        connection(channel).write(names.map { RESPCommand($0) }, mayBlock: mayBlock)
     }
 
     private func pipeline(_ channel: EmbeddedChannel, _ names: [String]) -> EventLoopFuture<[Result<RESPValue, Error>]> {
-        let (bytes, infos, ends) = encode(names, mayBlock: false)
-        let promise = channel.eventLoop.makePromise(of: [Result<RESPValue, Error>].self)
-        channel.writeAndFlush(
-            OutboundRequest(bytes: bytes, commands: infos, commandEnds: ends, delivery: .all(promise)), promise: nil)
-        return promise.futureResult
+        connection(channel).submit(names.map { RESPCommand($0) })
     }
 
     private func failure(_ future: EventLoopFuture<RESPValue>) -> SentinelClientError? {
@@ -147,8 +132,7 @@ import Testing
         let channel = try makeChannel(stall: stall)
         // Through RedisConnection.submit, as a batch does: its fallback for requests the
         // handler never saw must not override the handler's answers.
-        let connection = RedisConnection(address: address, channel: channel, protocolVersion: .resp2)
-        let replies = connection.submit(Array(repeating: RESPCommand("INCR", "n"), count: 40))
+        let replies = pipeline(channel, Array(repeating: "INCR", count: 40))
         try channel.writeInbound(ByteBuffer(string: ":1\r\n:2\r\n:3\r\n"))
         stall.failHeld()
         channel.pipeline.fireChannelInactive()
