@@ -129,7 +129,11 @@ struct BatchTests {
             let terminal = try topology.openREPL(["--history-file", "/dev/null"])
             defer { terminal.close() }
             #expect(terminal.waitFor("> "))
+            #expect(Topology.process(terminal.pid, hasConnectionTo: topology.masterPort))
             kill(try #require(topology.pid(ofPort: topology.masterPort)), SIGKILL)
+            // Once the REPL has seen its connection close; before that, a paste would be
+            // written to the dead socket and be in doubt, not wait.
+            #expect(await eventually(within: 5) { !Topology.process(terminal.pid, hasConnectionTo: topology.masterPort) })
             terminal.type("SET a 1\rSET b 2\rSET c 3\r")
             try await Task.sleep(nanoseconds: 1_000_000_000)
             terminal.type("\u{3}")

@@ -134,7 +134,7 @@ struct InteractiveTests {
             #expect(terminal.waitFor("> "))
             terminal.type("SET k v\r")
             #expect(terminal.waitForPrompt(after: "OK"))
-            #expect(await eventuallyTrue { !topology.replConnections().isEmpty })
+            #expect(await eventually(within: 5) { !topology.replConnections().isEmpty })
             let started = Date()
             switch exit {
             case .ctrlD: terminal.type("\u{4}")
@@ -150,7 +150,7 @@ struct InteractiveTests {
             #expect(elapsed < 2, "took \(elapsed) s")
             #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")
             #expect(Self.sameSettings(terminal.initialSettings, terminal.terminalSettingsNow))
-            #expect(await eventuallyTrue { topology.replConnections().isEmpty }, "left: \(topology.replConnections())")
+            #expect(await eventually(within: 5) { topology.replConnections().isEmpty }, "left: \(topology.replConnections())")
         }
     }
 
@@ -174,13 +174,5 @@ struct InteractiveTests {
         var a = a
         var b = b
         return memcmp(&a, &b, MemoryLayout<termios>.size) == 0
-    }
-
-    func eventuallyTrue(_ condition: () -> Bool) async -> Bool {
-        for _ in 0..<100 {
-            if condition() { return true }
-            try? await Task.sleep(nanoseconds: 50_000_000)
-        }
-        return condition()
     }
 }

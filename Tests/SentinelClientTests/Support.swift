@@ -59,16 +59,6 @@ extension Topology {
     }
 }
 
-/// Polls `condition` until it holds or `seconds` pass; returns whether it held.
-func eventually(within seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(nanoseconds: 50_000_000)
-    }
-    return try await condition()
-}
-
 /// Adapts the streaming `RESPDecoder` to a NIO pipeline (the fake server's side).
 struct RESPFrameDecoder: NIOSingleStepByteToMessageDecoder {
     typealias InboundOut = RESPValue

@@ -201,3 +201,35 @@ public func withTopology<T>(_ options: Topology.Options = .init(), _ body: (Topo
     defer { topology.stop() }
     return try await body(topology)
 }
+
+/// Polls `condition` until it holds or `seconds` pass; returns whether it held.
+public func eventually(within seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(nanoseconds: 50_000_000)
+    }
+    return try await condition()
+}
+
+extension Topology {
+    /// Whether process `pid` still holds a TCP socket whose far end is 127.0.0.1:`port`
+    /// (its socket inodes, looked up in /proc/net/tcp). A socket whose peer died stays
+    /// until the process reads the end of the stream and closes it.
+    public static func process(_ pid: pid_t, hasConnectionTo port: Int) -> Bool {
+        let fdDirectory = "/proc/\(pid)/fd"
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: fdDirectory)) ?? []
+        let inodes = Set(
+            descriptors.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fdDirectory)/\($0)") }
+                .filter { $0.hasPrefix("socket:[") }
+                .map { String($0.dropFirst(8).dropLast()) })
+        let hexPort = String(port, radix: 16, uppercase: true)
+        let remote = "0100007F:" + String(repeating: "0", count: max(0, 4 - hexPort.count)) + hexPort
+        // Read to the end: /proc files say they are empty, so contentsOfFile reads nothing.
+        let table = String(decoding: FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        return table.split(separator: "\n").dropFirst().contains { row in
+            let columns = row.split(separator: " ")
+            return columns.count > 9 && columns[2] == remote && inodes.contains(String(columns[9]))
+        }
+    }
+}
