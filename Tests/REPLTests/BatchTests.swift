@@ -101,6 +101,28 @@ struct BatchTests {
         }
     }
 
+    /// The master is demoted by hand while a piped batch pauses, and Sentinel is told of
+    /// the new master without a failover, so no +switch-master event warns the REPL: the
+    /// old connection answers READONLY. Each refused line (it did not run) runs once on
+    /// the new master, in order, and the batch goes on there.
+    @Test func linesRefusedByADemotedMasterRunOnceOnTheNewOne() async throws {
+        try await withTopology { topology in
+            let feed = TwoPartFeed(
+                first: Array(repeating: "INCR counter", count: 500), then: Array(repeating: "INCR counter", count: 500))
+            let run = feed.run(into: topology)
+            let promoted = topology.replicaPorts[0]
+            #expect(try await eventually(within: 10) { try topology.cli(promoted, "GET", "counter") == "500\n" })
+            try await topology.moveMasterWithoutFailover(to: promoted)
+            feed.release()
+            let result = try await run.value
+            let output = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            #expect(output.count == 1000, "one reply per line")
+            #expect(output.compactMap { Int($0) } == Array(1...1000), "in order, each once: \(output.filter { Int($0) == nil }.prefix(3))")
+            #expect(try topology.cli(promoted, "GET", "counter") == "1000\n")
+            #expect(try topology.cli(topology.masterPort, "ROLE").hasPrefix("slave\n"), "the old master was demoted")
+        }
+    }
+
     /// The transcript of a paste shows the prompt a person would have seen at each line.
     @Test func aPastesTranscriptFollowsThePrompt() async throws {
         try await withTopology { topology in

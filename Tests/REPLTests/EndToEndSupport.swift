@@ -69,3 +69,27 @@ func shellQuoted(_ text: String) -> String {
     "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
+extension Topology {
+    /// Makes replica `port` the master and the old master its replica with REPLICAOF,
+    /// then has every sentinel monitor the new master afresh (SENTINEL REMOVE, MONITOR):
+    /// a change of master that clients only learn by asking. First the replica catches
+    /// up (same replication offset), so the old master resyncs partially, never LOADING.
+    func moveMasterWithoutFailover(to port: Int) async throws {
+        func offset(_ port: Int, _ field: String) throws -> Substring? {
+            try cli(port, "INFO", "replication").split(whereSeparator: \.isNewline)
+                .first { $0.hasPrefix(field + ":") }?.split(separator: ":").last
+        }
+        #expect(
+            try await eventually(within: 10) {
+                let sent = try offset(masterPort, "master_repl_offset")
+                let received = try offset(port, "slave_repl_offset")
+                return sent != nil && sent == received
+            }, "the replica caught up")
+        #expect(try cli(port, "REPLICAOF", "NO", "ONE") == "OK\n")
+        #expect(try cli(masterPort, "REPLICAOF", "127.0.0.1", String(port)) == "OK\n")
+        for sentinel in sentinelPorts {
+            #expect(try cli(sentinel, "SENTINEL", "REMOVE", masterName) == "OK\n")
+            #expect(try cli(sentinel, "SENTINEL", "MONITOR", masterName, "127.0.0.1", String(port), "2") == "OK\n")
+        }
+    }
+}
