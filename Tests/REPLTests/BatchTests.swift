@@ -277,7 +277,9 @@ struct BatchTests {
                 # Where transparent huge pages are "always", RSS moves in 2 MiB steps as
                 # the kernel collapses pages, whatever the program allocates.
                 ctypes.CDLL(None).prctl(41, 1, 0, 0, 0)  # PR_SET_THP_DISABLE
-            feed = subprocess.Popen(["sh", "-c", "yes 'INCR flat' | head -\(lines)"], stdout=subprocess.PIPE)
+            # Ten lines a write: the REPL reads many small pieces, as from a slow producer.
+            feeder = "import os\\nfor _ in range(\(lines / 10)): os.write(1, b'INCR flat\\\\n' * 10)"
+            feed = subprocess.Popen([sys.executable, "-c", feeder], stdout=subprocess.PIPE)
             repl = subprocess.Popen(sys.argv[1:], stdin=feed.stdout, stdout=subprocess.PIPE, preexec_fn=no_huge_pages)
             feed.stdout.close()
             replies, samples = 0, []
