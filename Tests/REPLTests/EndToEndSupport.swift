@@ -70,11 +70,10 @@ func shellQuoted(_ text: String) -> String {
 }
 
 extension Topology {
-    /// Makes replica `port` the master and the old master its replica with REPLICAOF,
-    /// then has every sentinel monitor the new master afresh (SENTINEL REMOVE, MONITOR):
-    /// a change of master that clients only learn by asking. First the replica catches
-    /// up (same replication offset), so the old master resyncs partially, never LOADING.
-    func moveMasterWithoutFailover(to port: Int) async throws {
+    /// Makes replica `port` the master and the old master its replica, by hand
+    /// (REPLICAOF): Sentinel still names the old master. First the replica catches up
+    /// to the master's replication offset, so it holds every write made so far.
+    func promoteByHand(_ port: Int) async throws {
         func offset(_ port: Int, _ field: String) throws -> Substring? {
             try cli(port, "INFO", "replication").split(whereSeparator: \.isNewline)
                 .first { $0.hasPrefix(field + ":") }?.split(separator: ":").last
@@ -87,6 +86,12 @@ extension Topology {
             }, "the replica caught up")
         #expect(try cli(port, "REPLICAOF", "NO", "ONE") == "OK\n")
         #expect(try cli(masterPort, "REPLICAOF", "127.0.0.1", String(port)) == "OK\n")
+    }
+
+    /// Has every sentinel forget the master and monitor `port` instead (SENTINEL REMOVE,
+    /// MONITOR): a change of master without a failover, so no +switch-master event.
+    /// (MONITOR starts from default settings: for topologies without passwords.)
+    func monitorAfresh(_ port: Int) throws {
         for sentinel in sentinelPorts {
             #expect(try cli(sentinel, "SENTINEL", "REMOVE", masterName) == "OK\n")
             #expect(try cli(sentinel, "SENTINEL", "MONITOR", masterName, "127.0.0.1", String(port), "2") == "OK\n")

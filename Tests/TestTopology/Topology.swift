@@ -213,23 +213,28 @@ public func eventually(within seconds: Double, _ condition: () async throws -> B
 }
 
 extension Topology {
-    /// Whether process `pid` still holds a TCP socket whose far end is 127.0.0.1:`port`
-    /// (its socket inodes, looked up in /proc/net/tcp). A socket whose peer died stays
-    /// until the process reads the end of the stream and closes it.
-    public static func process(_ pid: pid_t, hasConnectionTo port: Int) -> Bool {
+    /// The inodes of the sockets process `pid` has open.
+    public static func socketInodes(of pid: pid_t) -> Set<String> {
         let fdDirectory = "/proc/\(pid)/fd"
         let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: fdDirectory)) ?? []
-        let inodes = Set(
+        return Set(
             descriptors.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fdDirectory)/\($0)") }
                 .filter { $0.hasPrefix("socket:[") }
                 .map { String($0.dropFirst(8).dropLast()) })
+    }
+
+    /// Those of them that are TCP connections to 127.0.0.1:`port` (/proc/net/tcp).
+    public static func sockets(of pid: pid_t, connectedTo port: Int) -> Set<String> {
+        let inodes = socketInodes(of: pid)
         let hexPort = String(port, radix: 16, uppercase: true)
         let remote = "0100007F:" + String(repeating: "0", count: max(0, 4 - hexPort.count)) + hexPort
         // Read to the end: /proc files say they are empty, so contentsOfFile reads nothing.
         let table = String(decoding: FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
-        return table.split(separator: "\n").dropFirst().contains { row in
-            let columns = row.split(separator: " ")
-            return columns.count > 9 && columns[2] == remote && inodes.contains(String(columns[9]))
-        }
+        return Set(
+            table.split(separator: "\n").dropFirst().compactMap { row -> String? in
+                let columns = row.split(separator: " ")
+                guard columns.count > 9, columns[2] == remote, inodes.contains(String(columns[9])) else { return nil }
+                return String(columns[9])
+            })
     }
 }
