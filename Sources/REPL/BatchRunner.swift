@@ -31,6 +31,9 @@ struct BatchState {
 }
 
 extension Session {
+    /// What a command cut short by Ctrl-C prints.
+    static let interruptedLine = Array("(interrupted)\n".utf8)
+
     /// One line of a batch, classified.
     enum BatchLine: Sendable {
         case command(RESPCommand)
@@ -114,14 +117,10 @@ extension Session {
     /// Meta-commands, quit, exit, help and the streaming commands run alone. Compared
     /// as bytes: this runs for every line of a batch.
     static func isBarrier(_ name: [UInt8]) -> Bool {
-        if name.first == UInt8(ascii: ":") { return true }
-        guard [4, 7, 9, 10].contains(name.count) else { return false }
-        let upper = name.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
-        return barrierNames.contains(upper)
+        name.first == UInt8(ascii: ":") || barrierNames.contains { CommandPolicy.word(name, is: $0) }
     }
 
-    private static let barrierNames: Set<[UInt8]> = Set(
-        (["QUIT", "EXIT", "HELP"] + CommandPolicy.streamingCommands).map { Array($0.utf8) })
+    private static let barrierNames = (["QUIT", "EXIT", "HELP"] + CommandPolicy.streamingCommands).map { Array($0.utf8) }
 
     // MARK: The window
 
@@ -136,7 +135,7 @@ extension Session {
         while true {
             if batch.queue.isEmpty && (batch.inFlight.isEmpty || !untilIdle) { return true }
             if batch.abandoned && batch.inFlight.isEmpty {
-                await reportAbandoned(unanswered: [], out: Array("(interrupted)\n".utf8))
+                await reportAbandoned(unanswered: [], out: Self.interruptedLine)
                 return false
             }
             if batch.abandoned {
@@ -257,7 +256,7 @@ extension Session {
                     await settleWindow()
                     if onSession { await dropSessionConnection(error: message) }
                     if batch.abandoned {
-                        out += Array("(interrupted)\n".utf8)
+                        out += Self.interruptedLine
                         await reportAbandoned(unanswered: replies, out: out)
                         return false
                     }
@@ -268,19 +267,13 @@ extension Session {
                     }
                 } else {
                     // A dropped connection's replies say nothing of the session's state.
-                    if onSession && batch.echo {
-                        // The transcript shows the prompt a person would have seen: (TX), [db].
-                        let before = promptState
-                        trackState(command, reply)
-                        if promptState != before { prompt = await self.prompt() }
-                    } else if onSession {
-                        trackState(command, reply)
-                    }
+                    // The transcript shows the prompt a person would have seen: (TX), [db].
+                    if onSession, trackState(command, reply), batch.echo { prompt = await self.prompt() }
                     appendRendered(reply, command, into: &out)
                 }
             case .failure where batch.abandoned:
                 await dropSessionConnection(error: "interrupted")
-                out += Array("(interrupted)\n".utf8)
+                out += Self.interruptedLine
                 await reportAbandoned(unanswered: replies, out: out)
                 return false
             case .failure(SentinelClientError.commandNotSent):
@@ -297,11 +290,7 @@ extension Session {
     }
 
     private static func replies(of chunk: InFlightChunk) async -> [Result<RESPValue, Error>] {
-        await withTaskCancellationHandler {
-            (try? await chunk.replies.get()) ?? []
-        } onCancel: {
-            chunk.connection.close(reason: "interrupted")
-        }
+        await chunk.connection.replies(to: chunk.replies, cancelReason: "interrupted")
     }
 
     /// Waits until every chunk in flight has its replies (or errors), so that
@@ -404,7 +393,7 @@ extension Session {
             return out
         case (.failure, true):
             batch.abandoned = true
-            return Array("(interrupted)\n".utf8)
+            return Self.interruptedLine
         case (.failure(let error), false):
             return errorLine(error)
         }

@@ -56,4 +56,10 @@ public enum CommandPolicy {
     public static func isStreaming(_ name: String) -> Bool {
         streamingCommands.contains(name)
     }
+
+    /// Whether `word` is `name` (upper-case letters) in any case, without making a
+    /// string: names are compared this way for every line of a batch.
+    static func word(_ word: [UInt8], is name: [UInt8]) -> Bool {
+        word.count == name.count && zip(word, name).allSatisfy { $0 & 0xDF == $1 }
+    }
 }

@@ -30,18 +30,19 @@ public final class LineSource: Sendable {
     /// The lines that arrived since the last call (at least one), or nil at the end.
     public func next() async -> [[UInt8]]? {
         await withCheckedContinuation { continuation in
-            let ready: [[UInt8]]?? = state.withLock { state in
-                if !state.lines.isEmpty {
-                    defer { state.lines.removeAll(keepingCapacity: true) }
-                    return .some(state.lines)
-                }
-                if state.finished { return .some(nil) }
-                state.waiter = continuation
-                return .none
+            let ready: Ready = state.withLock { state in
+                let ready = Self.take(&state)
+                if case .nothingYet = ready { state.waiter = continuation }
+                return ready
             }
-            if let ready {
-                continuation.resume(returning: ready)
+            switch ready {
+            case .lines(let lines):
+                continuation.resume(returning: lines)
                 space.signal()
+            case .finished:
+                continuation.resume(returning: nil)
+            case .nothingYet:
+                break  // `deliver` hands the next lines over
             }
         }
     }
@@ -54,15 +55,15 @@ public final class LineSource: Sendable {
 
     /// The lines that arrived since the last call, without waiting for more.
     public func nextIfReady() -> Ready {
-        let ready: Ready = state.withLock { state in
-            if !state.lines.isEmpty {
-                defer { state.lines.removeAll(keepingCapacity: true) }
-                return .lines(state.lines)
-            }
-            return state.finished ? .finished : .nothingYet
-        }
+        let ready = state.withLock { Self.take(&$0) }
         if case .lines = ready { space.signal() }
         return ready
+    }
+
+    private static func take(_ state: inout State) -> Ready {
+        guard !state.lines.isEmpty else { return state.finished ? .finished : .nothingYet }
+        defer { state.lines.removeAll(keepingCapacity: true) }
+        return .lines(state.lines)
     }
 
     /// Stops reading (the consumer is done, e.g. after `quit`).

@@ -207,7 +207,7 @@ public actor Session {
         case .failure(let error):
             await dropSessionConnection(error: "\(error)")
             if interrupted || error is CancellationError {
-                output.write("(interrupted)\n")
+                output.write(Self.interruptedLine)
             } else {
                 reportError(error)
             }
@@ -283,14 +283,6 @@ public actor Session {
         return fresh.connection
     }
 
-    struct PromptState: Equatable {
-        var database: Int
-        var inTransaction: Bool
-    }
-
-    /// What the prompt shows of the session's state.
-    var promptState: PromptState { PromptState(database: database, inTransaction: inTransaction) }
-
     func isSessionConnection(_ connection: RedisConnection) -> Bool {
         lease?.connection === connection
     }
@@ -363,7 +355,7 @@ public actor Session {
             }
         }
         if interrupted {
-            output.write("(interrupted)\n")
+            output.write(Self.interruptedLine)
         } else if let error {
             reportError(error)
         }
@@ -379,9 +371,17 @@ public actor Session {
 
     // MARK: Connection state
 
-    /// Follows SELECT, MULTI/EXEC/DISCARD, WATCH/UNWATCH and RESET for the prompt and failovers.
-    func trackState(_ command: RESPCommand, _ reply: RESPValue) {
-        guard let name = Self.stateCommandName(command) else { return }
+    /// Follows SELECT, MULTI/EXEC/DISCARD, WATCH/UNWATCH and RESET for the prompt and
+    /// failovers; true when what the prompt shows (database, transaction) changed.
+    @discardableResult
+    func trackState(_ command: RESPCommand, _ reply: RESPValue) -> Bool {
+        guard let name = Self.stateCommandName(command) else { return false }
+        let shown = (database, inTransaction)
+        applyState(name, command, reply)
+        return shown != (database, inTransaction)
+    }
+
+    private func applyState(_ name: String, _ command: RESPCommand, _ reply: RESPValue) {
         guard !reply.isError else {
             if name == "EXEC" { inTransaction = false }
             return
@@ -403,11 +403,14 @@ public actor Session {
     }
 
     /// The upper-cased name of a command that may change connection state (SELECT,
-    /// MULTI, EXEC, DISCARD, WATCH, UNWATCH, RESET), or nil. Those have 4 to 7
-    /// letters: every other line of a batch is ruled out without making a string.
+    /// MULTI, EXEC, DISCARD, WATCH, UNWATCH, RESET), or nil; no string for other lines.
     static func stateCommandName(_ command: RESPCommand) -> String? {
-        guard let length = command.arguments.first?.count, (4...7).contains(length) else { return nil }
-        return command.name
+        guard let first = command.arguments.first else { return nil }
+        return stateCommandNames.first { CommandPolicy.word(first, is: $0.bytes) }?.name
+    }
+
+    private static let stateCommandNames = ["SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "RESET"].map {
+        (name: $0, bytes: Array($0.utf8))
     }
 
     /// A command ran on a fresh connection: MULTI and WATCH of the old one are gone.

@@ -5,7 +5,7 @@ import RESP
 struct OutboundRequest: Sendable {
     var bytes: ByteBuffer
     var commands: [CommandInfo]
-    var delivery: ReplyDelivery
+    var delivery: ReplyDelivery = .each([])
     /// Set by `stream(_:)`: from now on every reply goes here, unpaired
     /// (SUBSCRIBE, MONITOR: the server sends many replies to one command).
     var stream: AsyncThrowingStream<RESPValue, Error>.Continuation? = nil
@@ -74,8 +74,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     /// One write's commands, answered front to back.
     private final class PendingWrite {
         let commands: [CommandInfo]
-        private let each: [EventLoopPromise<RESPValue>]
-        private let all: EventLoopPromise<[Result<RESPValue, Error>]>?
+        private let delivery: ReplyDelivery
         /// The write sequence of the first command's segment; the others follow one by one.
         let firstSequence: UInt64
         private(set) var answered = 0
@@ -83,16 +82,9 @@ final class RESPChannelHandler: ChannelDuplexHandler {
 
         init(_ request: OutboundRequest, firstSequence: UInt64) {
             commands = request.commands
+            delivery = request.delivery
             self.firstSequence = firstSequence
-            switch request.delivery {
-            case .each(let promises):
-                each = promises
-                all = nil
-            case .all(let promise):
-                each = []
-                all = promise
-                results.reserveCapacity(commands.count)
-            }
+            if case .all = delivery { results.reserveCapacity(commands.count) }
         }
 
         var current: CommandInfo { commands[answered] }
@@ -106,11 +98,12 @@ final class RESPChannelHandler: ChannelDuplexHandler {
 
         func complete(_ result: Result<RESPValue, Error>) {
             answered += 1
-            if let all {
+            switch delivery {
+            case .all(let promise):
                 results.append(result)
-                if answered == commands.count { all.succeed(results) }
-            } else {
-                each[answered - 1].completeWith(result)
+                if answered == commands.count { promise.succeed(results) }
+            case .each(let promises):
+                promises[answered - 1].completeWith(result)
             }
         }
     }
@@ -150,18 +143,16 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         }
         if pending.isEmpty { lastProgress = context.eventLoop.now }
         if let stream = request.stream { self.stream = stream }
-        if !request.commands.isEmpty { pending.append(PendingWrite(request, firstSequence: writeSequence + 1)) }
         guard !request.commands.isEmpty else {
             // A stream's own commands (SUBSCRIBE, UNSUBSCRIBE) get no reply of their own: not counted.
             context.write(wrapOutboundOut(request.bytes), promise: promise)
             return
         }
+        pending.append(PendingWrite(request, firstSequence: writeSequence + 1))
         var start = request.bytes.readerIndex
-        for segmentEnd in stride(from: Self.segmentSize, through: request.commands.count, by: Self.segmentSize)
-            + [request.commands.count]
-        {
-            let end = request.commands[segmentEnd - 1].end
-            guard end > start else { continue }
+        let count = request.commands.count
+        for first in stride(from: 0, to: count, by: Self.segmentSize) {
+            let end = request.commands[min(first + Self.segmentSize, count) - 1].end
             writeSegment(request.bytes.getSlice(at: start, length: end - start)!, context: context)
             start = end
         }

@@ -168,11 +168,18 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
     /// One wake-up for the whole pipeline, not one per reply.
     public func pipeline(_ commands: [RESPCommand]) async -> [Result<RESPValue, Error>] {
         guard !commands.isEmpty else { return [] }
-        let all = submit(commands)
-        return await withTaskCancellationHandler {
-            (try? await all.get()) ?? []
+        return await replies(to: submit(commands), cancelReason: "the pipeline was cancelled")
+    }
+
+    /// Waits for the replies of `submit`. Cancelling the task closes the connection
+    /// with `cancelReason`: the unread replies fail in doubt.
+    public func replies(
+        to submitted: EventLoopFuture<[Result<RESPValue, Error>]>, cancelReason: String
+    ) async -> [Result<RESPValue, Error>] {
+        await withTaskCancellationHandler {
+            (try? await submitted.get()) ?? []
         } onCancel: {
-            self.close(reason: "the pipeline was cancelled")
+            self.close(reason: cancelReason)
         }
     }
 
@@ -223,7 +230,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: RESPValue.self)
         var bytes = channel.allocator.buffer(capacity: 64)
         command.encode(into: &bytes)
-        channel.writeAndFlush(OutboundRequest(bytes: bytes, commands: [], delivery: .each([]), stream: continuation)).whenFailure { error in
+        channel.writeAndFlush(OutboundRequest(bytes: bytes, commands: [], stream: continuation)).whenFailure { error in
             continuation.finish(throwing: error)
         }
         continuation.onTermination = { [weak channel] termination in
@@ -236,7 +243,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
     public func writeToStream(_ command: RESPCommand) {
         var bytes = channel.allocator.buffer(capacity: 64)
         command.encode(into: &bytes)
-        channel.writeAndFlush(OutboundRequest(bytes: bytes, commands: [], delivery: .each([])), promise: nil)
+        channel.writeAndFlush(OutboundRequest(bytes: bytes, commands: []), promise: nil)
     }
 
     /// Closes the connection; commands still pending fail with `reason`.
