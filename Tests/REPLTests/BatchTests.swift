@@ -14,7 +14,7 @@ struct BatchTests {
             lines.insert("MULTI", at: 500)
             lines.insert("EXEC", at: 502)  // INCR at 501 runs inside the transaction
             let result = try topology.runREPL([topology.masterName], stdin: lines.joined(separator: "\n") + "\n")
-            let output = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            let output = result.outputLines
             #expect(output.count == lines.count, "one reply per line")
             #expect(output.filter { $0 == "Invalid argument(s)" }.count == 20)
             #expect(output[500] == "OK")
@@ -29,10 +29,7 @@ struct BatchTests {
     }
 
     @Test func aPasteRunsEveryLineWithATranscriptAndLeavesThePartialLine() async throws {
-        try await withTopology { topology in
-            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
-            defer { terminal.close() }
-            #expect(terminal.waitFor("> "))
+        try await withREPL { (topology, terminal) async throws in
             let paste = (1...300).map { "RPUSH pasted \($0)" } + [":pool", "LLEN pasted", "GET half"]
             terminal.type(paste.joined(separator: "\r"))  // no Enter after the last line
             #expect(terminal.waitFor("(integer) 300"))
@@ -44,8 +41,7 @@ struct BatchTests {
             let screen = terminal.screen
             #expect(screen.contains("> RPUSH pasted 1\n(integer) 1\n"))
             #expect(screen.contains("> RPUSH pasted 300\n(integer) 300\n"))
-            terminal.type("\u{15}\u{4}")
-            #expect(terminal.waitForExit() == 0)
+            terminal.type("\u{15}")
         }
     }
 
@@ -88,7 +84,7 @@ struct BatchTests {
             #expect(try topology.cli(topology.masterPort, "CLIENT", "KILL", "ID", blocked) == "1\n")
             feed.release()
             let result = try await run.value
-            let output = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+            let output = result.outputLines.map(String.init)
             #expect(output.count == 19, "one reply per line: \(output)")
             #expect(output.first == "OK")
             let inDoubt = output.dropFirst().prefix(13)
@@ -120,7 +116,7 @@ struct BatchTests {
                 }, "the old master refused the batch's writes")
             try topology.monitorAfresh(promoted)
             let result = try await run.value
-            let output = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            let output = result.outputLines
             #expect(output.count == 1000, "one reply per line")
             #expect(output.compactMap { Int($0) } == Array(1...1000), "in order, each once: \(output.filter { Int($0) == nil }.prefix(3))")
             #expect(try topology.cli(promoted, "GET", "counter") == "1000\n")
@@ -152,10 +148,7 @@ struct BatchTests {
     @Test func ctrlCEndsAPastesWaitForAMaster() async throws {
         var options = Topology.Options()
         options.downAfterMilliseconds = 60_000  // no failover during the test
-        try await withTopology(options) { topology in
-            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
-            defer { terminal.close() }
-            #expect(terminal.waitFor("> "))
+        try await withREPL(options) { (topology, terminal) async throws in
             let held = Topology.sockets(of: terminal.pid, connectedTo: topology.masterPort)
             #expect(!held.isEmpty, "the REPL holds a connection to the master")
             kill(try #require(topology.pid(ofPort: topology.masterPort)), SIGKILL)
@@ -169,24 +162,17 @@ struct BatchTests {
             #expect(terminal.waitFor("-- 3 later line(s) of the batch were not run", seconds: 5), "screen: \(terminal.screen)")
             #expect(terminal.screen.contains("(interrupted)"))
             #expect(!terminal.screen.contains("no master for"))
-            terminal.type("\u{4}")
-            #expect(terminal.waitForExit() == 0)
         }
     }
 
     /// A terminal left in bracketed-paste mode wraps the paste in markers; they never
     /// reach a command.
     @Test func bracketedPasteMarkersNeverReachACommand() async throws {
-        try await withTopology { topology in
-            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
-            defer { terminal.close() }
-            #expect(terminal.waitFor("> "))
+        try await withREPL { (topology, terminal) async throws in
             terminal.type("\u{1B}[200~SET bp 1\rRPUSH bpl x\r\u{1B}[201~")
             #expect(terminal.waitFor("(integer) 1"), "screen: \(terminal.screen)")
             #expect(terminal.screen.contains("> SET bp 1\nOK\n"))
             #expect(try topology.cli(topology.masterPort, "KEYS", "*bp*").split(separator: "\n").sorted() == ["bp", "bpl"])
-            terminal.type("\u{4}")
-            #expect(terminal.waitForExit() == 0)
         }
     }
 
@@ -201,7 +187,7 @@ struct BatchTests {
             #expect(try topology.cli(topology.masterPort, "CLIENT", "KILL", "ID", id) == "1\n")
             feed.release()
             let result = try await run.value
-            let output = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+            let output = result.outputLines.map(String.init)
             #expect(output.count == 5, "one reply per line: \(output)")
             #expect(Array(output.prefix(2)) == ["OK", "QUEUED"])
             #expect(output[2].hasPrefix("INCR was not run: the MULTI or WATCH block"), "\(output)")
@@ -314,7 +300,7 @@ struct BatchTests {
             print(json.dumps({"samples": samples, "peak": peak, "environment": f"THP {thp}"}))
             """
         let result = try Topology.run(
-            "/usr/bin/env", ["python3", "-c", script, sentinelREPLExecutable] + topology.sentinelArguments + [topology.masterName])
+            "/usr/bin/env", ["python3", "-c", script] + topology.replCommand([topology.masterName]))
         try #require(result.status == 0, "\(result.stderr)")
         return try JSONDecoder().decode(MemorySamples.self, from: Data(result.stdout.utf8))
     }
@@ -338,7 +324,7 @@ struct BatchTests {
                 """
             let result = try Topology.run(
                 "/usr/bin/env",
-                ["python3", "-c", script, sentinelREPLExecutable] + topology.sentinelArguments + [topology.masterName])
+                ["python3", "-c", script] + topology.replCommand([topology.masterName]))
             #expect(result.status == 0, "\(result.stderr)")
         }
     }
@@ -396,7 +382,7 @@ struct BatchTests {
         try await Task.sleep(nanoseconds: 1_000_000_000)
         try await disrupt()
         let result = try await run.value
-        let output = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        let output = result.outputLines
         let inDoubt = output.filter { $0.contains("may or may not have run") }.count
         let other = output.filter { Int($0) == nil && !$0.contains("may or may not have run") }
         #expect(output.count == chunks * perChunk, "every line yields exactly one reply")

@@ -22,24 +22,30 @@ extension Topology {
     }
 
     private func replCommandLine(_ arguments: [String]) -> String {
-        ([sentinelREPLExecutable] + sentinelArguments + arguments).map(shellQuoted).joined(separator: " ")
+        replCommand(arguments).map(shellQuoted).joined(separator: " ")
+    }
+
+    /// sentinel-repl's argv on this topology: the binary, `-s` for every sentinel, `arguments`.
+    func replCommand(_ arguments: [String]) -> [String] {
+        [sentinelREPLExecutable] + sentinelArguments + arguments
     }
 
     /// The id of our connection on the master once CLIENT LIST shows `field` for it
     /// (" cmd=blpop ", " multi=1 ").
     func replClientID(showing field: String) async throws -> String {
         var clients: [Substring] = []
-        for _ in 0..<100 {
+        var id: Substring?
+        let found = try await eventually(within: 5) {
             clients = try cli(masterPort, "CLIENT", "LIST").split(separator: "\n")
-            if let line = clients.first(where: { $0.contains(" name=sentinel-repl ") && $0.contains(field) }),
-                let id = line.split(separator: " ").first(where: { $0.hasPrefix("id=") })
-            {
-                return String(id.dropFirst(3))
-            }
-            try await Task.sleep(nanoseconds: 50_000_000)
+            id = clients.first { $0.contains(" name=sentinel-repl ") && $0.contains(field) }?
+                .split(separator: " ").first { $0.hasPrefix("id=") }
+            return id != nil
         }
-        Issue.record("no client showing '\(field)' in: \(clients)")
-        throw CancellationError()
+        guard found, let id else {
+            Issue.record("no client showing '\(field)' in: \(clients)")
+            throw CancellationError()
+        }
+        return String(id.dropFirst(3))
     }
 
     /// Runs redis-cli against the master with `stdin` as its input.
@@ -62,6 +68,28 @@ extension Topology {
             ((try? cli(port, "CLIENT", "LIST")) ?? "").split(separator: "\n").map(String.init)
                 .filter { $0.contains(" name=sentinel-repl ") }
         }
+    }
+}
+
+/// Opens the REPL (no history file) on a new topology, waits for its prompt, runs
+/// `body`, then types Ctrl-D and expects exit status 0.
+func withREPL(
+    _ options: Topology.Options = .init(), _ body: (Topology, PseudoTerminal) async throws -> Void
+) async throws {
+    try await withTopology(options) { topology in
+        let terminal = try topology.openREPL(["--history-file", "/dev/null"])
+        defer { terminal.close() }
+        #expect(terminal.waitFor("> "))
+        try await body(topology, terminal)
+        terminal.type("\u{4}")
+        #expect(terminal.waitForExit() == 0)
+    }
+}
+
+extension Topology.RunResult {
+    /// stdout's lines, without the empty string after the last newline.
+    var outputLines: ArraySlice<Substring> {
+        stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
     }
 }
 

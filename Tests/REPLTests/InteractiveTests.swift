@@ -42,17 +42,13 @@ struct InteractiveTests {
     }
 
     @Test func tabCompletesContainerSubcommands() async throws {
-        try await withTopology { topology in
-            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
-            defer { terminal.close() }
-            #expect(terminal.waitFor("> "))
+        try await withREPL { (topology, terminal) async throws in
             terminal.type("config se\t")
             #expect(terminal.waitFor("CONFIG SET"))
             terminal.type("\u{15}")  // Ctrl-U clears the line
             terminal.type("lran\t")
             #expect(terminal.waitFor("LRANGE"))
-            terminal.type("\u{15}\u{4}")
-            #expect(terminal.waitForExit() == 0)
+            terminal.type("\u{15}")
         }
     }
 
@@ -80,10 +76,7 @@ struct InteractiveTests {
     /// new connection (it would run at once instead of being queued); the REPL says
     /// the transaction is gone and leaves (TX).
     @Test func aCommandTypedInALostTransactionIsNotRunElsewhere() async throws {
-        try await withTopology { topology in
-            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
-            defer { terminal.close() }
-            #expect(terminal.waitFor("> "))
+        try await withREPL { (topology, terminal) async throws in
             terminal.type("MULTI\r")
             #expect(terminal.waitForPrompt(after: "OK"))
             #expect(terminal.screen.hasSuffix("(TX)> "))
@@ -97,8 +90,6 @@ struct InteractiveTests {
             terminal.type("INCR typed\r")
             #expect(terminal.waitForPrompt(after: "(integer) 1", since: mark))
             #expect(!terminal.screen.hasSuffix("(TX)> "))
-            terminal.type("\u{4}")
-            #expect(terminal.waitForExit() == 0)
         }
     }
 
