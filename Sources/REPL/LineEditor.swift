@@ -79,25 +79,20 @@ public final class LineEditor: Sendable {
         }
     }
 
-    /// The prompt; while a line is being edited it is redrawn at once.
-    public func setPrompt(_ prompt: String) {
+    /// The prompt, and notices to show above it; while a line is being edited they
+    /// appear in one redraw, with the half-typed line kept. When no line is being
+    /// edited the notices are written at once.
+    public func setPrompt(_ prompt: String, notices: [String] = []) {
         let editing = shared.withLock { state in
             state.prompt = prompt
+            if state.editing { state.notices += notices }
             return state.editing
         }
-        if editing { wake() }
-    }
-
-    /// Shows a line above the prompt without disturbing the half-typed line;
-    /// when no line is being edited it is written at once.
-    public func notify(_ text: String) {
-        let queued = shared.withLock { state in
-            guard state.editing else { return false }
-            // (Not editing: written at once, below.)
-            state.notices.append(text)
-            return true
+        if editing {
+            wake()
+        } else if !notices.isEmpty {
+            output.write(notices.map { $0 + "\n" }.joined())
         }
-        if queued { wake() } else { output.write(text + "\n") }
     }
 
     /// Makes a waiting `readLine` return `.endOfInput` (SIGTERM, SIGHUP).

@@ -316,7 +316,7 @@ public actor Session {
     func dropSessionConnection(error: String) async {
         if let lease { await client.release(lease, healthy: false, error: error) }
         lease = nil
-        dropConnectionState(reason: nil)
+        dropConnectionState(reason: nil).map(report)
     }
 
     /// Restores the session's SELECT on a new connection.
@@ -416,17 +416,22 @@ public actor Session {
     /// A command ran on a fresh connection: MULTI and WATCH of the old one are gone.
     private func noteConnectionChange(from old: LeasedConnection?, to new: LeasedConnection) {
         guard let old, old.connection !== new.connection else { return }
-        dropConnectionState(reason: "the session connection was replaced")
+        dropConnectionState(reason: "the session connection was replaced").map(report)
     }
 
-    private func dropConnectionState(reason: String?) {
-        guard inTransaction || watching else { return }
+    /// Forgets MULTI and WATCH; returns the notice that says so, if there was any.
+    private func dropConnectionState(reason: String?) -> String? {
+        guard inTransaction || watching else { return nil }
         let lost = [inTransaction ? "MULTI" : nil, watching ? "WATCH" : nil].compactMap { $0 }.joined(separator: " and ")
         inTransaction = false
         watching = false
-        let text = "-- \(lost) state was lost\(reason.map { " (\($0))" } ?? ""): start the transaction again\n"
-        // Without a terminal, stdout keeps one reply per input line: the notice goes to stderr.
-        (editor == nil ? Self.standardError : output).write(text)
+        return "-- \(lost) state was lost\(reason.map { " (\($0))" } ?? ""): start the transaction again"
+    }
+
+    /// Writes a notice between replies. Without a terminal, stdout keeps one reply
+    /// per input line: the notice goes to stderr.
+    private func report(_ notice: String) {
+        (editor == nil ? Self.standardError : output).write(notice + "\n")
     }
 
     private func releaseSession() {
@@ -448,26 +453,26 @@ public actor Session {
         return "\(name)@\(master.address)\(db)\(tx)\(failover)> "
     }
 
-    private func refreshPrompt() async {
-        editor?.setPrompt(await prompt())
+    private func refreshPrompt(notices: [String] = []) async {
+        editor?.setPrompt(await prompt(), notices: notices)
     }
 
     private func followEvents() async {
         for await event in client.events {
-            notice(for: event).map { editor?.notify($0) }
+            var lost: String?
             switch event {
             case .masterSwitched(let from, _):
                 failoverUnderWay = false
                 masterReachable = true
-                if from != nil, lease != nil, inTransaction || watching {
-                    dropConnectionState(reason: "the master changed")
-                }
+                if from != nil, lease != nil { lost = dropConnectionState(reason: "the master changed") }
             case .masterUnreachable: masterReachable = false
             case .masterReachable: masterReachable = true
             case .failoverStarted: failoverUnderWay = true
             default: break
             }
-            await refreshPrompt()
+            // On a terminal the notices and the prompt they change are drawn together.
+            if editor == nil { lost.map(report) }
+            await refreshPrompt(notices: [notice(for: event), lost].compactMap { $0 })
         }
     }
 

@@ -52,18 +52,25 @@ struct InteractiveTests {
         }
     }
 
+    /// Sentinel fails over while a transaction is open at the prompt: the REPL says
+    /// the master moved and MULTI is gone, and redraws the new prompt, without (TX),
+    /// with the half-typed line kept.
     @Test func aFailoverShowsAtAnIdlePromptAndTheNextCommandFollows() async throws {
         try await withTopology { topology in
             let terminal = try topology.openREPL(["--history-file", "/dev/null"])
             defer { terminal.close() }
             let oldPrompt = "\(topology.masterName)@127.0.0.1:\(topology.masterPort)> "
             #expect(terminal.waitFor(oldPrompt))
-            terminal.type("half typed")  // the half-typed line must survive the redraw
+            terminal.type("MULTI\r")
+            #expect(terminal.waitFor("\(topology.masterName)@127.0.0.1:\(topology.masterPort)(TX)> "))
+            terminal.type("half typed")
             _ = try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
             #expect(terminal.waitFor("-- failover: master of \(topology.masterName) moved from 127.0.0.1:\(topology.masterPort) to", seconds: 30))
-            let newPort = try #require(topology.replicaPorts.first { port in
-                terminal.screen.contains("\(topology.masterName)@127.0.0.1:\(port)> half typed")
-            })
+            #expect(terminal.waitFor("-- MULTI state was lost (the master changed): start the transaction again"))
+            let newPort = try #require(
+                terminal.waitForFirst { screen in
+                    topology.replicaPorts.first { screen.contains("\(topology.masterName)@127.0.0.1:\($0)> half typed") }
+                }, "screen: \(terminal.screen)")
             terminal.type("\u{15}SET after-failover 1\r")
             #expect(terminal.waitForPrompt(after: "OK"))
             #expect(try topology.cli(newPort, "GET", "after-failover") == "1\n")

@@ -65,16 +65,21 @@ public final class PseudoTerminal: @unchecked Sendable {
     /// Reads until `text` appears in the output (escapes removed) or `seconds` pass.
     @discardableResult
     public func waitFor(_ text: String, seconds: Double = 10) -> Bool {
+        let found = waitForFirst(seconds: seconds) { $0.contains(text) ? true : nil } ?? false
+        // A prompt is drawn just before the editor reads: give it a moment, as a person would.
+        if found && text.hasSuffix("> ") { usleep(50_000) }
+        return found
+    }
+
+    /// Reads until `find` finds something in the output (escapes removed), and
+    /// returns it; nil if nothing was found within `seconds`.
+    public func waitForFirst<Found>(seconds: Double = 10, _ find: (String) -> Found?) -> Found? {
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if screen.contains(text) {
-                // A prompt is drawn just before the editor reads: give it a moment, as a person would.
-                if text.hasSuffix("> ") { usleep(50_000) }
-                return true
-            }
+        repeat {
+            if let found = find(screen) { return found }
             drain(timeoutMilliseconds: 50)
-        }
-        return screen.contains(text)
+        } while Date() < deadline
+        return find(screen)
     }
 
     /// Waits until `text` has appeared and a prompt ("> ") follows it: the program
