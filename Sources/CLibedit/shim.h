@@ -45,8 +45,9 @@ static inline int sr_el_bind(EditLine *el, const char *key, const char *fn) {
     return el_set(el, EL_BIND, key, fn, NULL);
 }
 
-static inline int sr_el_settty(EditLine *el, const char *a, const char *b) {
-    return el_set(el, EL_SETTY, "-d", a, b, NULL);
+/* mode: "-d" edit (while el_gets reads), "-x" execute (after it returns). */
+static inline int sr_el_settty(EditLine *el, const char *mode, const char *a, const char *b) {
+    return el_set(el, EL_SETTY, mode, a, b, NULL);
 }
 
 static inline int sr_el_set_getcfn(EditLine *el, int (*fn)(EditLine *, wchar_t *)) {

@@ -190,7 +190,11 @@ public final class LineEditor: Sendable {
             return editor.readCharacter(into: character)
         }
         // Ctrl-C clears the line instead of raising SIGINT while editing.
-        _ = sr_el_settty(el, "-isig", nil)
+        _ = sr_el_settty(el, "-d", "-isig", nil)
+        // When el_gets returns, libedit restores its "execute" mode, with echo and
+        // canonical input by default: a paste arriving before keepInputQuiet would be
+        // echoed raw. Keep that mode quiet too.
+        _ = sr_el_settty(el, "-x", "-icanon", "-echo")
         _ = sr_el_addfn(el, "sr-interrupt", "abandon the line") { el, _ in
             LineEditor.from(el)?.local.interrupted = true
             return UInt8(CC_NEWLINE)

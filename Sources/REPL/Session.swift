@@ -58,7 +58,7 @@ public actor Session {
     /// One command from the command line.
     public func runOneShot(_ arguments: [String]) async -> Int32 {
         await execute(arguments.map { Array($0.utf8) }, line: arguments.joined(separator: " "))
-        releaseSession()
+        await releaseSession()
         return options.exitOnErrorReply && sawErrorReply ? 1 : 0
     }
 
@@ -79,7 +79,7 @@ public actor Session {
         }
         await finishBatch()
         source.close()
-        releaseSession()
+        await releaseSession()
         return options.exitOnErrorReply && sawErrorReply ? 1 : 0
     }
 
@@ -126,7 +126,7 @@ public actor Session {
                 await refreshPrompt()
             }
         }
-        releaseSession()
+        await releaseSession()
         return 0
     }
 
@@ -434,12 +434,11 @@ public actor Session {
         (editor == nil ? Self.standardError : output).write(notice + "\n")
     }
 
-    private func releaseSession() {
-        if let lease {
-            let client = self.client
-            Task { await client.release(lease, healthy: true) }
-        }
+    /// Awaited, so the connection is back in the pool before the client shuts down.
+    private func releaseSession() async {
+        let held = lease
         lease = nil
+        if let held { await client.release(held, healthy: true) }
     }
 
     // MARK: Prompt and events
