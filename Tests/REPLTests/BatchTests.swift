@@ -59,6 +59,7 @@ struct BatchTests {
     @Test func aMasterKilledInTheMiddleOfABatchLosesNoLineAndRunsNoneTwice() async throws {
         var options = Topology.Options()
         options.downAfterMilliseconds = 1000
+        options.failoverTimeoutMilliseconds = 4000  // a failed election is retried after 8 s, within the client's 15 s wait
         try await withTopology(options) { topology in
             let outcome = try await Self.incrementBatch(on: topology, chunks: 60) {
                 kill(try #require(topology.pid(ofPort: topology.masterPort)), SIGKILL)
@@ -156,6 +157,7 @@ struct BatchTests {
             // written to the dead socket and be in doubt, not wait.
             #expect(await eventually(within: 5) { Topology.socketInodes(of: terminal.pid).isDisjoint(with: held) })
             terminal.type("SET a 1\rSET b 2\rSET c 3\r")
+            #expect(terminal.waitFor("> SET a 1\n"), "the editor has read the paste")
             try await Task.sleep(nanoseconds: 1_000_000_000)
             terminal.type("\u{3}")
             // Within 5 s, well before the 15 s wait for a master would end in errors.
@@ -336,6 +338,7 @@ struct BatchTests {
     @Test func aMasterThatHangsThenDiesUnderLargeWritesRunsNoLineTwice() async throws {
         var options = Topology.Options()
         options.downAfterMilliseconds = 1000
+        options.failoverTimeoutMilliseconds = 4000  // a failed election is retried after 8 s, within the client's 15 s wait
         try await withTopology(options) { topology in
             let value = String(repeating: "x", count: 500)
             let outcome = try await Self.incrementBatch(
@@ -379,7 +382,8 @@ struct BatchTests {
     ) async throws -> BatchOutcome {
         let feed = "for i in $(seq \(chunks)); do yes \(shellQuoted(line)) | head -\(perChunk); sleep 0.1; done"
         let run = topology.runREPL(fedBy: feed)
-        try await Task.sleep(nanoseconds: 1_000_000_000)
+        // The batch is under way on the first master, however slowly the REPL starts.
+        #expect(try await eventually(within: 20) { try applied(topology, topology.masterPort) > 0 })
         try await disrupt()
         let result = try await run.value
         let output = result.outputLines
@@ -402,7 +406,9 @@ struct TwoPartFeed {
     let gate = NSTemporaryDirectory() + "feed-gate-\(UInt32.random(in: 0...UInt32.max))"
 
     func run(into topology: Topology) -> Task<Topology.RunResult, Error> {
-        func printf(_ lines: [String]) -> String { "printf '%s\\n' " + lines.map(shellQuoted).joined(separator: " ") }
+        // /usr/bin/printf writes each part in one write (bash's builtin writes line by
+        // line), so the REPL reads a part whole, as the tests expect.
+        func printf(_ lines: [String]) -> String { "/usr/bin/printf '%s\\n' " + lines.map(shellQuoted).joined(separator: " ") }
         let feed = "\(printf(first)); while [ ! -e \(shellQuoted(gate)) ]; do sleep 0.05; done; rm -f \(shellQuoted(gate)); \(printf(then))"
         return topology.runREPL(fedBy: feed)
     }

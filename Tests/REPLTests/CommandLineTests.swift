@@ -24,8 +24,10 @@ struct CommandLineTests {
             #expect(terminal.waitFor("\(topology.masterName)@127.0.0.1:\(topology.masterPort)[3]> "))
             terminal.type("MULTI\r")
             #expect(terminal.waitFor("[3](TX)> "))
+            let mark = terminal.mark()
             terminal.type("DISCARD\r")
-            #expect(terminal.waitForPrompt(after: "OK"))
+            #expect(terminal.waitForPrompt(after: "OK", since: mark))
+            #expect(terminal.screen.hasSuffix("[3]> "), "DISCARD ends (TX)")
             terminal.type("\u{4}")
             #expect(terminal.waitForExit() == 0)
         }

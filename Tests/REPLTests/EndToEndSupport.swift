@@ -35,7 +35,8 @@ extension Topology {
     func replClientID(showing field: String) async throws -> String {
         var clients: [Substring] = []
         var id: Substring?
-        let found = try await eventually(within: 5) {
+        // Generous: it may also cover the REPL's start on a slow machine.
+        let found = try await eventually(within: 20) {
             clients = try cli(masterPort, "CLIENT", "LIST").split(separator: "\n")
             id = clients.first { $0.contains(" name=sentinel-repl ") && $0.contains(field) }?
                 .split(separator: " ").first { $0.hasPrefix("id=") }

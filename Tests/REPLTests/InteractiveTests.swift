@@ -71,8 +71,9 @@ struct InteractiveTests {
                 terminal.waitForFirst { screen in
                     topology.replicaPorts.first { screen.contains("\(topology.masterName)@127.0.0.1:\($0)> half typed") }
                 }, "screen: \(terminal.screen)")
+            let mark = terminal.mark()
             terminal.type("\u{15}SET after-failover 1\r")
-            #expect(terminal.waitForPrompt(after: "OK"))
+            #expect(terminal.waitForPrompt(after: "OK", since: mark))
             #expect(try topology.cli(newPort, "GET", "after-failover") == "1\n")
             terminal.type("\u{4}")
             #expect(terminal.waitForExit() == 0)
@@ -108,7 +109,7 @@ struct InteractiveTests {
             terminal.type("partial line\u{3}")
             #expect(terminal.waitFor("^C"))
             terminal.type("BLPOP k 0\r")
-            try await Task.sleep(nanoseconds: 500_000_000)
+            _ = try await topology.replClientID(showing: " cmd=blpop ")
             terminal.type("\u{3}")
             #expect(terminal.waitFor("(interrupted)"), "screen: \(terminal.screen)")
             terminal.type("PING\r")

@@ -13,7 +13,8 @@ struct SentinelClientIntegrationTests {
     @Test func discoveryPassesADeadFirstSentinel() async throws {
         try await withTopology { topology in
             let dead = ServerAddress(host: "127.0.0.1", port: 1)
-            let client = SentinelClient(configuration: topology.configuration(sentinels: [dead] + topology.sentinelAddresses))
+            let client = SentinelClient(
+                configuration: topology.configuration(sentinels: [dead] + topology.sentinelAddresses, reconcileInterval: .seconds(60)))
             try await client.start()
             let master = await client.master
             let attempts = await client.lastDiscoveryAttempts
@@ -29,7 +30,7 @@ struct SentinelClientIntegrationTests {
             let pid = try #require(topology.pid(ofPort: hung))
             kill(pid, SIGSTOP)
             defer { kill(pid, SIGCONT) }
-            var configuration = topology.configuration()
+            var configuration = topology.configuration(reconcileInterval: .seconds(60))
             configuration.sentinelTryTimeout = .milliseconds(400)
             configuration.commandTimeout = .seconds(60)
             let client = SentinelClient(configuration: configuration)
@@ -113,7 +114,8 @@ struct SentinelClientIntegrationTests {
                 default: return "+OK\r\n"
                 }
             }
-            let client = SentinelClient(configuration: topology.configuration(sentinels: [liar.address] + topology.sentinelAddresses))
+            let client = SentinelClient(
+                configuration: topology.configuration(sentinels: [liar.address] + topology.sentinelAddresses, reconcileInterval: .seconds(60)))
             try await client.start()
             let master = await client.master
             let attempts = await client.lastDiscoveryAttempts

@@ -38,14 +38,17 @@ final class RecordingLogs: Sendable {
 extension Topology {
     var sentinelAddresses: [ServerAddress] { sentinelPorts.map { ServerAddress(host: "127.0.0.1", port: $0) } }
 
+    /// A test that reads `lastDiscoveryAttempts` asks for a long `reconcileInterval`:
+    /// a reconcile overwrites them.
     func configuration(
-        sentinels: [ServerAddress]? = nil, clientName: String = "sr-test-\(UInt32.random(in: 0...UInt32.max))"
+        sentinels: [ServerAddress]? = nil, clientName: String = "sr-test-\(UInt32.random(in: 0...UInt32.max))",
+        reconcileInterval: TimeAmount = .seconds(1)
     ) -> SentinelClientConfiguration {
         var configuration = SentinelClientConfiguration(sentinels: sentinels ?? sentinelAddresses, masterName: masterName)
         configuration.clientName = clientName
         configuration.dataCredentials = dataPassword.map { Credentials(password: $0) }
         configuration.sentinelCredentials = sentinelPassword.map { Credentials(password: $0) }
-        configuration.reconcileInterval = .seconds(1)
+        configuration.reconcileInterval = reconcileInterval
         return configuration
     }
 
