@@ -52,12 +52,14 @@ extension Session {
         var shown: Bool
         /// Written between MULTI and EXEC: the server queues it.
         var sentInTransaction = false
-        var isCommand: Bool {
+        /// The command of a line that is one, sent or not.
+        var command: RESPCommand? {
             switch item {
-            case .command, .notRun: return true
-            case .output, .barrier: return false
+            case .command(let c), .notRun(let c): return c
+            case .output, .barrier: return nil
             }
         }
+        var isCommand: Bool { command != nil }
     }
 
     struct InFlightChunk: Sendable {
@@ -305,10 +307,7 @@ extension Session {
     private func requeueNeverSent(from position: Int, of chunk: InFlightChunk, onSession: Bool) async {
         await settleWindow()
         batch.openBlock = chunk.entries[..<position].reduce(chunk.blockBefore) { open, entry in
-            switch entry.item {
-            case .command(let c), .notRun(let c): return Self.step(open, Self.stateCommandName(c) ?? "", on: chunk.connection).open
-            case .output, .barrier: return open
-            }
+            entry.command.map { Self.step(open, Self.stateCommandName($0) ?? "", on: chunk.connection).open } ?? open
         }
         var resend = Array(chunk.entries[position...])
         resend[0].shown = resend[0].shown || batch.echo  // its line is on the screen already

@@ -28,17 +28,12 @@ public enum CommandPolicy {
     }
 
     /// Commands whose reply redis-cli prints raw even on a terminal (`cliSendCommand`).
-    public static func printsRawOnTTY(_ command: RESPCommand) -> Bool {
-        // Every such name starts with C, D, I, L, M or P: most commands are ruled out without a string.
-        guard let first = command.arguments.first?.first, "CDILMPcdilmp".utf8.contains(first) else { return false }
-        return printsRawOnTTY(command.arguments.prefix(3).map { String(decoding: $0, as: UTF8.self) })
-    }
-
-    public static func printsRawOnTTY(_ words: [String]) -> Bool {
-        let upper = words.map { $0.uppercased() }
-        guard let name = upper.first else { return false }
+    static func printsRawOnTTY(_ command: RESPCommand) -> Bool {
+        // Names are compared as bytes first: most commands are ruled out without a string.
+        guard let first = command.arguments.first, rawOnTTYNames.contains(where: { word(first, is: $0) }) else { return false }
+        let upper = command.arguments.prefix(3).map { String(decoding: $0, as: UTF8.self).uppercased() }
         let sub = upper.count > 1 ? upper[1] : ""
-        switch name {
+        switch upper[0] {
         case "INFO", "LOLWUT": return true
         case "DEBUG": return sub == "HTSTATS" || sub == "HTSTATS-KEY"
         case "MEMORY": return sub == "MALLOC-STATS" || sub == "DOCTOR"
@@ -48,6 +43,10 @@ public enum CommandPolicy {
         case "PROXY": return sub == "INFO"
         default: return false
         }
+    }
+
+    private static let rawOnTTYNames = ["INFO", "LOLWUT", "DEBUG", "MEMORY", "CLUSTER", "CLIENT", "LATENCY", "PROXY"].map {
+        Array($0.utf8)
     }
 
     /// Commands that turn the connection into a stream of server messages.

@@ -41,7 +41,7 @@ public struct CommandTable: Sendable {
         guard let entries = reply.pairs, !entries.isEmpty else { return nil }
         var docs: [String: CommandDoc] = [:]
         func add(_ name: String, _ value: RESPValue) {
-            let fields = Dictionary(value.pairs ?? [], uniquingKeysWith: { a, _ in a })
+            let fields = value.fieldMap
             let display = String(name.uppercased().map { $0 == "|" ? " " : $0 })
             let syntax = ([display] + (fields["arguments"]?.elements ?? []).map(argumentSyntax)).joined(separator: " ")
             docs[display] = CommandDoc(
@@ -55,7 +55,7 @@ public struct CommandTable: Sendable {
 
     /// One argument as redis-cli's help shows it: `[EX seconds]`, `key [key ...]`, `NX|XX`.
     static func argumentSyntax(_ argument: RESPValue) -> String {
-        let fields = Dictionary(argument.pairs ?? [], uniquingKeysWith: { a, _ in a })
+        let fields = argument.fieldMap
         let flags = Set((fields["flags"]?.elements ?? []).compactMap(\.string))
         let type = fields["type"]?.string ?? ""
         let children = (fields["arguments"]?.elements ?? []).map(argumentSyntax)

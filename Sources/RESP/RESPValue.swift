@@ -100,4 +100,10 @@ extension RESPValue {
             elements[i].string.map { ($0, elements[i + 1]) }
         }
     }
+
+    /// `pairs` by key (the first of a repeated key wins); empty when this is neither
+    /// a map nor a flat array of pairs.
+    public var fieldMap: [String: RESPValue] {
+        Dictionary(pairs ?? [], uniquingKeysWith: { first, _ in first })
+    }
 }

@@ -127,7 +127,7 @@ struct Discovery: Sendable {
     /// The `ip` and `port` fields of each entry of a SENTINEL listing.
     static func fields(of listing: RESPValue) -> [(address: ServerAddress, fields: [String: RESPValue])] {
         (listing.elements ?? []).compactMap { entry in
-            let fields = Dictionary(entry.pairs ?? [], uniquingKeysWith: { a, _ in a })
+            let fields = entry.fieldMap
             guard let host = fields["ip"]?.string, let port = fields["port"]?.integer else { return nil }
             return (ServerAddress(host: host, port: Int(port)), fields)
         }

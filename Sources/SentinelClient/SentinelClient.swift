@@ -99,20 +99,21 @@ public actor SentinelClient {
         stayOnPinned: Bool = false
     ) async throws -> (reply: RESPValue, lease: LeasedConnection) {
         var current = pinned
+        if let lease = pinned, lease.generation != pool.generation || !lease.connection.isActive {
+            let reason = lease.connection.isActive ? "the master changed" : "the connection closed"
+            release(lease, healthy: false)
+            current = nil
+            if stayOnPinned {
+                await reconcile(reason: "the pinned connection to \(lease.connection.address) is gone")
+                throw SentinelClientError.pinnedConnectionLost(
+                    command: command.name, address: lease.connection.address, reason: reason)
+            }
+        }
         var attempt = 0
         let retries = stayOnPinned ? 1 : 3
         while true {
             attempt += 1
-            if let lease = current, lease.generation != pool.generation || !lease.connection.isActive {
-                let reason = lease.connection.isActive ? "the master changed" : "the connection closed"
-                release(lease, healthy: false)
-                current = nil
-                if stayOnPinned {
-                    await reconcile(reason: "the pinned connection to \(lease.connection.address) is gone")
-                    throw SentinelClientError.pinnedConnectionLost(
-                        command: command.name, address: lease.connection.address, reason: reason)
-                }
-            }
+            // After the first pass `current` is nil: a retry always takes a fresh lease.
             let lease: LeasedConnection
             if let current {
                 lease = current

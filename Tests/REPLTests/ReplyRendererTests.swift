@@ -52,3 +52,18 @@ private func render(_ value: RESPValue, _ mode: ReplyRenderer.Mode) -> String {
         #expect(render(.boolean(true), .tty) == "(true)\n")
     }
 }
+
+/// Which replies print raw on a terminal, as redis-cli's `cliSendCommand` decides.
+struct RawOnTTYTests {
+    @Test(arguments: [
+        (["info"], true), (["INFO", "server"], true), (["lolwut"], true),
+        (["client", "list"], true), (["CLIENT", "INFO"], true), (["CLIENT", "GETNAME"], false),
+        (["cluster", "nodes"], true), (["CLUSTER", "NODES", "x"], false), (["CLUSTER", "SLOTS"], false),
+        (["latency", "doctor"], true), (["LATENCY", "DOCTOR", "x"], false), (["LATENCY", "GRAPH", "cmd"], true),
+        (["memory", "doctor"], true), (["MEMORY", "USAGE", "k"], false), (["debug", "htstats", "0"], true),
+        (["PROXY", "INFO"], true), (["GET", "info"], false), (["INFOS"], false), (["IN"], false),
+    ])
+    func asRedisCliDecides(words: [String], raw: Bool) {
+        #expect(CommandPolicy.printsRawOnTTY(RESPCommand(strings: words)) == raw, "\(words)")
+    }
+}
