@@ -115,7 +115,8 @@ public final class LineEditor: Sendable {
 
     /// On the editor thread.
     private func dropTypeahead() -> Int {
-        var counter = LineCounter()
+        // The LF of a CR LF split by a read does not end a line of its own.
+        var counter = LineCounter(afterCR: local.lineEndedInCR)
         counter.add(local.buffer[local.bufferStart..<local.bufferEnd])
         local.bufferStart = local.bufferEnd
         let deadline = ContinuousClock.now + .seconds(3)
@@ -124,7 +125,8 @@ public final class LineEditor: Sendable {
         while !local.endOfInput, ContinuousClock.now < deadline, poll(&fds, 1, 100) > 0 {
             let n = Glibc.read(0, &scratch, scratch.count)
             if n <= 0 { break }
-            counter.add(scratch[0..<n])
+            // A paste's closing marker after its last line is not a line.
+            counter.add(scratch[0..<(n - Self.removePasteMarkers(&scratch, in: 0..<n))])
         }
         return counter.lines
     }
@@ -195,6 +197,9 @@ public final class LineEditor: Sendable {
         // canonical input by default: a paste arriving before keepInputQuiet would be
         // echoed raw. Keep that mode quiet too.
         _ = sr_el_settty(el, "-x", "-icanon", "-echo")
+        // Input arrives as the terminal sends it: CR, LF or CR LF each end one line
+        // (with ICRNL a pasted CR LF became two line ends).
+        for mode in ["-d", "-x"] { _ = sr_el_settty(el, mode, "-icrnl", "-inlcr") }
         _ = sr_el_addfn(el, "sr-interrupt", "abandon the line") { el, _ in
             LineEditor.from(el)?.local.interrupted = true
             return UInt8(CC_NEWLINE)
@@ -226,6 +231,8 @@ public final class LineEditor: Sendable {
         local.interrupted = false
         var count: Int32 = 0
         let line = el_gets(el, &count)
+        // libedit ends every line in LF; the LF of a CR LF must not end another.
+        local.lineEndedInCR = local.lastByteRead == 13
         shared.withLock { $0.editing = false }
         keepInputQuiet()
         flushNotices()
@@ -318,6 +325,7 @@ public final class LineEditor: Sendable {
     private func keepInputQuiet() {
         guard var quiet = local.originalSettings else { return }
         quiet.c_lflag &= ~tcflag_t(ECHO | ICANON)
+        quiet.c_iflag &= ~tcflag_t(ICRNL | INLCR | IGNCR)
         withUnsafeMutableBytes(of: &quiet.c_cc) { cc in
             cc[Int(VMIN)] = 1
             cc[Int(VTIME)] = 0
@@ -386,8 +394,14 @@ public final class LineEditor: Sendable {
                 local.bufferEnd = n - Self.removePasteMarkers(&local.buffer, in: 0..<n)
             }
         }
-        defer { local.bufferStart += 1 }
-        return local.buffer[local.bufferStart]
+        let byte = local.buffer[local.bufferStart]
+        local.bufferStart += 1
+        if local.lineEndedInCR {
+            local.lineEndedInCR = false
+            if byte == 10 { return nextByte() }  // the LF of the last line's CR LF
+        }
+        local.lastByteRead = byte
+        return byte
     }
 
     private func drainWakePipe() {
@@ -460,6 +474,8 @@ private final class EditorThreadState: @unchecked Sendable {
     var bufferEnd = 0
     /// The last line taken ended in CR at the end of what had arrived: an LF may follow.
     var lineEndedInCR = false
+    /// The last byte libedit read.
+    var lastByteRead: UInt8?
 }
 
 /// One dedicated OS thread running submitted jobs in order.
@@ -543,6 +559,11 @@ public final class TerminalOutput: Sendable {
 struct LineCounter {
     private(set) var ended = 0
     private var lastByte: UInt8?
+
+    /// `afterCR`: the input before these bytes ended in CR, which ended its line.
+    init(afterCR: Bool = false) {
+        lastByte = afterCR ? 13 : nil
+    }
 
     mutating func add(_ bytes: ArraySlice<UInt8>) {
         for byte in bytes {

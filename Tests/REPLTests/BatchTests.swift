@@ -125,6 +125,26 @@ struct BatchTests {
         }
     }
 
+    /// A terminal that sends CR LF: each pair ends one line, typed or pasted, and no
+    /// empty line appears between them (the terminal's CR-to-LF mapping is off).
+    @Test func crLfEndsOneLine() async throws {
+        try await withREPL { (topology, terminal) async throws in
+            let prompt = "\(topology.masterName)@127.0.0.1:\(topology.masterPort)> "
+            terminal.type("SET crlf 1\r\nGET crlf\r\nINCR n\r\n")
+            #expect(terminal.waitForPrompt(after: "(integer) 1"), "screen: \(terminal.screen)")
+            terminal.type("INCR n\r")
+            #expect(terminal.waitForPrompt(after: "(integer) 2"), "screen: \(terminal.screen)")
+            terminal.type("INCR n\r\n")
+            #expect(terminal.waitForPrompt(after: "(integer) 3"), "screen: \(terminal.screen)")
+            terminal.type("INCR n\r")
+            #expect(terminal.waitForPrompt(after: "(integer) 4"), "screen: \(terminal.screen)")
+            let screen = terminal.screen
+            #expect(screen.contains("\(prompt)SET crlf 1\nOK\n\(prompt)GET crlf\n\"1\"\n\(prompt)INCR n\n(integer) 1\n"), "\(screen)")
+            #expect(screen.hasSuffix("(integer) 3\n\(prompt)INCR n\n(integer) 4\n\(prompt)"), "\(screen)")
+            #expect(!screen.contains("\(prompt)\n"), "no empty line: \(screen)")
+        }
+    }
+
     /// The transcript of a paste shows the prompt a person would have seen at each line.
     @Test func aPastesTranscriptFollowsThePrompt() async throws {
         try await withTopology { topology in

@@ -26,8 +26,8 @@ import Testing
 
 /// Lines counted across reads, as the editor drops them after Ctrl-C.
 @Suite struct LineCounterTests {
-    private func count(_ pieces: [String]) -> Int {
-        var counter = LineCounter()
+    private func count(_ pieces: [String], afterCR: Bool = false) -> Int {
+        var counter = LineCounter(afterCR: afterCR)
         for piece in pieces { counter.add(Array(piece.utf8)[...]) }
         return counter.lines
     }
@@ -37,5 +37,11 @@ import Testing
         #expect(count(["a\r", "\nb\r"]) == 2, "a CR LF split by a read is one end")
         #expect(count([""]) == 0)
         #expect(count(["\r\n\r\n"]) == 2)
+    }
+
+    @Test func theLFOfACRLFTheEditorSplitIsNoLine() {
+        #expect(count(["\nb\r"], afterCR: true) == 1)
+        #expect(count(["\nb\r"]) == 2)
+        #expect(count([""], afterCR: true) == 0)
     }
 }
