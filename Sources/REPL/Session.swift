@@ -101,9 +101,7 @@ public actor Session {
             case .interrupted:
                 continue
             case .batch(let lines, let firstShown):
-                for line in lines where !CommandPolicy.isSecret(Self.words(line)) {
-                    editor.addHistory(String(decoding: line, as: UTF8.self))
-                }
+                for line in lines { remember(line, in: editor) }
                 if lines.count == 1 {
                     // One line typed ahead: run it as if typed now (interruptible, shown first).
                     if !firstShown { output.write(await prompt() + String(decoding: lines[0], as: UTF8.self) + "\n") }
@@ -116,11 +114,7 @@ public actor Session {
             case .line(let text):
                 let trimmed = text.trimmingSpaces
                 guard !trimmed.isEmpty else { continue }
-                if let words = try? CommandLineSplitter.split(Array(trimmed.utf8)),
-                    !CommandPolicy.isSecret(words.map { String(decoding: $0, as: UTF8.self) })
-                {
-                    editor.addHistory(trimmed)
-                }
+                remember(Array(trimmed.utf8), in: editor)
                 if await runLine(Array(trimmed.utf8)) { break loop }
                 syncOpenBlock()
                 await refreshPrompt()
@@ -130,8 +124,13 @@ public actor Session {
         return 0
     }
 
-    static func words(_ line: [UInt8]) -> [String] {
-        ((try? CommandLineSplitter.split(line)) ?? []).map { String(decoding: $0, as: UTF8.self) }
+    /// History takes a line, typed or pasted, unless it is blank, carries a secret
+    /// (AUTH, ...), or cannot be split (it might carry one: `AUTH "pass`).
+    private func remember(_ line: [UInt8], in editor: LineEditor) {
+        guard !Self.isBlank(line), let words = try? CommandLineSplitter.split(line),
+            !CommandPolicy.isSecret(words.map { String(decoding: $0, as: UTF8.self) })
+        else { return }
+        editor.addHistory(String(decoding: line, as: UTF8.self))
     }
 
     /// After Ctrl-C stopped a paste: the rest of it, still unread, is dropped too.

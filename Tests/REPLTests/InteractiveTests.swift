@@ -20,12 +20,16 @@ struct InteractiveTests {
             #expect(first.waitFor("OK"))
             first.type("AUTH someone secret\r")
             #expect(first.waitForPrompt(after: "(error)"))
+            // A paste: its lines go into history, but not a blank one nor a secret.
+            first.type("SET pasted 1\r\rAUTH other secret\rGET pasted\r")
+            #expect(first.waitForPrompt(after: "\"1\""))
             first.type("\u{4}")
             #expect(first.waitForExit() == 0)
 
             let saved = try String(contentsOfFile: history, encoding: .utf8)
-            #expect(saved.contains("remembered"))
+            #expect(saved.contains("remembered") && saved.contains("pasted"))
             #expect(!saved.contains("AUTH") && !saved.contains("secret"))
+            #expect(!saved.contains("\n\n"), "no blank line: \(saved)")
             let mode = try FileManager.default.attributesOfItem(atPath: history)[.posixPermissions] as? Int
             #expect(mode == 0o600)
 
@@ -33,9 +37,14 @@ struct InteractiveTests {
             defer { second.close() }
             #expect(second.waitFor("> "))
             second.type("\u{1B}[A")  // Up
-            #expect(second.waitFor("SET remembered yes"))
+            #expect(second.waitFor("GET pasted"))
+            // Two more: past SET pasted 1, with no blank line and no AUTH between. (libedit
+            // redraws only what changed, so the screen is checked by running the line.)
+            second.type("\u{1B}[A\u{1B}[A")
+            _ = try topology.cli(topology.masterPort, "DEL", "remembered")
             second.type("\r")
             #expect(second.waitForPrompt(after: "OK"))
+            #expect(try topology.cli(topology.masterPort, "GET", "remembered") == "yes\n")
             second.type("\u{4}")
             #expect(second.waitForExit() == 0)
         }
