@@ -31,15 +31,15 @@ public enum CommandPolicy {
     static func printsRawOnTTY(_ command: RESPCommand) -> Bool {
         // Names are compared as bytes first: most commands are ruled out without a string.
         guard let first = command.arguments.first, rawOnTTYNames.contains(where: { word(first, is: $0) }) else { return false }
-        let upper = command.arguments.prefix(3).map { String(decoding: $0, as: UTF8.self).uppercased() }
-        let sub = upper.count > 1 ? upper[1] : ""
-        switch upper[0] {
+        let argc = command.arguments.count
+        let sub = argc > 1 ? String(decoding: command.arguments[1], as: UTF8.self).uppercased() : ""
+        switch String(decoding: first, as: UTF8.self).uppercased() {
         case "INFO", "LOLWUT": return true
-        case "DEBUG": return sub == "HTSTATS" || sub == "HTSTATS-KEY"
+        case "DEBUG": return sub == "HTSTATS" || sub == "HTSTATS-KEY" || sub == "CLIENT-EVICTION"
         case "MEMORY": return sub == "MALLOC-STATS" || sub == "DOCTOR"
-        case "CLUSTER": return upper.count == 2 && (sub == "NODES" || sub == "INFO")
+        case "CLUSTER": return argc == 2 && (sub == "NODES" || sub == "INFO")
         case "CLIENT": return sub == "LIST" || sub == "INFO"
-        case "LATENCY": return (upper.count == 3 && sub == "GRAPH") || (upper.count == 2 && sub == "DOCTOR")
+        case "LATENCY": return (argc == 3 && sub == "GRAPH") || (argc == 2 && sub == "DOCTOR")
         case "PROXY": return sub == "INFO"
         default: return false
         }
@@ -56,8 +56,9 @@ public enum CommandPolicy {
         streamingCommands.contains(name)
     }
 
-    /// Whether `word` is `name` (upper-case letters) in any case, without making a
-    /// string: names are compared this way for every line of a batch.
+    /// Whether `word` is `name` (upper-case letters A-Z only: the 0xDF mask is a
+    /// letter's case) in any case, without making a string: names are compared this
+    /// way for every line of a batch.
     static func word(_ word: [UInt8], is name: [UInt8]) -> Bool {
         word.count == name.count && zip(word, name).allSatisfy { $0 & 0xDF == $1 }
     }

@@ -128,6 +128,7 @@ public final class LineEditor: Sendable {
             // A paste's closing marker after its last line is not a line.
             counter.add(scratch[0..<(n - Self.removePasteMarkers(&scratch, in: 0..<n))])
         }
+        local.lineEndedInCR = counter.endsInCR
         return counter.lines
     }
 
@@ -268,7 +269,7 @@ public final class LineEditor: Sendable {
             lines.append(Array(local.buffer[start..<end]))
             var next = end + 1
             if local.buffer[end] == 13, next < local.bufferEnd, local.buffer[next] == 10 { next += 1 }
-            local.lineEndedInCR = local.buffer[end] == 13 && next == local.bufferEnd
+            local.lineEndedInCR = local.buffer[end] == 13 && end + 1 == local.bufferEnd
             local.bufferStart = next
         }
         return lines
@@ -347,23 +348,28 @@ public final class LineEditor: Sendable {
         var remaining = 0
         while true {
             guard let byte = nextByte() else { return local.endOfInput ? 0 : -1 }
-            if remaining == 0 {
-                switch byte {
-                case 0..<0x80:
-                    character.pointee = wchar_t(byte)
-                    return 1
-                case 0xC0..<0xE0: scalar = UInt32(byte & 0x1F); remaining = 1
-                case 0xE0..<0xF0: scalar = UInt32(byte & 0x0F); remaining = 2
-                case 0xF0..<0xF8: scalar = UInt32(byte & 0x07); remaining = 3
-                default: continue  // a stray continuation byte: skip it
+            if remaining > 0 {
+                if byte & 0xC0 == 0x80 {
+                    scalar = scalar << 6 | UInt32(byte & 0x3F)
+                    remaining -= 1
+                    if remaining == 0 {
+                        character.pointee = wchar_t(bitPattern: scalar)
+                        return 1
+                    }
+                    continue
                 }
-            } else {
-                scalar = scalar << 6 | UInt32(byte & 0x3F)
-                remaining -= 1
-                if remaining == 0 {
-                    character.pointee = wchar_t(bitPattern: scalar)
-                    return 1
-                }
+                // A broken sequence (a Latin-1 byte, say): drop it, and read this byte
+                // afresh, so that an Enter after it is not lost.
+                remaining = 0
+            }
+            switch byte {
+            case 0..<0x80:
+                character.pointee = wchar_t(byte)
+                return 1
+            case 0xC0..<0xE0: scalar = UInt32(byte & 0x1F); remaining = 1
+            case 0xE0..<0xF0: scalar = UInt32(byte & 0x0F); remaining = 2
+            case 0xF0..<0xF8: scalar = UInt32(byte & 0x07); remaining = 3
+            default: continue  // a stray continuation byte: skip it
             }
         }
     }
@@ -573,4 +579,6 @@ struct LineCounter {
     }
 
     var lines: Int { ended + (lastByte.map { $0 != 10 && $0 != 13 } == true ? 1 : 0) }
+    /// The last byte was CR: an LF that comes next belongs to it.
+    var endsInCR: Bool { lastByte == 13 }
 }

@@ -127,10 +127,11 @@ public actor Session {
     /// History takes a line, typed or pasted, unless it is blank, carries a secret
     /// (AUTH, ...), or cannot be split (it might carry one: `AUTH "pass`).
     private func remember(_ line: [UInt8], in editor: LineEditor) {
-        guard !Self.isBlank(line), let words = try? CommandLineSplitter.split(line),
+        let text = String(decoding: line, as: UTF8.self).trimmingSpaces
+        guard !text.isEmpty, let words = try? CommandLineSplitter.split(Array(text.utf8)),
             !CommandPolicy.isSecret(words.map { String(decoding: $0, as: UTF8.self) })
         else { return }
-        editor.addHistory(String(decoding: line, as: UTF8.self))
+        editor.addHistory(text)
     }
 
     /// After Ctrl-C stopped a paste: the rest of it, still unread, is dropped too.
@@ -468,8 +469,7 @@ public actor Session {
             case .failoverStarted: failoverUnderWay = true
             default: break
             }
-            // On a terminal the notices and the prompt they change are drawn together.
-            if editor == nil { lost.map(report) }
+            // The notices and the prompt they change are drawn together.
             await refreshPrompt(notices: [notice(for: event), lost].compactMap { $0 })
         }
     }

@@ -426,8 +426,8 @@ struct TwoPartFeed {
     let gate = NSTemporaryDirectory() + "feed-gate-\(UInt32.random(in: 0...UInt32.max))"
 
     func run(into topology: Topology) -> Task<Topology.RunResult, Error> {
-        // /usr/bin/printf writes each part in one write (bash's builtin writes line by
-        // line), so the REPL reads a part whole, as the tests expect.
+        // /usr/bin/printf writes a part of up to 4 KB in one write (bash's builtin
+        // writes line by line), so the REPL reads such a part whole, as the tests expect.
         func printf(_ lines: [String]) -> String { "/usr/bin/printf '%s\\n' " + lines.map(shellQuoted).joined(separator: " ") }
         let feed = "\(printf(first)); while [ ! -e \(shellQuoted(gate)) ]; do sleep 0.05; done; rm -f \(shellQuoted(gate)); \(printf(then))"
         return topology.runREPL(fedBy: feed)

@@ -50,6 +50,15 @@ struct InteractiveTests {
         }
     }
 
+    /// A byte that is not UTF-8 (Latin-1 é) just before Enter: the byte is dropped,
+    /// the Enter is not lost with it.
+    @Test func aStrayByteBeforeEnterDoesNotEatIt() async throws {
+        try await withREPL { (topology, terminal) async throws in
+            terminal.type(bytes: Array("ECHO caf".utf8) + [0xE9, 13])
+            #expect(terminal.waitForPrompt(after: "\"caf\""), "screen: \(terminal.screen)")
+        }
+    }
+
     @Test func tabCompletesContainerSubcommands() async throws {
         try await withREPL { (topology, terminal) async throws in
             terminal.type("config se\t")

@@ -62,6 +62,7 @@ struct RawOnTTYTests {
         (["latency", "doctor"], true), (["LATENCY", "DOCTOR", "x"], false), (["LATENCY", "GRAPH", "cmd"], true),
         (["memory", "doctor"], true), (["MEMORY", "USAGE", "k"], false), (["debug", "htstats", "0"], true),
         (["PROXY", "INFO"], true), (["GET", "info"], false), (["INFOS"], false), (["IN"], false),
+        (["DEBUG", "CLIENT-EVICTION"], true), (["LATENCY", "GRAPH", "a", "b"], false),
     ])
     func asRedisCliDecides(words: [String], raw: Bool) {
         #expect(CommandPolicy.printsRawOnTTY(RESPCommand(strings: words)) == raw, "\(words)")

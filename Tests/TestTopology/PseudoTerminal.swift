@@ -52,7 +52,11 @@ public final class PseudoTerminal: @unchecked Sendable {
 
     /// Types text as keystrokes (use "\r" for Enter, "\u{3}" for Ctrl-C, "\u{4}" for Ctrl-D).
     public func type(_ text: String) {
-        let bytes = Array(text.utf8)
+        type(bytes: Array(text.utf8))
+    }
+
+    /// Types bytes as they are, valid UTF-8 or not.
+    public func type(bytes: [UInt8]) {
         bytes.withUnsafeBytes { raw in _ = write(master, raw.baseAddress!, raw.count) }
     }
 
