@@ -40,6 +40,7 @@ public final class LineEditor: Sendable {
         var notices: [String] = []
         var editing = false
         var shutdownRequested = false
+        var resized = false
     }
 
     private let shared = Mutex(Shared())
@@ -93,6 +94,12 @@ public final class LineEditor: Sendable {
         } else if !notices.isEmpty {
             output.write(notices.map { $0 + "\n" }.joined())
         }
+    }
+
+    /// The terminal's size changed (SIGWINCH): libedit learns it before its next redraw.
+    public func terminalResized() {
+        shared.withLock { $0.resized = true }
+        wake()
     }
 
     /// Makes a waiting `readLine` return `.endOfInput` (SIGTERM, SIGHUP).
@@ -230,6 +237,7 @@ public final class LineEditor: Sendable {
         }
         if stop { return .endOfInput }
         local.interrupted = false
+        applyResize()
         var count: Int32 = 0
         let line = el_gets(el, &count)
         // libedit ends every line in LF; the LF of a CR LF must not end another.
@@ -387,6 +395,7 @@ public final class LineEditor: Sendable {
                     local.endOfInput = true
                     return nil
                 }
+                applyResize()
                 redrawWithNotices()
             }
             if fds[0].revents != 0 {
@@ -408,6 +417,15 @@ public final class LineEditor: Sendable {
         }
         local.lastByteRead = byte
         return byte
+    }
+
+    /// libedit handles no signals here (EL_SIGNAL off): it is told of a new size.
+    private func applyResize() {
+        let resized = shared.withLock { state in
+            defer { state.resized = false }
+            return state.resized
+        }
+        if resized, let el = local.el { el_resize(el) }
     }
 
     private func drainWakePipe() {

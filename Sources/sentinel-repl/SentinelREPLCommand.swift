@@ -188,7 +188,8 @@ struct SentinelREPLCommand: AsyncParsableCommand {
             terminate: {
                 editor.requestShutdown()
                 Task { await session.interrupt() }
-            })
+            },
+            resize: { editor.terminalResized() })
         let status = await session.runInteractive(editor: editor)
         signals.cancel()
         await client.shutdown()
@@ -205,13 +206,17 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     }
 }
 
-/// SIGINT interrupts a running command; SIGTERM and SIGHUP end the session cleanly.
+/// SIGINT interrupts a running command; SIGTERM and SIGHUP end the session cleanly;
+/// SIGWINCH tells the editor the terminal's new size.
 final class SignalHandlers {
     private let sources: [DispatchSourceSignal]
 
-    init(interrupt: @escaping @Sendable () -> Void, terminate: @escaping @Sendable () -> Void) {
+    init(
+        interrupt: @escaping @Sendable () -> Void, terminate: @escaping @Sendable () -> Void,
+        resize: @escaping @Sendable () -> Void
+    ) {
         var sources: [DispatchSourceSignal] = []
-        for (number, handler) in [(SIGINT, interrupt), (SIGTERM, terminate), (SIGHUP, terminate)] {
+        for (number, handler) in [(SIGINT, interrupt), (SIGTERM, terminate), (SIGHUP, terminate), (SIGWINCH, resize)] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { @Sendable in handler() }
