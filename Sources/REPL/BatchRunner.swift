@@ -119,10 +119,10 @@ extension Session {
     /// Meta-commands, quit, exit, help and the streaming commands run alone. Compared
     /// as bytes: this runs for every line of a batch.
     static func isBarrier(_ name: [UInt8]) -> Bool {
-        name.first == UInt8(ascii: ":") || barrierNames.contains { CommandPolicy.word(name, is: $0) }
+        name.first == UInt8(ascii: ":") || barrierNames.contains(name)
     }
 
-    private static let barrierNames = (["QUIT", "EXIT", "HELP"] + CommandPolicy.streamingCommands).map { Array($0.utf8) }
+    private static let barrierNames = CommandNameSet(["QUIT", "EXIT", "HELP"] + CommandPolicy.streamingCommands)
 
     // MARK: The window
 
@@ -201,11 +201,11 @@ extension Session {
             switch batch.queue[index].item {
             case .command(let c): command = c
             case .notRun(let c):
-                batch.openBlock = Self.step(batch.openBlock, Self.stateCommandName(c) ?? "", on: connection).open
+                batch.openBlock = Self.step(batch.openBlock, Self.stateCommandName(c), on: connection).open
                 continue
             case .output, .barrier: continue
             }
-            let name = Self.stateCommandName(command) ?? ""  // a string only for MULTI, EXEC...
+            let name = Self.stateCommandName(command)  // a string only for MULTI, EXEC...
             batch.queue[index].sentInTransaction = batch.openBlock?.kind == .transaction && name != "MULTI"
             let (runs, open) = Self.step(batch.openBlock, name, on: connection)
             batch.openBlock = open
@@ -307,7 +307,7 @@ extension Session {
     private func requeueNeverSent(from position: Int, of chunk: InFlightChunk, onSession: Bool) async {
         await settleWindow()
         batch.openBlock = chunk.entries[..<position].reduce(chunk.blockBefore) { open, entry in
-            entry.command.map { Self.step(open, Self.stateCommandName($0) ?? "", on: chunk.connection).open } ?? open
+            entry.command.map { Self.step(open, Self.stateCommandName($0), on: chunk.connection).open } ?? open
         }
         var resend = Array(chunk.entries[position...])
         resend[0].shown = resend[0].shown || batch.echo  // its line is on the screen already
@@ -353,7 +353,7 @@ extension Session {
     /// lost WATCH, ordinary lines run but its MULTI ... EXEC does not (it would run
     /// without the WATCH). A new MULTI after a lost transaction starts a new one.
     static func step(
-        _ open: OpenBlock?, _ name: String, on connection: any AnyObject & Sendable
+        _ open: OpenBlock?, _ name: String?, on connection: any AnyObject & Sendable
     ) -> (runs: Bool, open: OpenBlock?) {
         guard let open else {
             switch name {

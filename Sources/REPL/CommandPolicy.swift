@@ -3,9 +3,10 @@ import RESP
 /// which must never reach the history file, which print raw on a terminal.
 public enum CommandPolicy {
     /// redis-cli's list (anchors §3): lines with secrets are kept out of history.
-    public static func isSecret(_ words: [String]) -> Bool {
-        let upper = words.map { $0.uppercased() }
-        guard let name = upper.first else { return false }
+    public static func isSecret(_ words: [[UInt8]]) -> Bool {
+        // Most lines are ruled out by their name alone, without a string.
+        guard let first = words.first, let name = secretCommandNames.match(first) else { return false }
+        let upper = words.map { String(decoding: $0, as: UTF8.self).uppercased() }
         switch name {
         case "AUTH": return true
         case "HELLO": return upper.contains("AUTH")
@@ -30,10 +31,10 @@ public enum CommandPolicy {
     /// Commands whose reply redis-cli prints raw even on a terminal (`cliSendCommand`).
     static func printsRawOnTTY(_ command: RESPCommand) -> Bool {
         // Names are compared as bytes first: most commands are ruled out without a string.
-        guard let first = command.arguments.first, rawOnTTYNames.contains(where: { word(first, is: $0) }) else { return false }
+        guard let name = command.arguments.first.flatMap(rawOnTTYNames.match) else { return false }
         let argc = command.arguments.count
         let sub = argc > 1 ? String(decoding: command.arguments[1], as: UTF8.self).uppercased() : ""
-        switch String(decoding: first, as: UTF8.self).uppercased() {
+        switch name {
         case "INFO", "LOLWUT": return true
         case "DEBUG": return sub == "HTSTATS" || sub == "HTSTATS-KEY" || sub == "CLIENT-EVICTION"
         case "MEMORY": return sub == "MALLOC-STATS" || sub == "DOCTOR"
@@ -45,21 +46,13 @@ public enum CommandPolicy {
         }
     }
 
-    private static let rawOnTTYNames = ["INFO", "LOLWUT", "DEBUG", "MEMORY", "CLUSTER", "CLIENT", "LATENCY", "PROXY"].map {
-        Array($0.utf8)
-    }
+    private static let rawOnTTYNames = CommandNameSet(["INFO", "LOLWUT", "DEBUG", "MEMORY", "CLUSTER", "CLIENT", "LATENCY", "PROXY"])
+    private static let secretCommandNames = CommandNameSet(["AUTH", "HELLO", "ACL", "CONFIG", "MIGRATE", "SENTINEL"])
 
     /// Commands that turn the connection into a stream of server messages.
     public static let streamingCommands = ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"]
 
     public static func isStreaming(_ name: String) -> Bool {
         streamingCommands.contains(name)
-    }
-
-    /// Whether `word` is `name` (upper-case letters A-Z only: the 0xDF mask is a
-    /// letter's case) in any case, without making a string: names are compared this
-    /// way for every line of a batch.
-    static func word(_ word: [UInt8], is name: [UInt8]) -> Bool {
-        word.count == name.count && zip(word, name).allSatisfy { $0 & 0xDF == $1 }
     }
 }

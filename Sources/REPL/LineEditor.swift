@@ -83,7 +83,7 @@ public final class LineEditor: Sendable {
     /// The prompt, and notices to show above it; while a line is being edited they
     /// appear in one redraw, with the half-typed line kept. When no line is being
     /// edited the notices are written at once.
-    public func setPrompt(_ prompt: String, notices: [String] = []) {
+    public func setPrompt(_ prompt: String, notices: [String]) {
         let editing = shared.withLock { state in
             state.prompt = prompt
             if state.editing { state.notices += notices }
@@ -585,7 +585,7 @@ struct LineCounter {
     private var lastByte: UInt8?
 
     /// `afterCR`: the input before these bytes ended in CR, which ended its line.
-    init(afterCR: Bool = false) {
+    init(afterCR: Bool) {
         lastByte = afterCR ? 13 : nil
     }
 

@@ -112,10 +112,10 @@ public actor Session {
                 }
                 await refreshPrompt()
             case .line(let text):
-                let trimmed = text.trimmingSpaces
-                guard !trimmed.isEmpty else { continue }
-                remember(Array(trimmed.utf8), in: editor)
-                if await runLine(Array(trimmed.utf8)) { break loop }
+                let line = Array(text.trimmingSpaces.utf8)
+                guard !line.isEmpty else { continue }
+                remember(line, in: editor)
+                if await runLine(line) { break loop }
                 syncOpenBlock()
                 await refreshPrompt()
             }
@@ -128,8 +128,7 @@ public actor Session {
     /// (AUTH, ...), or cannot be split (it might carry one: `AUTH "pass`).
     private func remember(_ line: [UInt8], in editor: LineEditor) {
         let text = String(decoding: line, as: UTF8.self).trimmingSpaces
-        guard !text.isEmpty, let words = try? CommandLineSplitter.split(Array(text.utf8)),
-            !CommandPolicy.isSecret(words.map { String(decoding: $0, as: UTF8.self) })
+        guard !text.isEmpty, let words = try? CommandLineSplitter.split(Array(text.utf8)), !CommandPolicy.isSecret(words)
         else { return }
         editor.addHistory(text)
     }
@@ -405,13 +404,10 @@ public actor Session {
     /// The upper-cased name of a command that may change connection state (SELECT,
     /// MULTI, EXEC, DISCARD, WATCH, UNWATCH, RESET), or nil; no string for other lines.
     static func stateCommandName(_ command: RESPCommand) -> String? {
-        guard let first = command.arguments.first else { return nil }
-        return stateCommandNames.first { CommandPolicy.word(first, is: $0.bytes) }?.name
+        command.arguments.first.flatMap(stateCommandNames.match)
     }
 
-    private static let stateCommandNames = ["SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "RESET"].map {
-        (name: $0, bytes: Array($0.utf8))
-    }
+    private static let stateCommandNames = CommandNameSet(["SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "RESET"])
 
     /// A command ran on a fresh connection: MULTI and WATCH of the old one are gone.
     private func noteConnectionChange(from old: LeasedConnection?, to new: LeasedConnection) {

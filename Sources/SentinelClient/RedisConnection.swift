@@ -138,20 +138,17 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
     /// Sends one command and waits for its reply (an error reply is a value, not a throw).
     /// Commands that may wait on the server as long as they like: no reply timeout for them.
     public static func mayBlock(_ command: RESPCommand) -> Bool {
-        // Every such name has 4 to 10 letters and starts with B, M, S, W or X: most commands
-        // are ruled out without a string.
-        guard let name = command.arguments.first, (4...10).contains(name.count), "BMSWXbmswx".utf8.contains(name[0])
-        else { return false }
-        switch command.name {
-        case "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF",
-            "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR":
-            return true
-        case "XREAD", "XREADGROUP":
-            return command.arguments.contains { String(decoding: $0, as: UTF8.self).uppercased() == "BLOCK" }
-        default:
-            return false
-        }
+        guard let name = command.arguments.first else { return false }
+        if blockingNames.contains(name) { return true }
+        return streamReadNames.contains(name) && command.arguments.dropFirst().contains { blockOption.contains($0) }
     }
+
+    private static let blockingNames = CommandNameSet([
+        "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF",
+        "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR",
+    ])
+    private static let streamReadNames = CommandNameSet(["XREAD", "XREADGROUP"])
+    private static let blockOption = CommandNameSet(["BLOCK"])
 
     public func send(_ command: RESPCommand, mayBlock: Bool? = nil) async throws -> RESPValue {
         let future = write([command], mayBlock: mayBlock)[0]

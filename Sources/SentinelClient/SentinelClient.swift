@@ -124,7 +124,6 @@ public actor SentinelClient {
                     throw error
                 }
             }
-            current = lease
             let reply: RESPValue
             do {
                 reply = try await lease.connection.send(command)

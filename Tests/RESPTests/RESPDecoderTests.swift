@@ -174,3 +174,22 @@ private func decodeAll(_ bytes: String) throws -> [RESPValue] {
         #expect(out.getString(at: 0, length: 15) == "*1\r\n$1234567\r\n\u{01}")
     }
 }
+
+/// Names matched as bytes, as the batch path matches them on every line.
+struct CommandNameSetTests {
+    let names = CommandNameSet(["MULTI", "HTSTATS-KEY"])
+
+    @Test func anyLetterCaseMatchesAndGivesTheName() {
+        #expect(names.match(Array("multi".utf8)) == "MULTI")
+        #expect(names.match(Array("MuLtI".utf8)) == "MULTI")
+        #expect(names.match(Array("htstats-key".utf8)) == "HTSTATS-KEY")
+    }
+
+    @Test func otherWordsDoNot() {
+        #expect(names.match(Array("MULTIX".utf8)) == nil)
+        #expect(names.match(Array("MULT".utf8)) == nil)
+        #expect(names.match(Array("htstats_key".utf8)) == nil, "a non-letter matches only itself")
+        #expect(names.match(Array("MULTi\u{1}".utf8)) == nil)
+        #expect(!names.contains([]))
+    }
+}

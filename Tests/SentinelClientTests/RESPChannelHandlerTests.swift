@@ -187,3 +187,15 @@ final class WriteStaller: ChannelOutboundHandler {
         held.removeAll()
     }
 }
+
+/// Which commands get no reply timeout.
+struct MayBlockTests {
+    @Test(arguments: [
+        (["BLPOP", "k", "0"], true), (["blpop", "k", "0"], true), (["WAIT", "1", "0"], true), (["subscribe", "c"], true),
+        (["XREAD", "BLOCK", "0", "STREAMS", "s", "$"], true), (["xreadgroup", "GROUP", "g", "c", "block", "0"], true),
+        (["XREAD", "STREAMS", "s", "0"], false), (["GET", "BLOCK"], false), (["BLPOPX"], false), (["SET", "k", "v"], false),
+    ])
+    func asTheCommandSays(words: [String], blocks: Bool) {
+        #expect(RedisConnection.mayBlock(RESPCommand(strings: words)) == blocks, "\(words)")
+    }
+}

@@ -1,0 +1,24 @@
+/// Command names matched against a command's raw words without making a string:
+/// for checks that run on every line of a batch.
+public struct CommandNameSet: Sendable {
+    private let names: [(name: String, bytes: [UInt8])]
+
+    /// `names` as Redis spells them, upper-case.
+    public init(_ names: [String]) {
+        self.names = names.map { (name: $0, bytes: Array($0.utf8)) }
+    }
+
+    /// The name `word` is, in any letter case, or nil.
+    public func match(_ word: [UInt8]) -> String? {
+        names.first { Self.word(word, is: $0.bytes) }?.name
+    }
+
+    public func contains(_ word: [UInt8]) -> Bool {
+        match(word) != nil
+    }
+
+    /// `word` equals `name` with any of its A-Z letters in lower case.
+    private static func word(_ word: [UInt8], is name: [UInt8]) -> Bool {
+        word.count == name.count && zip(word, name).allSatisfy { w, n in w == n || (n >= 65 && n <= 90 && w == n | 0x20) }
+    }
+}
