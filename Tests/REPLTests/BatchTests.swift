@@ -108,7 +108,7 @@ struct BatchTests {
                 first: Array(repeating: "INCR counter", count: 500), then: Array(repeating: "INCR counter", count: 500))
             let run = feed.run(into: topology)
             let promoted = topology.replicaPorts[0]
-            #expect(try await eventually(within: 10) { try topology.cli(promoted, "GET", "counter") == "500\n" })
+            #expect(try await eventually(within: 20) { try topology.cli(promoted, "GET", "counter") == "500\n" })
             try await topology.promoteByHand(promoted)
             feed.release()
             #expect(
@@ -122,6 +122,7 @@ struct BatchTests {
             #expect(output.compactMap { Int($0) } == Array(1...1000), "in order, each once: \(output.filter { Int($0) == nil }.prefix(3))")
             #expect(try topology.cli(promoted, "GET", "counter") == "1000\n")
             #expect(try topology.cli(topology.masterPort, "ROLE").hasPrefix("slave\n"), "the old master was demoted")
+            #expect(topology.sentinelMasterPort() == promoted, "the sentinels name the promoted replica")
         }
     }
 
@@ -147,10 +148,7 @@ struct BatchTests {
 
     /// The transcript of a paste shows the prompt a person would have seen at each line.
     @Test func aPastesTranscriptFollowsThePrompt() async throws {
-        try await withTopology { topology in
-            let terminal = try topology.openREPL(["-n", "2", "--history-file", "/dev/null"])
-            defer { terminal.close() }
-            #expect(terminal.waitFor("> "))
+        try await withREPL(arguments: ["-n", "2"]) { (topology, terminal) async throws in
             terminal.type("MULTI\rINCR tx\rEXEC\rSELECT 0\rGET tx\r")
             #expect(terminal.waitForPrompt(after: "(nil)"), "screen: \(terminal.screen)")
             let screen = terminal.screen
@@ -159,8 +157,6 @@ struct BatchTests {
             #expect(screen.contains("[2](TX)> EXEC\n1) (integer) 1\n"))
             #expect(screen.contains("[2]> SELECT 0\nOK\n"))
             #expect(screen.contains(":\(topology.masterPort)> GET tx\n(nil)\n"))
-            terminal.type("\u{4}")
-            #expect(terminal.waitForExit() == 0)
         }
     }
 
@@ -224,10 +220,7 @@ struct BatchTests {
     /// replies, the BLPOP says interrupted, and the five INCRs written behind it are
     /// counted as sent without a reply (the server dropped them with the connection).
     @Test func ctrlCAbandonsAPastedBatchAndSaysWhatWasNotRun() async throws {
-        try await withTopology { topology in
-            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
-            defer { terminal.close() }
-            #expect(terminal.waitFor("> "))
+        try await withREPL { (topology, terminal) async throws in
             let paste = ["SET a 1", "BLPOP q 0"] + Array(repeating: "INCR c", count: 5)
             terminal.type(paste.joined(separator: "\r") + "\r")
             _ = try await topology.replClientID(showing: " cmd=blpop ")
@@ -241,12 +234,8 @@ struct BatchTests {
             #expect(screen.contains("> SET a 1\nOK\n"))
             #expect(screen.contains("> BLPOP q 0\n(interrupted)\n"))
             #expect(try topology.cli(topology.masterPort, "EXISTS", "c") == "0\n", "no INCR ran")
-            terminal.type("GET a\r")
-            #expect(terminal.waitForPrompt(after: "\"1\""))
+            #expect(terminal.enter("GET a", thenPromptAfter: "\"1\""))
             #expect(try topology.cli(topology.masterPort, "EXISTS", "c") == "0\n", "the rest of the paste did not run")
-            terminal.type("\u{4}")
-            #expect(terminal.waitForExit() == 0)
-            #expect(terminal.stderr.isEmpty)
         }
     }
 
@@ -351,7 +340,6 @@ struct BatchTests {
         }
     }
 
-
     /// The master stops reading (SIGSTOP) while 500-byte APPENDs pour in, so writes pile
     /// up unsent in the client, then dies: what was never written whole is re-sent on
     /// the new master, what may have gone out is in doubt, and nothing runs twice.
@@ -389,8 +377,8 @@ struct BatchTests {
         }
     }
 
-    /// Pipes `chunks` x 1000 `line`s (`INCR counter`), 100 ms apart, into the REPL; one
-    /// second in, `disrupt` moves the master. Checks one reply per line, nothing but
+    /// Pipes `chunks` x 1000 `line`s (`INCR counter`), 100 ms apart, into the REPL; once
+    /// lines run on the first master, `disrupt` moves the master. Checks one reply per line, nothing but
     /// integers and in-doubt lines, and that Sentinel names a new master; `applied`
     /// counts the lines the new master shows.
     static func incrementBatch(
@@ -426,8 +414,8 @@ struct TwoPartFeed {
     let gate = NSTemporaryDirectory() + "feed-gate-\(UInt32.random(in: 0...UInt32.max))"
 
     func run(into topology: Topology) -> Task<Topology.RunResult, Error> {
-        // /usr/bin/printf writes a part of up to 4 KB in one write (bash's builtin
-        // writes line by line), so the REPL reads such a part whole, as the tests expect.
+        // /usr/bin/printf writes a part in writes of 4 KB (bash's builtin writes line by
+        // line), so the REPL reads a short part whole, as the tests that need it expect.
         func printf(_ lines: [String]) -> String { "/usr/bin/printf '%s\\n' " + lines.map(shellQuoted).joined(separator: " ") }
         let feed = "\(printf(first)); while [ ! -e \(shellQuoted(gate)) ]; do sleep 0.05; done; rm -f \(shellQuoted(gate)); \(printf(then))"
         return topology.runREPL(fedBy: feed)

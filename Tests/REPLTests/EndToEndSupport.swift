@@ -64,26 +64,24 @@ extension Topology {
     }
 
     /// Our connections (named sentinel-repl) on every data node and sentinel.
-    func replConnections() -> [String] {
-        (dataPorts + sentinelPorts).flatMap { port in
-            ((try? cli(port, "CLIENT", "LIST")) ?? "").split(separator: "\n").map(String.init)
-                .filter { $0.contains(" name=sentinel-repl ") }
-        }
-    }
+    func replConnections() -> [String] { connections(named: "sentinel-repl") }
 }
 
-/// Opens the REPL (no history file) on a new topology, waits for its prompt, runs
-/// `body`, then types Ctrl-D and expects exit status 0.
+/// Opens the REPL (no history file, `arguments` added) on a new topology, waits for
+/// its prompt, runs `body`, then types Ctrl-D and expects exit status 0 and nothing
+/// on stderr.
 func withREPL(
-    _ options: Topology.Options = .init(), _ body: (Topology, PseudoTerminal) async throws -> Void
+    _ options: Topology.Options = .init(), arguments: [String] = [],
+    _ body: (Topology, PseudoTerminal) async throws -> Void
 ) async throws {
     try await withTopology(options) { topology in
-        let terminal = try topology.openREPL(["--history-file", "/dev/null"])
+        let terminal = try topology.openREPL(arguments + ["--history-file", "/dev/null"])
         defer { terminal.close() }
         #expect(terminal.waitFor("> "))
         try await body(topology, terminal)
         terminal.type("\u{4}")
         #expect(terminal.waitForExit() == 0)
+        #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")
     }
 }
 

@@ -74,9 +74,7 @@ struct InteractiveTests {
     /// the master moved and MULTI is gone, and redraws the new prompt, without (TX),
     /// with the half-typed line kept.
     @Test func aFailoverShowsAtAnIdlePromptAndTheNextCommandFollows() async throws {
-        try await withTopology { topology in
-            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
-            defer { terminal.close() }
+        try await withREPL { (topology, terminal) async throws in
             let oldPrompt = "\(topology.masterName)@127.0.0.1:\(topology.masterPort)> "
             #expect(terminal.waitFor(oldPrompt))
             terminal.type("MULTI\r")
@@ -89,12 +87,8 @@ struct InteractiveTests {
                 terminal.waitForFirst { screen in
                     topology.replicaPorts.first { screen.contains("\(topology.masterName)@127.0.0.1:\($0)> half typed") }
                 }, "screen: \(terminal.screen)")
-            let mark = terminal.mark()
-            terminal.type("\u{15}SET after-failover 1\r")
-            #expect(terminal.waitForPrompt(after: "OK", since: mark))
+            #expect(terminal.enter("\u{15}SET after-failover 1", thenPromptAfter: "OK"))
             #expect(try topology.cli(newPort, "GET", "after-failover") == "1\n")
-            terminal.type("\u{4}")
-            #expect(terminal.waitForExit() == 0)
         }
     }
 
@@ -115,15 +109,12 @@ struct InteractiveTests {
             #expect(try topology.cli(topology.masterPort, "EXISTS", "typed") == "0\n")
             terminal.type("INCR typed\r")
             #expect(terminal.waitForPrompt(after: "(integer) 1", since: mark))
-            #expect(!terminal.screen.hasSuffix("(TX)> "))
+            #expect(terminal.screen.hasSuffix("@127.0.0.1:\(topology.masterPort)> "), "no (TX) any more")
         }
     }
 
     @Test func ctrlCAbandonsABlockingCommandAndTheREPLGoesOn() async throws {
-        try await withTopology { topology in
-            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
-            defer { terminal.close() }
-            #expect(terminal.waitFor("> "))
+        try await withREPL { (topology, terminal) async throws in
             terminal.type("partial line\u{3}")
             #expect(terminal.waitFor("^C"))
             terminal.type("BLPOP k 0\r")
@@ -135,9 +126,6 @@ struct InteractiveTests {
             // The abandoned BLPOP's connection is gone: a push does not feed it.
             _ = try topology.cli(topology.masterPort, "RPUSH", "k", "v")
             #expect(try topology.cli(topology.masterPort, "LLEN", "k") == "1\n")
-            terminal.type("\u{4}")
-            #expect(terminal.waitForExit() == 0)
-            #expect(terminal.stderr.isEmpty)
         }
     }
 

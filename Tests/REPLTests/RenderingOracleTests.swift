@@ -66,19 +66,14 @@ struct RenderingOracleTests {
     }
 
     @Test func interactiveRepliesMatchRedisCli() async throws {
-        try await withTopology { topology in
+        try await withREPL { (topology, terminal) async throws in
             try populate(topology)
-            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
-            defer { terminal.close() }
             #expect(terminal.waitFor("\(topology.masterName)@127.0.0.1:\(topology.masterPort)> "))
             for command in [["HGETALL", "h"], ["LRANGE", "l", "0", "-1"], ["EVAL", "return {1,{2,{'x',false}},'y'}", "0"], ["GET", "missing"]] {
                 let expected = try topology.runRedisCli(["--no-raw"] + command).stdout
-                let mark = terminal.mark()
-                terminal.type(command.map(Self.quoteForLine).joined(separator: " ") + "\r")
-                #expect(terminal.waitForPrompt(after: expected, since: mark), "\(command): \(terminal.screen.suffix(400))")
+                let line = command.map(Self.quoteForLine).joined(separator: " ")
+                #expect(terminal.enter(line, thenPromptAfter: expected), "\(command): \(terminal.screen.suffix(400))")
             }
-            terminal.type("\u{4}")
-            #expect(terminal.waitForExit() == 0)
         }
     }
 

@@ -51,15 +51,6 @@ extension Topology {
         configuration.reconcileInterval = reconcileInterval
         return configuration
     }
-
-    /// `CLIENT LIST` lines on every data node and sentinel that carry this client name.
-    func connections(named name: String) -> [String] {
-        (dataPorts + sentinelPorts).flatMap { port in
-            ((try? cli(port, "CLIENT", "LIST")) ?? "").split(separator: "\n").map(String.init)
-                .filter { $0.contains(" name=\(name) ") }
-                .map { "port \(port): \($0)" }
-        }
-    }
 }
 
 /// Adapts the streaming `RESPDecoder` to a NIO pipeline (the fake server's side).

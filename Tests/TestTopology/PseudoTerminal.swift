@@ -70,8 +70,7 @@ public final class PseudoTerminal: @unchecked Sendable {
     @discardableResult
     public func waitFor(_ text: String, seconds: Double = 10) -> Bool {
         let found = waitForFirst(seconds: seconds) { $0.contains(text) ? true : nil } ?? false
-        // A prompt is drawn just before the editor reads: give it a moment, as a person would.
-        if found && text.hasSuffix("> ") { usleep(50_000) }
+        if found && text.hasSuffix("> ") { settle() }
         return found
     }
 
@@ -92,19 +91,27 @@ public final class PseudoTerminal: @unchecked Sendable {
     /// With `since` (a `mark()`), only output after that point counts.
     @discardableResult
     public func waitForPrompt(after text: String, since mark: Int = 0, seconds: Double = 10) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        repeat {
-            let current = String(screen.dropFirst(mark))
-            if let range = current.range(of: text), current[range.upperBound...].contains("> ") {
-                // libedit prints the prompt before it puts the terminal in raw mode; a
-                // person's reaction time covers that, so give it a few milliseconds.
-                usleep(50_000)
-                return true
-            }
-            drain(timeoutMilliseconds: 50)
-        } while Date() < deadline
-        return false
+        let found =
+            waitForFirst(seconds: seconds) { screen -> Bool? in
+                let current = screen.dropFirst(mark)
+                guard let range = current.range(of: text) else { return nil }
+                return current[range.upperBound...].contains("> ") ? true : nil
+            } ?? false
+        if found { settle() }
+        return found
     }
+
+    /// Types `line` and Enter, and waits for `reply` and the prompt after it, looking
+    /// only at what comes after the line (an earlier identical reply does not count).
+    public func enter(_ line: String, thenPromptAfter reply: String, seconds: Double = 10) -> Bool {
+        let start = mark()
+        type(line + "\r")
+        return waitForPrompt(after: reply, since: start, seconds: seconds)
+    }
+
+    /// A prompt is drawn just before the editor reads (libedit prints it before it
+    /// puts the terminal in raw mode): give it a moment, as a person's reaction would.
+    private func settle() { usleep(50_000) }
 
     /// The length of the output so far, to look only at what comes after it.
     public func mark() -> Int { screen.count }

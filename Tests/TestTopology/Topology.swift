@@ -213,6 +213,15 @@ public func eventually(within seconds: Double, _ condition: () async throws -> B
 }
 
 extension Topology {
+    /// `CLIENT LIST` lines on every data node and sentinel that carry this client name.
+    public func connections(named name: String) -> [String] {
+        (dataPorts + sentinelPorts).flatMap { port in
+            ((try? cli(port, "CLIENT", "LIST")) ?? "").split(separator: "\n").map(String.init)
+                .filter { $0.contains(" name=\(name) ") }
+                .map { "port \(port): \($0)" }
+        }
+    }
+
     /// The inodes of the sockets process `pid` has open.
     public static func socketInodes(of pid: pid_t) -> Set<String> {
         let fdDirectory = "/proc/\(pid)/fd"
