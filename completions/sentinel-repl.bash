@@ -163,9 +163,9 @@ _sentinel-repl() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=()
-    local -a non_repeating_flags=(--askpass -2 -3 --raw --no-raw --csv --json -e --version -h --help)
+    local -a non_repeating_flags=(--askpass -2 -3 --raw --no-raw --csv --json -e --verbose --version -h --help)
     local -a repeating_options=(-s --sentinel)
-    local -a non_repeating_options=(-n --db --user -a --pass --sentinel-user --sentinel-pass --history-file)
+    local -a non_repeating_options=(-n --db --user -a --pass --sentinel-user --sentinel-pass --history-file --log-level)
     __sentinel-repl_offer_flags_options -1
 
     # Offer option value completions
@@ -189,6 +189,10 @@ _sentinel-repl() {
         return
         ;;
     '--history-file')
+        return
+        ;;
+    '--log-level')
+        __sentinel-repl_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
         return
         ;;
     esac

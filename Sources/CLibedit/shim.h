@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <locale.h>
 #include <wchar.h>
+#include <signal.h>
+#include <termios.h>
+#include <unistd.h>
 
 /* Swift cannot call C variadics (el_set, el_get, history) nor read C's stdio
    globals under strict concurrency: these wrappers do it on the C side. */
@@ -95,6 +98,47 @@ static inline int sr_history_load(History *h, const char *path) {
 static inline int sr_history_save(History *h, const char *path) {
     HistEvent ev;
     return history(h, &ev, H_SAVE, path);
+}
+
+/* The terminal's settings before the editor changed them, put back by a fatal
+   signal (a Swift trap is SIGILL or SIGTRAP) before the process dies of it.
+   tcsetattr is async-signal-safe. Call these from one Swift file only: each
+   file that calls a static inline function gets its own copy of its statics. */
+/* Function-local statics: Swift emits no storage for a header's file-level ones. */
+static inline struct termios *sr_guarded_settings(void) {
+    static struct termios settings;
+    return &settings;
+}
+
+static inline volatile sig_atomic_t *sr_guard_armed(void) {
+    static volatile sig_atomic_t armed = 0;
+    return &armed;
+}
+
+static inline void sr_guard_restore_and_die(int signo) {
+    if (*sr_guard_armed()) tcsetattr(0, TCSANOW, sr_guarded_settings());
+    signal(signo, SIG_DFL);
+    raise(signo);
+}
+
+#define SR_GUARDED_SIGNALS { SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGBUS, SIGFPE }
+
+static inline void sr_terminal_guard_arm(const struct termios *settings) {
+    const int guarded[] = SR_GUARDED_SIGNALS;
+    *sr_guarded_settings() = *settings;
+    *sr_guard_armed() = 1;
+    for (unsigned i = 0; i < sizeof guarded / sizeof guarded[0]; i++) {
+        struct sigaction action = { 0 };
+        action.sa_handler = sr_guard_restore_and_die;
+        action.sa_flags = SA_RESETHAND;
+        sigaction(guarded[i], &action, NULL);
+    }
+}
+
+static inline void sr_terminal_guard_disarm(void) {
+    const int guarded[] = SR_GUARDED_SIGNALS;
+    *sr_guard_armed() = 0;
+    for (unsigned i = 0; i < sizeof guarded / sizeof guarded[0]; i++) signal(guarded[i], SIG_DFL);
 }
 
 #endif

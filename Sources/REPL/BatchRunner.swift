@@ -65,7 +65,7 @@ extension Session {
     struct InFlightChunk: Sendable {
         var entries: [BatchEntry]
         var connection: RedisConnection
-        var replies: EventLoopFuture<[Result<RESPValue, Error>]>
+        var replies: PendingReplies
         /// The block open before the chunk's first line, to rewind to when lines are re-sent.
         var blockBefore: OpenBlock?
     }
@@ -278,7 +278,7 @@ extension Session {
                 out += Self.interruptedLine
                 await reportAbandoned(unanswered: replies, out: out)
                 return false
-            case .failure(SentinelClientError.commandNotSent):
+            case .failure(let error) where error.code == .commandNotSent:
                 output.write(out)
                 await requeueNeverSent(from: position, of: chunk, onSession: onSession)
                 return true
@@ -291,8 +291,8 @@ extension Session {
         return true
     }
 
-    private static func replies(of chunk: InFlightChunk) async -> [Result<RESPValue, Error>] {
-        await chunk.connection.replies(to: chunk.replies, cancelReason: "interrupted")
+    private static func replies(of chunk: InFlightChunk) async -> [Result<RESPValue, SentinelClientError>] {
+        await chunk.replies.get(cancelReason: "interrupted")
     }
 
     /// Waits until every chunk in flight has its replies (or errors), so that
@@ -321,12 +321,12 @@ extension Session {
 
     /// Ctrl-C: says how many later lines of the batch may have run (written, no
     /// reply) and how many surely did not, and forgets them.
-    private func reportAbandoned(unanswered: ArraySlice<Result<RESPValue, Error>>, out: [UInt8]) async {
+    private func reportAbandoned(unanswered: ArraySlice<Result<RESPValue, SentinelClientError>>, out: [UInt8]) async {
         var unanswered = Array(unanswered)
         for chunk in batch.inFlight { unanswered += await Self.replies(of: chunk) }
         let answered = unanswered.count { if case .success = $0 { true } else { false } }
         let surelyNotRun = unanswered.count {
-            if case .failure(let error as SentinelClientError) = $0 { error.certainlyNotRun } else { false }
+            if case .failure(let error) = $0 { error.certainlyNotRun } else { false }
         }
         let inDoubt = unanswered.count - answered - surelyNotRun
         let notRun = surelyNotRun + batch.queue.count(where: \.isCommand)

@@ -41,6 +41,8 @@ public final class LineEditor: Sendable {
         var editing = false
         var shutdownRequested = false
         var resized = false
+        /// After `close`: nothing more reaches libedit or the wake-up pipe.
+        var closed = false
     }
 
     private let shared = Mutex(Shared())
@@ -84,11 +86,12 @@ public final class LineEditor: Sendable {
     /// appear in one redraw, with the half-typed line kept. When no line is being
     /// edited the notices are written at once.
     public func setPrompt(_ prompt: String, notices: [String]) {
-        let editing = shared.withLock { state in
+        let (editing, closed) = shared.withLock { state in
             state.prompt = prompt
             if state.editing { state.notices += notices }
-            return state.editing
+            return (state.editing, state.closed)
         }
+        if closed { return }
         if editing {
             wake()
         } else if !notices.isEmpty {
@@ -159,11 +162,18 @@ public final class LineEditor: Sendable {
         }
     }
 
-    /// Ends libedit (the terminal is restored) and stops the editor thread.
+    /// Ends libedit, restores the terminal as it was, and stops the editor thread.
+    /// Safe to call more than once.
     public func close() {
+        let wasClosed = shared.withLock { state in
+            defer { state.closed = true }
+            return state.closed
+        }
+        if wasClosed { return }
         thread.runAndWait { [self] in
             if let el = local.el { el_end(el) }
             if var original = local.originalSettings { tcsetattr(0, TCSANOW, &original) }
+            sr_terminal_guard_disarm()
             if let history = local.history { history_end(history) }
             local.el = nil
             local.history = nil
@@ -175,16 +185,24 @@ public final class LineEditor: Sendable {
         Glibc.close(wakeWrite)
     }
 
+    /// The pipe is written under the lock that `close` takes: never after it is closed.
     private func wake() {
-        var byte: UInt8 = 1
-        _ = Glibc.write(wakeWrite, &byte, 1)
+        shared.withLock { state in
+            guard !state.closed else { return }
+            var byte: UInt8 = 1
+            _ = Glibc.write(wakeWrite, &byte, 1)
+        }
     }
 
     // MARK: Editor thread
 
     private func setUp(program: String, historySize: Int) {
         var original = termios()
-        if tcgetattr(0, &original) == 0 { local.originalSettings = original }
+        if tcgetattr(0, &original) == 0 {
+            local.originalSettings = original
+            // A trap or a crash from here on still gives the person their terminal back.
+            sr_terminal_guard_arm(&original)
+        }
         guard let el = sr_el_init(program) else { return }
         local.el = el
         local.history = sr_history_init()
@@ -249,7 +267,11 @@ public final class LineEditor: Sendable {
             output.write("^C\n")
             return .interrupted
         }
-        guard let line, count > 0 else { return .endOfInput }
+        guard let line, count > 0 else {
+            // Ctrl-D (or a shutdown) at the prompt: end its line, so the shell's prompt starts on a fresh one.
+            output.write("\n")
+            return .endOfInput
+        }
         var bytes = Array(UnsafeRawBufferPointer(start: line, count: Int(count)))
         while bytes.last == 10 || bytes.last == 13 { bytes.removeLast() }
         let more = takeCompleteLines()

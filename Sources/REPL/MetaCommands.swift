@@ -31,7 +31,7 @@ extension Session {
         let answered = probes.filter(\.reachable)
         let agreeing = answered.filter { $0.namedMaster == master.address }.count
         let role: String
-        if let reply = try? await client.send(RESPCommand("ROLE")), let items = reply.elements,
+        if let reply = try? await client.execute(RESPCommand("ROLE")), let items = reply.elements,
             items.first?.string == "master"
         {
             let replicas = (items.count > 2 ? items[2].elements ?? [] : []).compactMap { entry -> String? in

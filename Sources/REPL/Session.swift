@@ -83,21 +83,28 @@ public actor Session {
         return options.exitOnErrorReply && sawErrorReply ? 1 : 0
     }
 
-    /// The interactive prompt. Returns when the user quits or a signal asks to stop.
+    /// The interactive prompt. Returns when the user quits or a signal asks to stop,
+    /// once the tasks it started (events, command docs) have ended: nothing of the
+    /// session touches the editor after this returns.
     public func runInteractive(editor: LineEditor) async -> Int32 {
         self.editor = editor
-        if let file = options.historyFile { editor.loadHistory(from: file) }
-        let events = Task { await self.followEvents() }
-        let docs = Task { await self.loadCommandDocs() }
-        defer {
-            events.cancel()
-            docs.cancel()
+        let status = await withTaskGroup(of: Void.self) { tasks -> Int32 in
+            tasks.addTask { await self.followEvents() }
+            tasks.addTask { await self.loadCommandDocs() }
+            let status = await readEvalPrintLoop(editor)
+            tasks.cancelAll()
+            return status
         }
+        await releaseSession()
+        return status
+    }
+
+    private func readEvalPrintLoop(_ editor: LineEditor) async -> Int32 {
         await refreshPrompt()
-        loop: while true {
+        while true {
             switch await editor.readLine() {
             case .endOfInput:
-                break loop
+                return 0
             case .interrupted:
                 continue
             case .batch(let lines, let firstShown):
@@ -105,23 +112,21 @@ public actor Session {
                 if lines.count == 1 {
                     // One line typed ahead: run it as if typed now (interruptible, shown first).
                     if !firstShown { output.write(await prompt() + String(decoding: lines[0], as: UTF8.self) + "\n") }
-                    if await runLine(lines[0]) { break loop }
+                    if await runLine(lines[0]) { return 0 }
                     syncOpenBlock()
                 } else if await runBatch(lines, echo: true, firstShown: firstShown) {
-                    break loop
+                    return 0
                 }
                 await refreshPrompt()
             case .line(let text):
                 let line = Array(text.trimmingSpaces.utf8)
                 guard !line.isEmpty else { continue }
                 remember(line, in: editor)
-                if await runLine(line) { break loop }
+                if await runLine(line) { return 0 }
                 syncOpenBlock()
                 await refreshPrompt()
             }
         }
-        await releaseSession()
-        return 0
     }
 
     /// History takes a line, typed or pasted, unless it is blank, carries a secret
@@ -224,7 +229,7 @@ public actor Session {
         let (outcome, interrupted) = await runInterruptibly { [client, lease, reselectIfNeeded] () -> Result<(RESPValue, LeasedConnection), Error> in
             do {
                 return .success(
-                    try await client.send(command, on: lease, prepare: reselectIfNeeded, stayOnPinned: stayOnPinned))
+                    try await client.execute(command, on: lease, prepare: reselectIfNeeded, stayOnPinned: stayOnPinned))
             } catch {
                 return .failure(error)
             }
@@ -278,7 +283,7 @@ public actor Session {
             await client.release(fresh, healthy: false)
             throw error
         }
-        adoptSessionLease(fresh)
+        await adoptSessionLease(fresh)
         return fresh.connection
     }
 
@@ -303,11 +308,8 @@ public actor Session {
         return lease.connection
     }
 
-    func adoptSessionLease(_ fresh: LeasedConnection) {
-        if let old = lease, old.connection !== fresh.connection {
-            let client = self.client
-            Task { await client.release(old, healthy: false) }
-        }
+    func adoptSessionLease(_ fresh: LeasedConnection) async {
+        if let old = lease, old.connection !== fresh.connection { await client.release(old, healthy: false) }
         noteConnectionChange(from: lease, to: fresh)
         lease = fresh
     }
@@ -325,9 +327,7 @@ public actor Session {
             let database = await self.database
             guard database != self.options.database else { return }
             let reply = try await connection.send(RESPCommand("SELECT", String(database)))
-            if let message = reply.errorMessage {
-                throw SentinelClientError.commandNotSent(command: "SELECT", address: connection.address, reason: message)
-            }
+            if let message = reply.errorMessage { throw SelectRefused(database: database, message: message) }
         }
     }
 
@@ -338,25 +338,34 @@ public actor Session {
             output.write("Reading messages... (press Ctrl-C to quit)\n")
         }
         let (error, interrupted) = await runInterruptibly { [client, options, output] () -> Error? in
-            do {
-                let lease = try await client.lease()
-                defer { Task { await client.release(lease, healthy: false) } }
-                if options.database != 0 {
-                    _ = try await lease.connection.send(RESPCommand("SELECT", String(options.database)))
-                }
-                for try await message in lease.connection.stream(command) {
-                    try Task.checkCancellation()
-                    output.write(Self.renderStreamed(message, mode: options.mode))
-                }
-                return nil
-            } catch {
-                return error
-            }
+            let lease: LeasedConnection
+            do { lease = try await client.lease() } catch { return error }
+            // In subscriber mode for good: the connection is closed, not reused.
+            let error = await Self.printStream(command, on: lease.connection, options: options, to: output)
+            await client.release(lease, healthy: false)
+            return error
         }
         if interrupted {
             output.write(Self.interruptedLine)
         } else if let error {
             reportError(error)
+        }
+    }
+
+    private nonisolated static func printStream(
+        _ command: RESPCommand, on connection: RedisConnection, options: SessionOptions, to output: TerminalOutput
+    ) async -> Error? {
+        do {
+            if options.database != 0 {
+                _ = try await connection.send(RESPCommand("SELECT", String(options.database)))
+            }
+            for try await message in connection.stream(command) {
+                try Task.checkCancellation()
+                output.write(renderStreamed(message, mode: options.mode))
+            }
+            return nil
+        } catch {
+            return error
         }
     }
 
@@ -453,7 +462,7 @@ public actor Session {
     }
 
     private func followEvents() async {
-        for await event in client.events {
+        for await event in client.topologyEvents() {
             var lost: String?
             switch event {
             case .masterSwitched(let from, _):
@@ -487,7 +496,7 @@ public actor Session {
     }
 
     private func loadCommandDocs() async {
-        guard let reply = try? await client.send(RESPCommand("COMMAND", "DOCS")),
+        guard let reply = try? await client.execute(RESPCommand("COMMAND", "DOCS")),
             let table = CommandTable.parse(reply)
         else { return }
         sharedTable.mutex.withLock { $0 = table }
@@ -516,6 +525,13 @@ public actor Session {
         let fraction = hundredths % 100
         return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
+}
+
+/// The session's database could not be selected on a new connection.
+struct SelectRefused: Error, CustomStringConvertible {
+    var database: Int
+    var message: String
+    var description: String { "SELECT \(database) was refused (\(message))" }
 }
 
 final class SharedCommandTable: Sendable {

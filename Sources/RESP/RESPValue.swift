@@ -65,6 +65,12 @@ extension RESPValue {
 
     public var isError: Bool { errorMessage != nil }
 
+    /// The error's code: its first word (`READONLY`, `WRONGPASS`, `ERR`), by which
+    /// Redis classifies its errors.
+    public var errorCode: Substring? {
+        errorMessage.map { $0.prefix { $0 != " " } }
+    }
+
     public var integer: Int64? {
         switch self {
         case .integer(let i): return i

@@ -12,8 +12,8 @@ public struct SentinelClientConfiguration: Sendable {
     public var database: Int = 0
     /// RESP3 is negotiated with `HELLO 3`, falling back to RESP2 when refused.
     public var protocolVersion: RESPProtocolVersion = .resp2
-    /// `CLIENT SETNAME` on every connection, data nodes and sentinels.
-    public var clientName: String? = "sentinel-repl"
+    /// `CLIENT SETNAME` on every connection, data nodes and sentinels (none by default).
+    public var clientName: String?
     /// One try at one sentinel (connect, ask, verify) must finish within this.
     public var sentinelTryTimeout: TimeAmount = .milliseconds(500)
     public var connectTimeout: TimeAmount = .seconds(2)

@@ -20,7 +20,7 @@ final class ConnectionRegistry: Sendable {
             return true
         }
         if added {
-            connection.closeFuture.whenComplete { [state] _ in
+            connection.channel.closeFuture.whenComplete { [state] _ in
                 state.withLockedValue { _ = $0.open.removeValue(forKey: id) }
             }
         }
@@ -36,6 +36,6 @@ final class ConnectionRegistry: Sendable {
             return Array(state.open.values)
         }
         for connection in open { connection.close(reason: reason) }
-        for connection in open { try? await connection.closeFuture.get() }
+        for connection in open { await connection.waitUntilClosed() }
     }
 }

@@ -1,12 +1,16 @@
+import Logging
 import NIOCore
 import RESP
 
 struct DeadlineExceeded: Error {}
 
 /// Runs `operation`, giving up after `timeout`: the operation is cancelled,
-/// which closes any connection it is waiting on.
+/// which closes any connection it is waiting on. A value the operation still
+/// produces after the deadline goes to `discardLate` (to close a connection it
+/// holds), never nowhere.
 func withDeadline<T: Sendable>(
-    _ timeout: TimeAmount, _ operation: @escaping @Sendable () async throws -> T
+    _ timeout: TimeAmount, discardLate: @escaping @Sendable (T) -> Void = { _ in },
+    _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await operation() }
@@ -14,9 +18,21 @@ func withDeadline<T: Sendable>(
             try await Task.sleep(nanoseconds: UInt64(max(0, timeout.nanoseconds)))
             return nil
         }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw DeadlineExceeded() }
-        return value
+        let first: T??
+        do { first = try await group.next() } catch {
+            group.cancelAll()
+            throw error
+        }
+        if let first, let value = first {
+            group.cancelAll()
+            return value
+        }
+        // The deadline came first: whatever the operation still returns is discarded.
+        group.cancelAll()
+        while let late = try? await group.next() {
+            if let value = late { discardLate(value) }
+        }
+        throw DeadlineExceeded()
     }
 }
 
@@ -71,19 +87,21 @@ struct DiscoveryResult: Sendable {
 /// The Sentinel client protocol: ask sentinels in order, verify with ROLE.
 struct Discovery: Sendable {
     var configuration: SentinelClientConfiguration
+    var logger: Logger
     var dial: @Sendable (ServerAddress, HandshakeSettings, TimeAmount) async throws -> RedisConnection
 
     func run(order: [ServerAddress], observe: @Sendable (DiscoveryAttempt?, SentinelAnswer?) async -> Void)
-        async throws -> DiscoveryResult
+        async throws(SentinelClientError) -> DiscoveryResult
     {
         var attempts: [DiscoveryAttempt] = []
         for sentinel in order {
-            try Task.checkCancellation()
+            if Task.isCancelled { throw .cancelled }
             let answer: SentinelAnswer
             do {
                 answer = try await ask(sentinel)
             } catch {
                 let attempt = DiscoveryAttempt(sentinel: sentinel, reason: reason(for: error))
+                logger.debug("sentinel try failed", metadata: ["attempt": "\(attempt)"])
                 attempts.append(attempt)
                 await observe(attempt, nil)
                 continue
@@ -96,15 +114,19 @@ struct Discovery: Sendable {
             }
             switch await verify(master) {
             case .success(let (role, connection)):
+                logger.debug("ROLE confirms the master", metadata: ["sentinel": "\(sentinel)", "master": "\(master)"])
                 await observe(nil, answer)
                 return DiscoveryResult(
                     master: master, answeredBy: answer, role: role, connection: connection, attempts: attempts)
             case .failure(let failure):
                 let attempt = DiscoveryAttempt(sentinel: sentinel, namedMaster: master, reason: failure)
+                logger.debug("the named master failed its check", metadata: ["attempt": "\(attempt)"])
                 attempts.append(attempt)
                 await observe(attempt, answer)
                 // A stale sentinel or a failover in progress: give the next sentinel a moment.
-                try await Task.sleep(nanoseconds: UInt64(configuration.roleMismatchDelay.nanoseconds))
+                do { try await Task.sleep(nanoseconds: UInt64(configuration.roleMismatchDelay.nanoseconds)) } catch {
+                    throw .cancelled
+                }
             }
         }
         throw classify(attempts)
@@ -144,7 +166,7 @@ struct Discovery: Sendable {
             ]).map { try $0.get() }
             let latency = Int((NIODeadline.now() - started).nanoseconds / 1000)
             if let message = replies[0].errorMessage {
-                if RedisConnection.isAuthError(message) {
+                if RedisConnection.isAuthError(replies[0]) {
                     throw SentinelClientError.connectFailed(address: sentinel, reason: .authenticationFailed(message))
                 }
                 throw SentinelClientError.connectFailed(address: sentinel, reason: .errorReply(message))
@@ -165,7 +187,7 @@ struct Discovery: Sendable {
         let configuration = self.configuration
         let dial = self.dial
         do {
-            return try await withDeadline(configuration.sentinelTryTimeout) {
+            return try await withDeadline(configuration.sentinelTryTimeout, discardLate: Self.closeVerified) {
                 let connection = try await dial(address, configuration.dataHandshake, configuration.sentinelTryTimeout)
                 do {
                     switch MasterRole.parse(try await connection.send(RESPCommand("ROLE"))) {
@@ -182,6 +204,11 @@ struct Discovery: Sendable {
         } catch {
             return .failure(reason(for: error))
         }
+    }
+
+    /// A verified connection whose ROLE check finished after the deadline.
+    @Sendable private static func closeVerified(_ late: Result<(MasterRole, RedisConnection), FailureReason>) {
+        if case .success(let (_, connection)) = late { connection.close(reason: "verified after the deadline") }
     }
 
     /// `SENTINEL replicas <name>` on one sentinel.
@@ -217,16 +244,14 @@ struct Discovery: Sendable {
         }
     }
 
-    func reason(for error: Error) -> FailureReason {
+    func reason(for error: any Error) -> FailureReason {
+        let timedOut = FailureReason.timedOut(milliseconds: Int(configuration.sentinelTryTimeout.nanoseconds / 1_000_000))
         switch error {
         case is DeadlineExceeded, is CancellationError:
-            return .timedOut(milliseconds: Int(configuration.sentinelTryTimeout.nanoseconds / 1_000_000))
-        case SentinelClientError.connectFailed(_, let reason):
-            return reason
-        case SentinelClientError.commandInDoubt(_, _, let why), SentinelClientError.commandNotSent(_, _, let why):
-            return .connectionLost(why)
-        case SentinelClientError.malformedReply(_, let description):
-            return .malformedReply(description)
+            return timedOut
+        case let error as SentinelClientError:
+            // A try cut short by its deadline is cancelled: that is the timeout.
+            return error.code == .cancelled ? timedOut : error.reason ?? .other(error.description)
         default:
             return .other("\(error)")
         }

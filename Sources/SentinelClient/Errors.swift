@@ -70,6 +70,12 @@ public struct DiscoveryAttempt: Sendable, Hashable, CustomStringConvertible {
     public var namedMaster: ServerAddress?
     public var reason: FailureReason
 
+    public init(sentinel: ServerAddress, namedMaster: ServerAddress? = nil, reason: FailureReason) {
+        self.sentinel = sentinel
+        self.namedMaster = namedMaster
+        self.reason = reason
+    }
+
     public var description: String {
         if let master = namedMaster {
             return "sentinel \(sentinel) named \(master): \(reason)"
@@ -78,74 +84,178 @@ public struct DiscoveryAttempt: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Every error of the client says what was tried and what to do.
-public enum SentinelClientError: Error, Sendable, CustomStringConvertible {
-    /// No sentinel answered at all.
-    case noSentinelReachable(masterName: String, attempts: [DiscoveryAttempt])
-    /// Every sentinel that answered says it does not monitor this name.
-    case unknownMasterName(String, attempts: [DiscoveryAttempt])
-    /// Sentinels refused our credentials.
-    case sentinelAuthenticationFailed(masterName: String, attempts: [DiscoveryAttempt])
-    /// Sentinels answered but no address they named is a reachable, verified master.
-    case noVerifiedMaster(masterName: String, attempts: [DiscoveryAttempt])
-    /// The master refused the data-node credentials.
-    case masterAuthenticationFailed(address: ServerAddress, message: String)
-    /// A connection to a server could not be made.
-    case connectFailed(address: ServerAddress, reason: FailureReason)
-    /// The command was written but no reply came: it may have run.
-    case commandInDoubt(command: String, address: ServerAddress, reason: String)
-    /// The command was never written: it certainly did not run.
-    case commandNotSent(command: String, address: ServerAddress, reason: String)
-    /// The client waited for a master and none became available in time.
-    case masterUnavailable(masterName: String, waitedMilliseconds: Int, lastError: String?)
-    /// The reply could not be decoded.
-    case malformedReply(address: ServerAddress, description: String)
-    /// The pinned connection the command had to run on is gone; it was not sent elsewhere.
-    case pinnedConnectionLost(command: String, address: ServerAddress, reason: String)
-    /// The client was shut down.
-    case shutDown
-
-    public var description: String {
-        switch self {
-        case .noSentinelReachable(let name, let attempts):
-            return "no sentinel reachable for master '\(name)'; tried \(Self.list(attempts))."
-                + " Check the -s addresses and that redis-sentinel runs there."
-        case .unknownMasterName(let name, let attempts):
-            return "no sentinel knows a master named '\(name)'; tried \(Self.list(attempts))."
-                + " Check the name (SENTINEL MASTERS lists the monitored ones)."
-        case .sentinelAuthenticationFailed(let name, let attempts):
-            return "sentinels refused our credentials while looking up '\(name)'; tried \(Self.list(attempts))."
-                + " Check --sentinel-user/--sentinel-pass."
-        case .noVerifiedMaster(let name, let attempts):
-            return "no reachable master for '\(name)'; tried \(Self.list(attempts))."
-                + " A failover may be under way; retry in a few seconds."
-        case .masterAuthenticationFailed(let address, let message):
-            return "master \(address) refused the credentials (\(message)). Check --user/--pass."
-        case .connectFailed(let address, let reason):
-            return "could not connect to \(address): \(reason)"
-        case .commandInDoubt(let command, let address, let reason):
-            return "\(command) was sent to \(address) but no reply came (\(reason)): it may or may not have run"
-        case .commandNotSent(let command, let address, let reason):
-            return "\(command) was not sent to \(address) (\(reason)): it did not run"
-        case .masterUnavailable(let name, let ms, let lastError):
-            return "no master for '\(name)' after waiting \(ms) ms"
-                + (lastError.map { " (last error: \($0))" } ?? "") + "; the command was not sent"
-        case .malformedReply(let address, let description):
-            return "\(address) sent a reply that is not valid RESP: \(description); the connection was closed"
-        case .pinnedConnectionLost(let command, let address, let reason):
-            return "\(command) was not sent: its connection to \(address) is gone (\(reason)),"
-                + " and state kept on that connection (MULTI, WATCH) would be missing on another"
-        case .shutDown:
-            return "the client is shut down"
+/// The one error type of the client. Its `code` is stable and is what callers
+/// switch on; `description` says what was tried and what to do; the error that
+/// caused it, if any, is kept in `underlyingError`.
+public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, as a stable code.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        fileprivate enum Value: String, Sendable {
+            case noSentinelReachable, unknownMasterName, sentinelAuthenticationFailed, noVerifiedMaster
+            case masterAuthenticationFailed, connectFailed, commandInDoubt, commandNotSent, masterUnavailable
+            case malformedReply, pinnedConnectionLost, cancelled, notRunning, shutDown
         }
+
+        fileprivate let value: Value
+
+        /// No sentinel answered at all.
+        public static var noSentinelReachable: Code { Code(value: .noSentinelReachable) }
+        /// Every sentinel that answered says it does not monitor this name.
+        public static var unknownMasterName: Code { Code(value: .unknownMasterName) }
+        /// Sentinels refused the sentinel credentials.
+        public static var sentinelAuthenticationFailed: Code { Code(value: .sentinelAuthenticationFailed) }
+        /// Sentinels answered, but no address they named is a reachable master (ROLE).
+        public static var noVerifiedMaster: Code { Code(value: .noVerifiedMaster) }
+        /// The master refused the data-node credentials.
+        public static var masterAuthenticationFailed: Code { Code(value: .masterAuthenticationFailed) }
+        /// A connection to a server could not be made (`reason` says why).
+        public static var connectFailed: Code { Code(value: .connectFailed) }
+        /// The command was written but no reply came: it may have run.
+        public static var commandInDoubt: Code { Code(value: .commandInDoubt) }
+        /// The command was never written: it certainly did not run.
+        public static var commandNotSent: Code { Code(value: .commandNotSent) }
+        /// The client waited for a master and none became available in time.
+        public static var masterUnavailable: Code { Code(value: .masterUnavailable) }
+        /// A reply could not be decoded; its connection was closed.
+        public static var malformedReply: Code { Code(value: .malformedReply) }
+        /// The pinned connection a command had to run on is gone; it was not sent elsewhere.
+        public static var pinnedConnectionLost: Code { Code(value: .pinnedConnectionLost) }
+        /// The calling task was cancelled before the command was written.
+        public static var cancelled: Code { Code(value: .cancelled) }
+        /// `run()` has not been called yet.
+        public static var notRunning: Code { Code(value: .notRunning) }
+        /// The client was shut down.
+        public static var shutDown: Code { Code(value: .shutDown) }
+
+        public var description: String { value.rawValue }
     }
 
+    public let code: Code
+    /// The server or sentinel concerned, when there is one.
+    public let address: ServerAddress?
+    /// The command concerned, when there is one.
+    public let command: String?
+    /// Why the connection failed or was lost (`connectFailed`, `commandInDoubt`, `commandNotSent`, ...).
+    public let reason: FailureReason?
+    /// Every sentinel tried, for the discovery codes.
+    public let attempts: [DiscoveryAttempt]
+    /// The error that caused this one, kept as it was.
+    public let underlyingError: (any Error)?
+    private let message: String
+
+    init(
+        _ code: Code, _ message: String, address: ServerAddress? = nil, command: String? = nil,
+        reason: FailureReason? = nil, attempts: [DiscoveryAttempt] = [], underlying: (any Error)? = nil
+    ) {
+        self.code = code
+        self.message = message
+        self.address = address
+        self.command = command
+        self.reason = reason
+        self.attempts = attempts
+        self.underlyingError = underlying
+    }
+
+    public var description: String { message }
+
     /// True when the failed command certainly did not run on the server.
-    public var certainlyNotRun: Bool {
-        switch self {
-        case .commandInDoubt, .malformedReply: return false
-        default: return true
-        }
+    public var certainlyNotRun: Bool { code != .commandInDoubt && code != .malformedReply }
+
+    // MARK: Making them
+
+    static func noSentinelReachable(masterName: String, attempts: [DiscoveryAttempt]) -> Self {
+        Self(
+            .noSentinelReachable,
+            "no sentinel reachable for master '\(masterName)'; tried \(list(attempts))."
+                + " Check the sentinel addresses and that redis-sentinel runs there.", attempts: attempts)
+    }
+
+    static func unknownMasterName(_ name: String, attempts: [DiscoveryAttempt]) -> Self {
+        Self(
+            .unknownMasterName,
+            "no sentinel knows a master named '\(name)'; tried \(list(attempts))."
+                + " Check the name (SENTINEL MASTERS lists the monitored ones).", attempts: attempts)
+    }
+
+    static func sentinelAuthenticationFailed(masterName: String, attempts: [DiscoveryAttempt]) -> Self {
+        Self(
+            .sentinelAuthenticationFailed,
+            "sentinels refused our credentials while looking up '\(masterName)'; tried \(list(attempts))."
+                + " Check the sentinel user and password.", attempts: attempts)
+    }
+
+    static func noVerifiedMaster(masterName: String, attempts: [DiscoveryAttempt]) -> Self {
+        Self(
+            .noVerifiedMaster,
+            "no reachable master for '\(masterName)'; tried \(list(attempts))."
+                + " A failover may be under way; retry in a few seconds.", attempts: attempts)
+    }
+
+    static func masterAuthenticationFailed(address: ServerAddress, message: String) -> Self {
+        Self(
+            .masterAuthenticationFailed,
+            "master \(address) refused the credentials (\(message)). Check the data-node user and password.",
+            address: address, reason: .authenticationFailed(message))
+    }
+
+    static func connectFailed(address: ServerAddress, reason: FailureReason, underlying: (any Error)? = nil) -> Self {
+        Self(.connectFailed, "could not connect to \(address): \(reason)", address: address, reason: reason, underlying: underlying)
+    }
+
+    static func commandInDoubt(command: String, address: ServerAddress, reason: String) -> Self {
+        Self(
+            .commandInDoubt, "\(command) was sent to \(address) but no reply came (\(reason)): it may or may not have run",
+            address: address, command: command, reason: .connectionLost(reason))
+    }
+
+    static func commandNotSent(command: String, address: ServerAddress, reason: String) -> Self {
+        Self(
+            .commandNotSent, "\(command) was not sent to \(address) (\(reason)): it did not run", address: address,
+            command: command, reason: .connectionLost(reason))
+    }
+
+    static func masterUnavailable(masterName: String, waitedMilliseconds: Int, lastError: String?) -> Self {
+        Self(
+            .masterUnavailable,
+            "no master for '\(masterName)' after waiting \(waitedMilliseconds) ms"
+                + (lastError.map { " (last error: \($0))" } ?? "") + "; the command was not sent")
+    }
+
+    static func malformedReply(address: ServerAddress, description: String) -> Self {
+        Self(
+            .malformedReply, "\(address) sent a reply that is not valid RESP: \(description); the connection was closed",
+            address: address, reason: .malformedReply(description))
+    }
+
+    static func pinnedConnectionLost(command: String, address: ServerAddress, reason: String) -> Self {
+        Self(
+            .pinnedConnectionLost,
+            "\(command) was not sent: its connection to \(address) is gone (\(reason)),"
+                + " and state kept on that connection (MULTI, WATCH) would be missing on another",
+            address: address, command: command)
+    }
+
+    /// A new connection could not be prepared for the command (its `prepare` threw).
+    static func preparationFailed(command: String, address: ServerAddress, error: any Error) -> Self {
+        Self(
+            .commandNotSent, "\(command) was not sent: preparing the new connection to \(address) failed (\(error))",
+            address: address, command: command, reason: .other("\(error)"), underlying: error)
+    }
+
+    static var cancelled: Self { Self(.cancelled, "the command was cancelled before it was sent") }
+    static var notRunning: Self {
+        Self(.notRunning, "the client is not running: call run() first (or add the client to a ServiceGroup)")
+    }
+    static var shutDown: Self { Self(.shutDown, "the client is shut down") }
+
+    /// Any error as this type: ours as they are, cancellation as `cancelled`,
+    /// anything else as a lost connection that kept it as the underlying error.
+    static func wrapping(_ error: any Error, address: ServerAddress? = nil) -> Self {
+        if let error = error as? Self { return error }
+        if error is CancellationError { return .cancelled }
+        return Self(
+            .connectFailed, "\(address.map { "\($0): " } ?? "")\(error)", address: address,
+            reason: .other("\(error)"), underlying: error)
     }
 
     private static func list(_ attempts: [DiscoveryAttempt]) -> String {

@@ -4,10 +4,10 @@
 /// Every connection belongs to a generation; a new master address starts a
 /// new generation, and connections of an older one are closed, idle ones at
 /// once and leased ones when they come back.
-public struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection: Sendable {
-    public typealias WaiterID = UInt64
+struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection: Sendable {
+    typealias WaiterID = UInt64
 
-    public enum LeaseAction: Sendable {
+    enum LeaseAction: Sendable {
         case use(Connection, generation: Int)
         case dial(ServerAddress, generation: Int)
         /// At capacity: wait until `wake` names this waiter, then ask again.
@@ -16,27 +16,15 @@ public struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection
         case noMaster
     }
 
-    public enum Action: Sendable {
+    enum Action: Sendable {
         case close(Connection)
         case wake(WaiterID)
     }
 
-    public struct Snapshot: Sendable, Hashable {
-        public var master: ServerAddress?
-        public var generation: Int
-        public var idle: Int
-        public var leased: Int
-        public var dialling: Int
-        public var maxSize: Int
-        public var dialledTotal: Int
-        public var closedTotal: Int
-        public var waiting: Int
-        public var lastError: String?
-    }
 
-    public let maxSize: Int
-    public private(set) var master: ServerAddress?
-    public private(set) var generation = 0
+    let maxSize: Int
+    private(set) var master: ServerAddress?
+    private(set) var generation = 0
     private var idle: [Connection] = []
     private var leased: [ObjectIdentifier: Int] = [:]
     private var dialling = 0
@@ -46,22 +34,22 @@ public struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection
     private var lastError: String?
     private var isShutDown = false
 
-    public init(maxSize: Int) {
+    init(maxSize: Int) {
         precondition(maxSize > 0, "a pool needs room for one connection")
         self.maxSize = maxSize
     }
 
     private var total: Int { idle.count + leased.count + dialling }
 
-    public var snapshot: Snapshot {
-        Snapshot(
+    var snapshot: PoolSnapshot {
+        PoolSnapshot(
             master: master, generation: generation, idle: idle.count, leased: leased.count, dialling: dialling,
             maxSize: maxSize, dialledTotal: dialledTotal, closedTotal: closedTotal, waiting: waiters.count,
             lastError: lastError)
     }
 
     /// A caller wants a connection; `waiter` identifies it if it has to wait.
-    public mutating func lease(waiter: WaiterID) -> LeaseAction {
+    mutating func lease(waiter: WaiterID) -> LeaseAction {
         guard !isShutDown, let master else { return .noMaster }
         if let connection = idle.popLast() {
             leased[ObjectIdentifier(connection)] = generation
@@ -76,13 +64,13 @@ public struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection
     }
 
     /// A waiter gave up (cancelled or timed out).
-    public mutating func cancelWait(_ waiter: WaiterID) {
+    mutating func cancelWait(_ waiter: WaiterID) {
         waiters.removeAll { $0 == waiter }
     }
 
     /// A dial asked for by `lease` succeeded; the connection is leased to the dialler
     /// unless the master moved meanwhile, in which case it is closed.
-    public mutating func dialSucceeded(_ connection: Connection, generation: Int) -> [Action] {
+    mutating func dialSucceeded(_ connection: Connection, generation: Int) -> [Action] {
         dialling -= 1
         dialledTotal += 1
         guard generation == self.generation, !isShutDown else {
@@ -93,14 +81,14 @@ public struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection
         return []
     }
 
-    public mutating func dialFailed(_ error: String) -> [Action] {
+    mutating func dialFailed(_ error: String) -> [Action] {
         dialling -= 1
         lastError = error
         return wakeOne()
     }
 
     /// A connection dialled outside `lease` (the discovery's verified one) joins as idle.
-    public mutating func adopt(_ connection: Connection, generation: Int) -> [Action] {
+    mutating func adopt(_ connection: Connection, generation: Int) -> [Action] {
         dialledTotal += 1
         guard generation == self.generation, !isShutDown, total < maxSize else {
             closedTotal += 1
@@ -111,7 +99,7 @@ public struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection
     }
 
     /// A leased connection comes back. A broken one, or one of an old generation, is closed.
-    public mutating func release(_ connection: Connection, healthy: Bool, error: String? = nil) -> [Action] {
+    mutating func release(_ connection: Connection, healthy: Bool, error: String? = nil) -> [Action] {
         guard let generation = leased.removeValue(forKey: ObjectIdentifier(connection)) else { return [] }
         if let error { lastError = error }
         if !healthy || generation != self.generation || isShutDown {
@@ -123,7 +111,7 @@ public struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection
     }
 
     /// Sentinel and ROLE agree on a master. A different address starts a new generation.
-    public mutating func masterVerified(_ address: ServerAddress) -> [Action] {
+    mutating func masterVerified(_ address: ServerAddress) -> [Action] {
         guard address != master else { return [] }
         master = address
         generation += 1
@@ -131,7 +119,7 @@ public struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection
     }
 
     /// The master cannot be reached: stop handing out its connections.
-    public mutating func masterLost(_ error: String) -> [Action] {
+    mutating func masterLost(_ error: String) -> [Action] {
         lastError = error
         guard master != nil else { return [] }
         master = nil
@@ -140,7 +128,7 @@ public struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection
     }
 
     /// Closes what is idle and wakes every waiter (it will find `noMaster`).
-    public mutating func shutdown() -> [Action] {
+    mutating func shutdown() -> [Action] {
         isShutDown = true
         master = nil
         return closeIdle() + wakeAll()
@@ -160,4 +148,18 @@ public struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection
         defer { waiters.removeAll() }
         return waiters.map { .wake($0) }
     }
+}
+
+/// The pool as it is now, for display and metrics.
+public struct PoolSnapshot: Sendable, Hashable {
+    public var master: ServerAddress?
+    public var generation: Int
+    public var idle: Int
+    public var leased: Int
+    public var dialling: Int
+    public var maxSize: Int
+    public var dialledTotal: Int
+    public var closedTotal: Int
+    public var waiting: Int
+    public var lastError: String?
 }

@@ -28,10 +28,10 @@ enum ReplyDelivery: Sendable {
     /// One promise per command (`send`, `write`).
     case each([EventLoopPromise<RESPValue>])
     /// One promise for the whole write (`pipeline`): one wake-up, no per-command future.
-    case all(EventLoopPromise<[Result<RESPValue, Error>]>)
+    case all(EventLoopPromise<[Result<RESPValue, SentinelClientError>]>)
 
     /// Completes every command with an error (the request never reached the socket).
-    func failAll(_ commands: [CommandInfo], _ error: (CommandInfo) -> Error) {
+    func failAll(_ commands: [CommandInfo], _ error: (CommandInfo) -> SentinelClientError) {
         switch self {
         case .each(let promises):
             for (command, promise) in zip(commands, promises) { promise.fail(error(command)) }
@@ -78,7 +78,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         /// The write sequence of the first command's segment; the others follow one by one.
         let firstSequence: UInt64
         private(set) var answered = 0
-        private var results: [Result<RESPValue, Error>] = []
+        private var results: [Result<RESPValue, SentinelClientError>] = []
 
         init(_ request: OutboundRequest, firstSequence: UInt64) {
             commands = request.commands
@@ -96,14 +96,14 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         }
         var isComplete: Bool { answered == commands.count }
 
-        func complete(_ result: Result<RESPValue, Error>) {
+        func complete(_ result: Result<RESPValue, SentinelClientError>) {
             answered += 1
             switch delivery {
             case .all(let promise):
                 results.append(result)
                 if answered == commands.count { promise.succeed(results) }
             case .each(let promises):
-                promises[answered - 1].completeWith(result)
+                promises[answered - 1].completeWith(result.mapError { $0 })
             }
         }
     }

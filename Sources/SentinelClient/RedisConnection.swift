@@ -42,17 +42,21 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
 
     public var description: String { "connection to \(address)" }
     public var isActive: Bool { channel.isActive }
-    public var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
+
+    /// Returns once the connection is closed.
+    public func waitUntilClosed() async {
+        try? await channel.closeFuture.get()
+    }
 
     /// Connects and runs the handshake (HELLO or AUTH, CLIENT SETNAME, SELECT).
     static func connect(
         to address: ServerAddress,
-        on group: EventLoopGroup,
+        on group: any EventLoopGroup,
         handshake: HandshakeSettings,
         connectTimeout: TimeAmount,
         commandTimeout: TimeAmount?,
         onPush: (@Sendable (RESPValue) -> Void)? = nil
-    ) async throws -> RedisConnection {
+    ) async throws(SentinelClientError) -> RedisConnection {
         let channel: Channel
         do {
             channel = try await ClientBootstrap(group: group)
@@ -66,7 +70,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
                 }
                 .connect(host: address.host, port: address.port).get()
         } catch {
-            throw SentinelClientError.connectFailed(address: address, reason: Self.classify(error, connectTimeout))
+            throw .connectFailed(address: address, reason: Self.classify(error, connectTimeout), underlying: error)
         }
         let connection = RedisConnection(address: address, channel: channel, protocolVersion: handshake.protocolVersion)
         do {
@@ -77,24 +81,23 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
         }
     }
 
-    static func classify(_ error: Error, _ timeout: TimeAmount) -> FailureReason {
+    /// Why a connect failed, from the error's type and errno.
+    static func classify(_ error: any Error, _ timeout: TimeAmount) -> FailureReason {
         if case ChannelError.connectTimeout = error {
             return .timedOut(milliseconds: Int(timeout.nanoseconds / 1_000_000))
         }
         if let io = error as? IOError, io.errnoCode == ECONNREFUSED { return .connectionRefused }
         if let multi = error as? NIOConnectionError {
-            if multi.connectionErrors.contains(where: { ($0.error as? IOError)?.errnoCode == ECONNREFUSED }) {
-                return .connectionRefused
-            }
+            let errnos = multi.connectionErrors.compactMap { ($0.error as? IOError)?.errnoCode }
+            if errnos.contains(ECONNREFUSED) { return .connectionRefused }
             if multi.connectionErrors.isEmpty, let dns = multi.dnsAAAAError ?? multi.dnsAError {
                 return .other("cannot resolve host: \(dns)")
             }
         }
-        if "\(error)".contains("refused") { return .connectionRefused }
         return .other("\(error)")
     }
 
-    private func runHandshake(_ settings: HandshakeSettings) async throws -> RedisConnection {
+    private func runHandshake(_ settings: HandshakeSettings) async throws(SentinelClientError) -> RedisConnection {
         var negotiated = settings.protocolVersion
         if settings.protocolVersion == .resp3 {
             var hello = ["HELLO", "3"]
@@ -104,7 +107,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
             if let name = settings.clientName { hello += ["SETNAME", name] }
             let reply = try await send(RESPCommand(strings: hello))
             if let message = reply.errorMessage {
-                if Self.isAuthError(message) { throw authError(message) }
+                if Self.isAuthError(reply) { throw authError(message) }
                 negotiated = .resp2  // HELLO refused (Redis < 6 or NOPROTO): fall back.
             }
         }
@@ -116,26 +119,27 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
             if let name = settings.clientName { setup.append(RESPCommand("CLIENT", "SETNAME", name)) }
         }
         if settings.database != 0 { setup.append(RESPCommand("SELECT", String(settings.database))) }
-        for (command, reply) in zip(setup, try await pipeline(setup).map { try $0.get() }) {
+        for (command, result) in zip(setup, await pipeline(setup)) {
+            let reply = try result.get()
             guard let message = reply.errorMessage else { continue }
-            if Self.isAuthError(message) || command.name == "AUTH" { throw authError(message) }
-            throw SentinelClientError.connectFailed(
-                address: address, reason: .errorReply("\(command.name) refused: \(message)"))
+            // Any refusal of AUTH is about the credentials, whatever its text.
+            if Self.isAuthError(reply) || command.name == "AUTH" { throw authError(message) }
+            throw .connectFailed(address: address, reason: .errorReply("\(command.name) refused: \(message)"))
         }
         if negotiated == protocolVersion { return self }
         return RedisConnection(address: address, channel: channel, protocolVersion: negotiated)
     }
 
-    static func isAuthError(_ message: String) -> Bool {
-        message.hasPrefix("WRONGPASS") || message.hasPrefix("NOAUTH") || message.contains("invalid password")
-            || message.contains("without any password configured") || message.hasPrefix("NOPERM")
+    /// Error codes that mean the credentials were refused or lack a permission.
+    static func isAuthError(_ reply: RESPValue) -> Bool {
+        guard let code = reply.errorCode else { return false }
+        return code == "WRONGPASS" || code == "NOAUTH" || code == "NOPERM"
     }
 
     private func authError(_ message: String) -> SentinelClientError {
         .connectFailed(address: address, reason: .authenticationFailed(message))
     }
 
-    /// Sends one command and waits for its reply (an error reply is a value, not a throw).
     /// Commands that may wait on the server as long as they like: no reply timeout for them.
     public static func mayBlock(_ command: RESPCommand) -> Bool {
         guard let name = command.arguments.first else { return false }
@@ -150,48 +154,45 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
     private static let streamReadNames = CommandNameSet(["XREAD", "XREADGROUP"])
     private static let blockOption = CommandNameSet(["BLOCK"])
 
-    public func send(_ command: RESPCommand, mayBlock: Bool? = nil) async throws -> RESPValue {
+    /// Sends one command and waits for its reply (an error reply is a value, not a throw).
+    /// Cancelling the task closes the connection: the reply will never be read.
+    public func send(_ command: RESPCommand, mayBlock: Bool? = nil) async throws(SentinelClientError) -> RESPValue {
         let future = write([command], mayBlock: mayBlock)[0]
-        return try await withTaskCancellationHandler {
-            try await future.get()
-        } onCancel: {
-            // The reply will never be read: the connection's state is unknown.
-            self.close(reason: "the command was cancelled")
+        do {
+            return try await withTaskCancellationHandler {
+                try await future.get()
+            } onCancel: {
+                self.close(reason: "the command was cancelled")
+            }
+        } catch {
+            throw .wrapping(error, address: address)
         }
     }
 
     /// Writes every command in one flush; replies come back in order, one result each.
     /// Cancelling the task closes the connection: the unread replies fail in doubt.
     /// One wake-up for the whole pipeline, not one per reply.
-    public func pipeline(_ commands: [RESPCommand]) async -> [Result<RESPValue, Error>] {
+    public func pipeline(_ commands: [RESPCommand]) async -> [Result<RESPValue, SentinelClientError>] {
         guard !commands.isEmpty else { return [] }
-        return await replies(to: submit(commands), cancelReason: "the pipeline was cancelled")
+        return await submit(commands).get(cancelReason: "the pipeline was cancelled")
     }
 
-    /// Waits for the replies of `submit`. Cancelling the task closes the connection
-    /// with `cancelReason`: the unread replies fail in doubt.
-    public func replies(
-        to submitted: EventLoopFuture<[Result<RESPValue, Error>]>, cancelReason: String
-    ) async -> [Result<RESPValue, Error>] {
-        await withTaskCancellationHandler {
-            (try? await submitted.get()) ?? []
-        } onCancel: {
-            self.close(reason: cancelReason)
-        }
+    /// Low-level pipelining: writes the commands in one flush and returns at once,
+    /// so that more can be submitted while the server works on these.
+    public func submit(_ commands: [RESPCommand]) -> PendingReplies {
+        PendingReplies(connection: self, future: submitFuture(commands))
     }
 
-    /// Low-level pipelining: writes the commands in one flush and returns at once;
-    /// the future gives one result per command, in order, and never fails.
-    /// Submitting again before it completes keeps the server busy meanwhile.
-    public func submit(_ commands: [RESPCommand]) -> EventLoopFuture<[Result<RESPValue, Error>]> {
+    /// `submit` as a future that gives one result per command, in order, and never fails.
+    func submitFuture(_ commands: [RESPCommand]) -> EventLoopFuture<[Result<RESPValue, SentinelClientError>]> {
         guard !commands.isEmpty else { return channel.eventLoop.makeSucceededFuture([]) }
-        let promise = channel.eventLoop.makePromise(of: [Result<RESPValue, Error>].self)
+        let promise = channel.eventLoop.makePromise(of: [Result<RESPValue, SentinelClientError>].self)
         enqueue(commands, delivery: .all(promise), mayBlock: nil)
         return promise.futureResult
     }
 
-    /// Low-level: queues the commands in one write and flush, and returns one future per reply.
-    public func write(_ commands: [RESPCommand], mayBlock: Bool? = nil) -> [EventLoopFuture<RESPValue>] {
+    /// Queues the commands in one write and flush, and returns one future per reply.
+    func write(_ commands: [RESPCommand], mayBlock: Bool? = nil) -> [EventLoopFuture<RESPValue>] {
         let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
         enqueue(commands, delivery: .each(promises), mayBlock: mayBlock)
         return promises.map(\.futureResult)
@@ -223,7 +224,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
     /// Sends a command that makes the server talk on its own (SUBSCRIBE, PSUBSCRIBE,
     /// SSUBSCRIBE, MONITOR): every reply from now on, confirmations included, comes
     /// through the stream. The connection is for nothing else afterwards.
-    public func stream(_ command: RESPCommand) -> AsyncThrowingStream<RESPValue, Error> {
+    public func stream(_ command: RESPCommand) -> AsyncThrowingStream<RESPValue, any Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: RESPValue.self)
         var bytes = channel.allocator.buffer(capacity: 64)
         command.encode(into: &bytes)
@@ -255,6 +256,31 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
     /// Closes and waits until the socket is closed.
     public func closeAndWait(reason: String = "closed by the client") async {
         close(reason: reason)
-        try? await channel.closeFuture.get()
+        await waitUntilClosed()
+    }
+
+    /// Waits up to `grace` for the connection to close by itself, then closes it;
+    /// returns once it is closed.
+    func closeAndWait(after grace: TimeAmount, reason: String) async {
+        let deadline = channel.eventLoop.scheduleTask(in: grace) { self.close(reason: reason) }
+        await waitUntilClosed()
+        deadline.cancel()
+    }
+}
+
+/// The replies to commands written by `RedisConnection.submit`, not yet waited for.
+public struct PendingReplies: Sendable {
+    let connection: RedisConnection
+    let future: EventLoopFuture<[Result<RESPValue, SentinelClientError>]>
+
+    /// One result per command, in order. Cancelling the task closes the connection
+    /// with `cancelReason`: the replies not read yet fail in doubt.
+    public func get(cancelReason: String = "cancelled") async -> [Result<RESPValue, SentinelClientError>] {
+        let connection = self.connection
+        return await withTaskCancellationHandler {
+            (try? await future.get()) ?? []
+        } onCancel: {
+            connection.close(reason: cancelReason)
+        }
     }
 }

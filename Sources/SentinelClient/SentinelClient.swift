@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import RESP
+import ServiceLifecycle
 
 /// A connection taken from the pool; give it back with `release`.
 public struct LeasedConnection: Sendable {
@@ -13,147 +14,151 @@ public struct LeasedConnection: Sendable {
 /// A Sentinel-aware Redis client: finds the master through Sentinel, verifies
 /// it with ROLE, pools connections to it, and follows failovers.
 ///
+/// Run it as a swift-service-lifecycle `Service` (or call `run()` in a task of
+/// your own): `run()` owns the sentinel watchers and the reconcile loop, and on
+/// its way out (graceful shutdown, cancellation or `shutdown()`) it stops them,
+/// fails waiting commands, and closes every connection, in that order.
 /// One actor owns all mutable state; connections live on their event loops.
-/// Shut it down explicitly with `shutdown()`; `deinit` does no I/O.
-public actor SentinelClient {
+/// `deinit` does no I/O.
+public actor SentinelClient: Service {
     public nonisolated let configuration: SentinelClientConfiguration
-    public nonisolated let events: AsyncStream<TopologyEvent>
-    nonisolated let group: EventLoopGroup
+    nonisolated let group: any EventLoopGroup
     nonisolated let logger: Logger
-    private nonisolated let ownsGroup: Bool
-    private nonisolated let eventSink: AsyncStream<TopologyEvent>.Continuation
     private nonisolated let registry = ConnectionRegistry()
+    private nonisolated let broadcaster = EventBroadcaster<TopologyEvent>()
+    /// Finished by `shutdown()` or a graceful shutdown: `run()` then stops.
+    private nonisolated let stopRequests: AsyncStream<Void>
+    private nonisolated let stopRequested: AsyncStream<Void>.Continuation
+    /// Wakes the reconcile loop when the state machine starts a run.
+    private nonisolated let reconcileWakes: AsyncStream<Void>
+    private nonisolated let reconcileWake: AsyncStream<Void>.Continuation
 
-    private enum State { case new, running, shuttingDown, shutDown }
-    private var state = State.new
+    private enum Lifecycle { case idle, running, stopping, stopped }
+    private var lifecycle = Lifecycle.idle
     private var pool: PoolStateMachine<RedisConnection>
+    private var reconciler = ReconcileStateMachine<CheckedContinuation<Void, Never>>()
     private var sentinels: [SentinelInfo]
     private var masterInfo: MasterInfo?
     private var masterReachable = true
     private var failovers = 0
     private var waiters: [PoolStateMachine<RedisConnection>.WaiterID: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiterID: UInt64 = 0
-    private var reconcileTask: Task<Void, Never>?
-    private var reconcileAgain = false
-    private var backgroundTasks: [Task<Void, Never>] = []
     private var watcherConnections: [ServerAddress: RedisConnection] = [:]
-    private var shutdownTask: Task<Void, Never>?
     private var readOnlyCommands: [String: Bool] = [:]
     private var discoveryAttempts: [DiscoveryAttempt] = []
     private var lostWatchers: Set<ServerAddress> = []
+    /// The outcome of the first discovery, and who waits for it.
+    private var firstDiscovery: Result<MasterInfo, SentinelClientError>?
+    private var firstDiscoveryWaiters: [CheckedContinuation<Result<MasterInfo, SentinelClientError>, Never>] = []
+    private var stoppedWaiters: [CheckedContinuation<Void, Never>] = []
 
+    /// - Parameters:
+    ///   - eventLoopGroup: where connections live; the caller owns it (the shared singleton by default).
+    ///   - logger: discovery tries, ROLE checks, events and reconnects are logged here.
     public init(
         configuration: SentinelClientConfiguration,
-        eventLoopGroup: EventLoopGroup? = nil,
-        logger: Logger = Logger(label: "sentinel-client")
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
     ) {
         self.configuration = configuration
-        self.group = eventLoopGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.ownsGroup = eventLoopGroup == nil
+        self.group = eventLoopGroup
         self.logger = logger
         self.pool = PoolStateMachine(maxSize: configuration.poolSize)
         self.sentinels = configuration.sentinels.map {
             SentinelInfo(address: $0, origin: .configured, subscribed: false)
         }
-        (self.events, self.eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(256))
+        (stopRequests, stopRequested) = AsyncStream.makeStream(of: Void.self)
+        (reconcileWakes, reconcileWake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    // MARK: Start
+    // MARK: Running
 
-    /// Finds and verifies the master, then starts following failovers.
-    /// Throws a `SentinelClientError` that names every sentinel tried.
-    public func start() async throws {
-        guard state == .new else { throw SentinelClientError.shutDown }
-        state = .running
-        let result = try await discover()
-        apply(result)
-        guard configuration.followFailovers else { return }
-        for sentinel in sentinels.prefix(configuration.watchedSentinels).map(\.address) {
-            backgroundTasks.append(Task { await self.watch(sentinel) })
+    /// Finds and verifies the master, then follows it until a graceful shutdown,
+    /// cancellation or `shutdown()`; then shuts down in order and returns.
+    /// Call it once. `verifiedMaster()` tells how the first discovery went.
+    public func run() async {
+        guard lifecycle == .idle else {
+            logger.error("SentinelClient.run() called more than once")
+            return
         }
-        backgroundTasks.append(Task { await self.reconcilePeriodically() })
+        lifecycle = .running
+        let stop = stopRequested
+        await withTaskCancellationOrGracefulShutdownHandler {
+            await self.superviseUntilStopped()
+        } onCancelOrGracefulShutdown: {
+            stop.finish()
+        }
+        await performShutdown()
+    }
+
+    /// Waits for the first discovery to end: the master it verified, or the error
+    /// that names every sentinel tried. The client keeps looking after a failure.
+    public func verifiedMaster() async throws(SentinelClientError) -> MasterInfo {
+        let outcome: Result<MasterInfo, SentinelClientError>
+        if let known = firstDiscovery {
+            outcome = known
+        } else if lifecycle == .stopping || lifecycle == .stopped {
+            outcome = .failure(.shutDown)
+        } else {
+            outcome = await withCheckedContinuation { firstDiscoveryWaiters.append($0) }
+        }
+        return try outcome.get()
+    }
+
+    /// Asks `run()` to stop and waits until its ordered shutdown is done. Safe to
+    /// call more than once, and before `run()` (then `run()` returns at once).
+    public func shutdown() async {
+        stopRequested.finish()
+        switch lifecycle {
+        case .idle:
+            lifecycle = .stopping
+            await performShutdown()
+        case .running, .stopping:
+            await withCheckedContinuation { stoppedWaiters.append($0) }
+        case .stopped:
+            return
+        }
+    }
+
+    private func superviseUntilStopped() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.maintainTopology() }
+            for await _ in stopRequests {}
+            lifecycle = .stopping
+            await unsubscribeWatchers()
+            group.cancelAll()
+        }
+    }
+
+    /// The first discovery, then the watchers and the reconcile loop, until cancelled.
+    private func maintainTopology() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.reconcileLoop() }
+            await reconcile(reason: "start")
+            guard !Task.isCancelled else { return }
+            guard configuration.followFailovers else { return }
+            for sentinel in sentinels.prefix(configuration.watchedSentinels).map(\.address) {
+                group.addTask { await self.watch(sentinel) }
+            }
+            group.addTask { await self.reconcilePeriodically() }
+        }
     }
 
     // MARK: Commands
 
-    /// Sends one command to the master. A command that certainly did not run is
+    /// Runs one command on the master. A command that certainly did not run is
     /// retried after a failover; one that may have run is retried only when it is
     /// read-only (COMMAND INFO flags), otherwise its in-doubt error is thrown.
-    public func send(_ command: RESPCommand) async throws -> RESPValue {
-        let (reply, lease) = try await send(command, on: nil)
+    /// An error reply is a value (`RESPValue.error`), not a throw.
+    public func execute(_ command: RESPCommand) async throws(SentinelClientError) -> RESPValue {
+        let (reply, lease) = try await execute(command, on: nil)
         release(lease, healthy: true)
         return reply
     }
 
-    /// Sends one command on a pinned connection, with the same failover rules as
-    /// `send(_:)`. When the pinned connection is gone or belongs to an old master, a
-    /// new one is leased and `prepare` runs on it first (to restore SELECT, say).
-    /// Returns the reply and the connection it ran on, which the caller keeps.
-    ///
-    /// With `stayOnPinned` (the connection holds MULTI or WATCH state), the command
-    /// runs on `pinned` or not at all: no other connection, no retry; a lost
-    /// connection throws `pinnedConnectionLost`, and a READONLY reply is returned.
-    public func send(
-        _ command: RESPCommand, on pinned: LeasedConnection?,
-        prepare: (@Sendable (RedisConnection) async throws -> Void)? = nil,
-        stayOnPinned: Bool = false
-    ) async throws -> (reply: RESPValue, lease: LeasedConnection) {
-        var current = pinned
-        if let lease = pinned, lease.generation != pool.generation || !lease.connection.isActive {
-            let reason = lease.connection.isActive ? "the master changed" : "the connection closed"
-            release(lease, healthy: false)
-            current = nil
-            if stayOnPinned {
-                await reconcile(reason: "the pinned connection to \(lease.connection.address) is gone")
-                throw SentinelClientError.pinnedConnectionLost(
-                    command: command.name, address: lease.connection.address, reason: reason)
-            }
-        }
-        var attempt = 0
-        let retries = stayOnPinned ? 1 : 3
-        while true {
-            attempt += 1
-            // After the first pass `current` is nil: a retry always takes a fresh lease.
-            let lease: LeasedConnection
-            if let current {
-                lease = current
-            } else {
-                lease = try await self.lease()
-                do { try await prepare?(lease.connection) } catch {
-                    release(lease, healthy: false, error: "\(error)")
-                    throw error
-                }
-            }
-            let reply: RESPValue
-            do {
-                reply = try await lease.connection.send(command)
-            } catch let error as SentinelClientError {
-                release(lease, healthy: false, error: error.description)
-                current = nil
-                if Task.isCancelled { throw CancellationError() }
-                await reconcile(reason: "a command failed: \(error)")
-                guard attempt < retries else { throw error }
-                if error.certainlyNotRun { continue }
-                if case .commandInDoubt = error, await isReadOnly(command) { continue }
-                throw error
-            }
-            if let message = reply.errorMessage, message.hasPrefix("READONLY"), attempt < retries {
-                // A demoted master refused the write: it did not run, and the master moved.
-                release(lease, healthy: false, error: message)
-                current = nil
-                await reconcile(reason: "READONLY from \(lease.connection.address)")
-                continue
-            }
-            return (reply, lease)
-        }
-    }
-
-    /// The generation of the current master's connections; it changes with the master.
-    public var generation: Int { pool.generation }
-
-    /// Sends the commands in one flush on one connection; one result per command,
+    /// Runs the commands in one flush on one connection; one result per command,
     /// in order. Nothing is retried: an interrupted command reports in doubt or not sent.
-    public func pipeline(_ commands: [RESPCommand]) async throws -> [Result<RESPValue, Error>] {
+    public func execute(_ commands: [RESPCommand]) async throws(SentinelClientError) -> [Result<RESPValue, SentinelClientError>] {
         let lease = try await lease()
         let results = await lease.connection.pipeline(commands)
         let failed = results.contains { if case .failure = $0 { return true } else { return false } }
@@ -162,12 +167,102 @@ public actor SentinelClient {
         return results
     }
 
+    /// Leases a connection to the master for `body` and gives it back afterwards,
+    /// also when `body` throws (then the connection is closed, not reused: its
+    /// state is unknown). Connection state (SELECT, MULTI, WATCH) set in `body`
+    /// must be undone in `body`.
+    public func withConnection<T: Sendable>(
+        _ body: @Sendable (RedisConnection) async throws -> T
+    ) async throws -> T {
+        let lease = try await lease()
+        do {
+            let value = try await body(lease.connection)
+            release(lease, healthy: true)
+            return value
+        } catch {
+            release(lease, healthy: false, error: "\(error)")
+            throw error
+        }
+    }
+
+    /// Runs one command on a pinned connection (a session that keeps SELECT, MULTI
+    /// or WATCH state across commands), with the failover rules of `execute(_:)`.
+    /// When the pinned connection is gone or belongs to an old master, a new one is
+    /// leased and `prepare` runs on it first (to restore SELECT, say). Returns the
+    /// reply and the connection it ran on, which the caller keeps and later releases.
+    ///
+    /// With `stayOnPinned` (the connection holds MULTI or WATCH state), the command
+    /// runs on `pinned` or not at all: no other connection, no retry; a lost
+    /// connection throws `pinnedConnectionLost`, and a READONLY reply is returned.
+    public func execute(
+        _ command: RESPCommand, on pinned: LeasedConnection?,
+        prepare: (@Sendable (RedisConnection) async throws -> Void)? = nil,
+        stayOnPinned: Bool = false
+    ) async throws(SentinelClientError) -> (reply: RESPValue, lease: LeasedConnection) {
+        var current = pinned
+        if let lease = pinned, lease.generation != pool.generation || !lease.connection.isActive {
+            let reason = lease.connection.isActive ? "the master changed" : "the connection closed"
+            release(lease, healthy: false)
+            current = nil
+            if stayOnPinned {
+                await reconcile(reason: "the pinned connection to \(lease.connection.address) is gone")
+                throw .pinnedConnectionLost(command: command.name, address: lease.connection.address, reason: reason)
+            }
+        }
+        let retries = stayOnPinned ? 1 : 3
+        for attempt in 1...retries {
+            // After the first pass `current` is nil: a retry always takes a fresh lease.
+            let lease: LeasedConnection
+            if let current { lease = current } else { lease = try await leasePrepared(prepare, for: command) }
+            current = nil
+            let reply: RESPValue
+            do {
+                reply = try await lease.connection.send(command)
+            } catch {
+                release(lease, healthy: false, error: error.description)
+                if Task.isCancelled { throw error }
+                await reconcile(reason: "a command failed: \(error)")
+                guard attempt < retries else { throw error }
+                if error.certainlyNotRun { continue }
+                if error.code == .commandInDoubt, await isReadOnly(command) { continue }
+                throw error
+            }
+            if reply.errorCode == "READONLY", attempt < retries {
+                // A demoted master refused the write: it did not run, and the master moved.
+                release(lease, healthy: false, error: reply.errorMessage)
+                await reconcile(reason: "READONLY from \(lease.connection.address)")
+                continue
+            }
+            return (reply, lease)
+        }
+        preconditionFailure("the last attempt returns or throws")
+    }
+
+    private func leasePrepared(
+        _ prepare: (@Sendable (RedisConnection) async throws -> Void)?, for command: RESPCommand
+    ) async throws(SentinelClientError) -> LeasedConnection {
+        let lease = try await lease()
+        do { try await prepare?(lease.connection) } catch {
+            release(lease, healthy: false, error: "\(error)")
+            throw .preparationFailed(command: command.name, address: lease.connection.address, error: error)
+        }
+        return lease
+    }
+
+    /// The generation of the current master's connections; it changes with the master.
+    public var generation: Int { pool.generation }
+
     /// Takes a connection to the current master, waiting (up to `masterWaitTimeout`)
     /// for a master during a failover or for a free slot when the pool is full.
-    public func lease() async throws -> LeasedConnection {
+    /// Give it back with `release`; `withConnection` does both.
+    public func lease() async throws(SentinelClientError) -> LeasedConnection {
         let deadline = NIODeadline.now() + configuration.masterWaitTimeout
         while true {
-            guard state == .running else { throw SentinelClientError.shutDown }
+            switch lifecycle {
+            case .idle: throw .notRunning
+            case .stopping, .stopped: throw .shutDown
+            case .running: break
+            }
             nextWaiterID += 1
             let waiter = nextWaiterID
             switch pool.lease(waiter: waiter) {
@@ -182,10 +277,10 @@ public actor SentinelClient {
                     perform(actions)
                     if actions.isEmpty { return LeasedConnection(connection: connection, generation: generation) }
                 } catch {
-                    perform(pool.dialFailed("\(error)"))
-                    if case SentinelClientError.shutDown = error { throw error }
-                    if case SentinelClientError.connectFailed(_, .authenticationFailed(let message)) = error {
-                        throw SentinelClientError.masterAuthenticationFailed(address: address, message: message)
+                    perform(pool.dialFailed(error.description))
+                    if error.code == .shutDown { throw error }
+                    if case .authenticationFailed(let message) = error.reason {
+                        throw .masterAuthenticationFailed(address: address, message: message)
                     }
                     await reconcile(reason: "could not connect to the master: \(error)")
                 }
@@ -198,9 +293,9 @@ public actor SentinelClient {
                     try? await Task.sleep(nanoseconds: UInt64(configuration.unreachableRetryInterval.nanoseconds))
                 }
             }
-            try Task.checkCancellation()
+            if Task.isCancelled { throw .cancelled }
             if NIODeadline.now() >= deadline {
-                throw SentinelClientError.masterUnavailable(
+                throw .masterUnavailable(
                     masterName: configuration.masterName,
                     waitedMilliseconds: Int(configuration.masterWaitTimeout.nanoseconds / 1_000_000),
                     lastError: pool.snapshot.lastError)
@@ -215,7 +310,7 @@ public actor SentinelClient {
 
     // MARK: Observable state
 
-    public var poolSnapshot: PoolStateMachine<RedisConnection>.Snapshot { pool.snapshot }
+    public var poolSnapshot: PoolSnapshot { pool.snapshot }
     public var master: MasterInfo? { masterInfo }
     public var knownSentinels: [SentinelInfo] { sentinels }
     public var failoversFollowed: Int { failovers }
@@ -224,111 +319,104 @@ public actor SentinelClient {
     /// Connections open right now, data nodes and sentinels together.
     public nonisolated var openConnections: Int { registry.count }
 
-    // MARK: Live topology probes (for :sentinels, :master, :replicas)
+    /// Topology changes from now on, for each caller its own stream (a prompt, a
+    /// metrics exporter). The stream ends when the client shuts down; a slow reader
+    /// keeps the newest 256 events.
+    public nonisolated func topologyEvents() -> AsyncStream<TopologyEvent> {
+        broadcaster.makeStream()
+    }
+
+    // MARK: Live topology probes
 
     /// Asks every known sentinel, concurrently, which master it names now.
     public func probeSentinels() async -> [SentinelProbe] {
         let discovery = makeDiscovery()
         let known = sentinels
         let watched = Set(known.filter(\.subscribed).map(\.address))
-        return await withTaskGroup(of: (Int, SentinelProbe).self) { group in
-            for (index, info) in known.enumerated() {
-                group.addTask {
-                    var probe = SentinelProbe(
-                        address: info.address, origin: info.origin, subscribed: watched.contains(info.address))
-                    do {
-                        let answer = try await discovery.ask(info.address)
-                        probe.reachable = true
-                        probe.latencyMicroseconds = answer.latencyMicroseconds
-                        probe.namedMaster = answer.master
-                    } catch {
-                        probe.error = discovery.reason(for: error).description
-                    }
-                    return (index, probe)
-                }
+        return await Self.concurrently(known) { info in
+            var probe = SentinelProbe(address: info.address, origin: info.origin, subscribed: watched.contains(info.address))
+            do {
+                let answer = try await discovery.ask(info.address)
+                probe.reachable = true
+                probe.latencyMicroseconds = answer.latencyMicroseconds
+                probe.namedMaster = answer.master
+            } catch {
+                probe.error = discovery.reason(for: error).description
             }
-            var probes: [(Int, SentinelProbe)] = []
-            for await probe in group { probes.append(probe) }
-            return probes.sorted { $0.0 < $1.0 }.map(\.1)
+            return probe
         }
     }
 
     /// Replicas as the first answering sentinel lists them, each checked with ROLE.
-    public func probeReplicas() async throws -> [ReplicaProbe] {
+    public func probeReplicas() async throws(SentinelClientError) -> [ReplicaProbe] {
         let discovery = makeDiscovery()
-        var lastError: Error = SentinelClientError.noSentinelReachable(masterName: configuration.masterName, attempts: [])
+        var lastError = SentinelClientError.noSentinelReachable(masterName: configuration.masterName, attempts: [])
         for sentinel in sentinels.map(\.address) {
             do {
                 let listed = try await discovery.listReplicas(sentinel)
-                return await withTaskGroup(of: (Int, ReplicaProbe).self) { group in
-                    for (index, replica) in listed.enumerated() {
-                        group.addTask {
-                            var probe = replica
-                            probe.role = await discovery.role(of: replica.address)
-                            return (index, probe)
-                        }
-                    }
-                    var probes: [(Int, ReplicaProbe)] = []
-                    for await probe in group { probes.append(probe) }
-                    return probes.sorted { $0.0 < $1.0 }.map(\.1)
+                return await Self.concurrently(listed) { replica in
+                    var probe = replica
+                    probe.role = await discovery.role(of: replica.address)
+                    return probe
                 }
             } catch {
-                lastError = error
+                lastError = .wrapping(error, address: sentinel)
             }
         }
         throw lastError
     }
 
+    /// `transform` on every element at once; the results in the elements' order.
+    private static func concurrently<T: Sendable, R: Sendable>(
+        _ elements: [T], _ transform: @escaping @Sendable (T) async -> R
+    ) async -> [R] {
+        await withTaskGroup(of: (Int, R).self) { group in
+            for (index, element) in elements.enumerated() {
+                group.addTask { (index, await transform(element)) }
+            }
+            var results: [(Int, R)] = []
+            for await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
     private func makeDiscovery() -> Discovery {
-        Discovery(configuration: configuration) { [self] address, handshake, timeout in
+        Discovery(configuration: configuration, logger: logger) { [self] address, handshake, timeout in
             try await self.dial(address, handshake, timeout, commandTimeout: .some(timeout))
         }
     }
 
     // MARK: Shutdown
 
-    /// Stops watchers (unsubscribing), fails waiting and in-flight commands with a
-    /// clear error, closes every connection, then shuts down the event loop group
-    /// if the client created it. Safe to call more than once.
-    public func shutdown() async {
-        if let running = shutdownTask {
-            await running.value
-            return
-        }
-        let task = Task { await self.performShutdown() }
-        shutdownTask = task
-        await task.value
-    }
-
-    private func performShutdown() async {
-        state = .shuttingDown
+    /// Watchers unsubscribe first; a short grace lets the confirmations arrive (the
+    /// watcher closes its link on the last one). A sentinel that does not answer
+    /// (hung, or not a sentinel) has its link closed when the grace is over.
+    private func unsubscribeWatchers() async {
         let watchers = watcherConnections
         watcherConnections = [:]
         await withTaskGroup(of: Void.self) { group in
             for connection in watchers.values {
                 group.addTask {
-                    // The watcher reads the confirmations; a short grace lets them arrive.
                     connection.writeToStream(RESPCommand("UNSUBSCRIBE"))
-                    _ = try? await withDeadline(.milliseconds(200)) {
-                        try await connection.channel.closeFuture.get()
-                    }
-                    await connection.closeAndWait(reason: "the client is shutting down")
+                    await connection.closeAndWait(after: .milliseconds(200), reason: "the client is shutting down")
                 }
             }
         }
-        for task in backgroundTasks { task.cancel() }
-        for task in backgroundTasks { await task.value }
-        backgroundTasks = []
-        reconcileTask?.cancel()
-        await reconcileTask?.value
+    }
+
+    /// Runs once, after every task of `run()` has ended: fails waiting commands with a
+    /// clear error, closes every connection, ends the event streams.
+    private func performShutdown() async {
+        lifecycle = .stopping
+        for waiter in reconciler.stop() { waiter.resume() }
+        resolveFirstDiscovery(.failure(.shutDown))
         perform(pool.shutdown())
         await registry.closeAll(reason: "the client was shut down")
-        eventSink.finish()
-        if ownsGroup {
-            try? await group.shutdownGracefully()
-        }
-        state = .shutDown
+        broadcaster.finish()
+        lifecycle = .stopped
         logger.debug("sentinel client shut down")
+        for waiter in stoppedWaiters { waiter.resume() }
+        stoppedWaiters = []
     }
 
     // MARK: Internals: connections
@@ -336,13 +424,13 @@ public actor SentinelClient {
     private nonisolated func dial(
         _ address: ServerAddress, _ handshake: HandshakeSettings, _ timeout: TimeAmount,
         commandTimeout: TimeAmount?? = nil
-    ) async throws -> RedisConnection {
+    ) async throws(SentinelClientError) -> RedisConnection {
         let connection = try await RedisConnection.connect(
             to: address, on: group, handshake: handshake, connectTimeout: timeout,
             commandTimeout: commandTimeout ?? configuration.commandTimeout)
         guard registry.add(connection) else {
             await connection.closeAndWait(reason: "the client is shut down")
-            throw SentinelClientError.shutDown
+            throw .shutDown
         }
         return connection
     }
@@ -359,18 +447,17 @@ public actor SentinelClient {
     }
 
     private func waitForSlot(_ waiter: UInt64, until deadline: NIODeadline) async {
-        let timer = Task {
-            try? await Task.sleep(nanoseconds: UInt64(max(0, (deadline - .now()).nanoseconds)))
-            self.stopWaiting(waiter)
-        }
-        await withTaskCancellationHandler {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try? await Task.sleep(nanoseconds: UInt64(max(0, (deadline - .now()).nanoseconds)))
+                await self.stopWaiting(waiter)
+            }
             await withCheckedContinuation { continuation in
                 waiters[waiter] = continuation
+                if Task.isCancelled { stopWaiting(waiter) }
             }
-        } onCancel: {
-            Task { await self.stopWaiting(waiter) }
+            group.cancelAll()
         }
-        timer.cancel()
     }
 
     private func stopWaiting(_ waiter: UInt64) {
@@ -396,10 +483,60 @@ public actor SentinelClient {
 
     // MARK: Internals: discovery and reconciliation
 
-    private func discover() async throws -> DiscoveryResult {
-        try await makeDiscovery().run(order: sentinels.map(\.address)) { attempt, answer in
-            await self.observe(attempt, answer)
+    /// Asks Sentinel again and verifies with ROLE; returns once a run that started
+    /// after this call has ended. Concurrent calls share runs.
+    public func reconcile(reason: String) async {
+        guard lifecycle == .running else { return }
+        logger.debug("reconcile requested", metadata: ["reason": "\(reason)"])
+        await withCheckedContinuation { continuation in
+            if reconciler.request(continuation) == .startRun { reconcileWake.yield() }
         }
+    }
+
+    /// Performs the runs the reconcile state machine asks for, until cancelled.
+    private func reconcileLoop() async {
+        for await _ in reconcileWakes {
+            var settled = false
+            while !settled {
+                await reconcileOnce()
+                switch reconciler.runFinished() {
+                case .runAgain(let done):
+                    for waiter in done { waiter.resume() }
+                case .settled(let done):
+                    for waiter in done { waiter.resume() }
+                    settled = true
+                }
+            }
+        }
+    }
+
+    private func reconcileOnce() async {
+        guard lifecycle == .running else { return }
+        do {
+            let result = try await makeDiscovery().run(order: sentinels.map(\.address)) { attempt, answer in
+                await self.observe(attempt, answer)
+            }
+            guard lifecycle == .running else {
+                result.connection.close(reason: "the client is shutting down")
+                return
+            }
+            apply(result)
+        } catch {
+            resolveFirstDiscovery(.failure(error))
+            if error.code == .noSentinelReachable, masterInfo != nil {
+                // Sentinels are gone but the master may be fine: keep using it.
+                logger.warning("no sentinel reachable", metadata: ["tried": "\(error.attempts.count)"])
+            } else {
+                markMasterUnreachable(error)
+            }
+        }
+    }
+
+    private func resolveFirstDiscovery(_ outcome: Result<MasterInfo, SentinelClientError>) {
+        guard firstDiscovery == nil else { return }
+        firstDiscovery = outcome
+        for waiter in firstDiscoveryWaiters { waiter.resume(returning: outcome) }
+        firstDiscoveryWaiters = []
     }
 
     private func observe(_ attempt: DiscoveryAttempt?, _ answer: SentinelAnswer?) {
@@ -408,10 +545,7 @@ public actor SentinelClient {
             sentinels[index].latencyMicroseconds = answer.latencyMicroseconds
             sentinels[index].namedMaster = answer.master
             sentinels[index].lastError = nil
-            for other in answer.otherSentinels where !sentinels.contains(where: { $0.address == other }) {
-                sentinels.append(SentinelInfo(address: other, origin: .learned, subscribed: false))
-                emit(.sentinelLearned(other))
-            }
+            for other in answer.otherSentinels { learn(other) }
         }
         if let attempt, let index = sentinels.firstIndex(where: { $0.address == attempt.sentinel }) {
             sentinels[index].lastError = attempt.description
@@ -419,6 +553,13 @@ public actor SentinelClient {
                 sentinels[index].reachable = false
             }
         }
+    }
+
+    private func learn(_ sentinel: ServerAddress) {
+        guard !sentinels.contains(where: { $0.address == sentinel }) else { return }
+        sentinels.append(SentinelInfo(address: sentinel, origin: .learned, subscribed: false))
+        logger.info("learned of a sentinel", metadata: ["sentinel": "\(sentinel)"])
+        emit(.sentinelLearned(sentinel))
     }
 
     private func apply(_ result: DiscoveryResult) {
@@ -431,57 +572,30 @@ public actor SentinelClient {
         let moved = previous != result.master
         perform(pool.masterVerified(result.master))
         perform(pool.adopt(result.connection, generation: pool.generation))
-        masterInfo = MasterInfo(
+        let info = MasterInfo(
             name: configuration.masterName, address: result.master, answeredBy: result.answeredBy.sentinel,
             replicationOffset: result.role.replicationOffset, connectedReplicas: result.role.replicas,
             knownSince: moved ? now : masterInfo?.knownSince ?? now, verifiedAt: now)
+        masterInfo = info
+        resolveFirstDiscovery(.success(info))
         if moved {
             if previous != nil { failovers += 1 }
             logger.info("master verified", metadata: ["master": "\(result.master)", "previous": "\(previous.map { "\($0)" } ?? "none")"])
             emit(.masterSwitched(from: previous, to: result.master))
         } else if !masterReachable {
+            logger.info("master reachable again", metadata: ["master": "\(result.master)"])
             emit(.masterReachable(result.master))
         }
         masterReachable = true
     }
 
-    /// Asks Sentinel again and verifies with ROLE; concurrent calls share one run.
-    public func reconcile(reason: String) async {
-        guard state == .running else { return }
-        if let running = reconcileTask {
-            reconcileAgain = true
-            await running.value
-            return
-        }
-        logger.debug("reconciling", metadata: ["reason": "\(reason)"])
-        let task = Task { await self.reconcileUntilSettled() }
-        reconcileTask = task
-        await task.value
-        reconcileTask = nil
-    }
-
-    private func reconcileUntilSettled() async {
-        repeat {
-            reconcileAgain = false
-            guard state == .running, !Task.isCancelled else { return }
-            do {
-                apply(try await discover())
-            } catch SentinelClientError.noSentinelReachable(_, let attempts) {
-                // Sentinels are gone but the master may be fine: keep using it.
-                perform([])
-                logger.warning("no sentinel reachable", metadata: ["tried": "\(attempts.count)"])
-            } catch {
-                markMasterUnreachable(error)
-            }
-        } while reconcileAgain
-    }
-
-    private func markMasterUnreachable(_ error: Error) {
-        guard state == .running else { return }
-        perform(pool.masterLost("\(error)"))
+    private func markMasterUnreachable(_ error: SentinelClientError) {
+        guard lifecycle == .running else { return }
+        perform(pool.masterLost(error.description))
         if masterReachable {
             masterReachable = false
-            emit(.masterUnreachable(masterInfo?.address, reason: "\(error)"))
+            logger.warning("master unreachable", metadata: ["error": "\(error)"])
+            emit(.masterUnreachable(masterInfo?.address, reason: error.description))
         }
     }
 
@@ -494,39 +608,34 @@ public actor SentinelClient {
     }
 
     private nonisolated func emit(_ event: TopologyEvent) {
-        eventSink.yield(event)
+        broadcaster.yield(event)
     }
 
     // MARK: Internals: sentinel watchers
 
-    /// Channels Sentinel publishes that tell us the master moved or may be moving.
-    static let watchedChannels = [
-        "+switch-master", "+odown", "-odown", "+sdown", "-sdown", "+try-failover", "+failover-end", "+sentinel",
-    ]
-
     /// Keeps one subscription on `sentinel`, re-subscribing with backoff when the link drops.
     private func watch(_ sentinel: ServerAddress) async {
-        var backoff = TimeAmount.milliseconds(100)
+        var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
         var everConnected = false
-        while !Task.isCancelled, state == .running {
+        while !Task.isCancelled, lifecycle == .running {
             do {
                 let connection = try await dial(
                     sentinel, configuration.sentinelHandshake, configuration.sentinelTryTimeout,
                     commandTimeout: .some(configuration.sentinelTryTimeout))
-                guard state == .running else {
+                guard lifecycle == .running, !Task.isCancelled else {
                     connection.close(reason: "the client is shutting down")
                     return
                 }
                 watcherConnections[sentinel] = connection
-                let messages = connection.stream(RESPCommand(strings: ["SUBSCRIBE"] + Self.watchedChannels))
+                let messages = connection.stream(RESPCommand(strings: ["SUBSCRIBE"] + SentinelMessage.channels))
                 var confirmed = 0
                 for try await message in messages {
                     guard let kind = message.elements?.first?.string else { continue }
                     if kind == "subscribe" {
                         confirmed += 1
-                        guard confirmed == Self.watchedChannels.count else { continue }
+                        guard confirmed == SentinelMessage.channels.count else { continue }
                         setSubscribed(sentinel, true)
-                        backoff = .milliseconds(100)
+                        backoff.reset()
                         if everConnected {
                             // Messages sent while the link was down are lost: look again.
                             await reconcile(reason: "sentinel \(sentinel) link re-established")
@@ -544,9 +653,8 @@ public actor SentinelClient {
             watcherConnections[sentinel]?.close(reason: "watcher link lost")
             watcherConnections[sentinel] = nil
             setSubscribed(sentinel, false)
-            guard !Task.isCancelled, state == .running else { return }
-            try? await Task.sleep(nanoseconds: UInt64(backoff.nanoseconds))
-            backoff = min(backoff * 2, .seconds(2))
+            guard !Task.isCancelled, lifecycle == .running else { return }
+            try? await Task.sleep(nanoseconds: UInt64(backoff.next().nanoseconds))
         }
     }
 
@@ -556,7 +664,8 @@ public actor SentinelClient {
         sentinels[index].subscribed = subscribed
         sentinels[index].reachable = subscribed
         // The first subscription is no news; a link lost and found again is.
-        if was != subscribed, state == .running, !subscribed || lostWatchers.contains(sentinel) {
+        if was != subscribed, lifecycle == .running, !subscribed || lostWatchers.contains(sentinel) {
+            logger.info(subscribed ? "sentinel link up" : "sentinel link lost", metadata: ["sentinel": "\(sentinel)"])
             emit(subscribed ? .sentinelUp(sentinel) : .sentinelDown(sentinel))
         }
         if subscribed { lostWatchers.remove(sentinel) } else { lostWatchers.insert(sentinel) }
@@ -566,34 +675,44 @@ public actor SentinelClient {
         guard let items = message.elements, items.count >= 3, let channel = items[1].string,
             let payload = items[2].string
         else { return }
-        let words = payload.split(separator: " ").map(String.init)
         logger.debug("sentinel event", metadata: ["sentinel": "\(sentinel)", "channel": "\(channel)", "payload": "\(payload)"])
-        // Instance events read "<type> <name> <ip> <port> [@ <master> <ip> <port>]".
-        let isOurMaster = words.count >= 4 && words[0] == "master" && words[1] == configuration.masterName
-        switch channel {
-        case "+switch-master":
-            guard words.first == configuration.masterName else { return }
+        switch SentinelMessage.parse(channel: channel, payload: payload, masterName: configuration.masterName) {
+        case .masterSwitched:
             await reconcile(reason: "+switch-master from \(sentinel)")
-        case "+try-failover", "+odown":
-            guard isOurMaster else { return }
-            emit(.failoverStarted(master: ServerAddress(host: words[2], port: Int(words[3]) ?? 0), reportedBy: sentinel))
+        case .failoverStarted(let master):
+            emit(.failoverStarted(master: master, reportedBy: sentinel))
             await reconcile(reason: "\(channel) from \(sentinel)")
-        case "+sdown", "-sdown", "-odown", "+failover-end":
-            if isOurMaster {
-                await reconcile(reason: "\(channel) from \(sentinel)")
-            } else if words.count >= 4, words[0] == "sentinel", let port = Int(words[3]) {
-                let address = ServerAddress(host: words[2], port: port)
-                emit(channel == "+sdown" ? .sentinelDown(address) : .sentinelUp(address))
-            }
-        case "+sentinel":
-            guard words.count >= 4, let port = Int(words[3]) else { return }
-            let address = ServerAddress(host: words[2], port: port)
-            if !sentinels.contains(where: { $0.address == address }) {
-                sentinels.append(SentinelInfo(address: address, origin: .learned, subscribed: false))
-                emit(.sentinelLearned(address))
-            }
-        default:
+        case .masterStateChanged(let channel):
+            await reconcile(reason: "\(channel) from \(sentinel)")
+        case .sentinelDown(let address):
+            emit(.sentinelDown(address))
+        case .sentinelUp(let address):
+            emit(.sentinelUp(address))
+        case .sentinelAdded(let address):
+            learn(address)
+        case nil:
             return
         }
     }
+}
+
+/// Exponential backoff between reconnection tries.
+struct Backoff: Sendable {
+    let initial: TimeAmount
+    let maximum: TimeAmount
+    private var current: TimeAmount
+
+    init(initial: TimeAmount, maximum: TimeAmount) {
+        self.initial = initial
+        self.maximum = maximum
+        self.current = initial
+    }
+
+    /// The delay before the next try; each call doubles it, up to `maximum`.
+    mutating func next() -> TimeAmount {
+        defer { current = min(current * 2, maximum) }
+        return current
+    }
+
+    mutating func reset() { current = initial }
 }

@@ -1,9 +1,6 @@
 import ArgumentParser
-import Dispatch
 import Logging
 import REPL
-import RESP
-import SentinelClient
 
 #if canImport(Glibc)
     import Glibc
@@ -90,6 +87,14 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "A command to run once, with its arguments.")
     var command: [String] = []
 
+    @Flag(name: .customLong("verbose"), help: "Log what the client does (discovery, ROLE checks, events, reconnects) to stderr.")
+    var verbose = false
+
+    @Option(
+        name: .customLong("log-level"),
+        help: "Log the client's lines from this level on to stderr: trace, debug, info, notice, warning, error.")
+    var logLevel: Logger.Level?
+
     static func main() async {
         do {
             var command = try parseAsRoot()
@@ -115,160 +120,37 @@ struct SentinelREPLCommand: AsyncParsableCommand {
             throw ValidationError("--raw, --no-raw, --csv and --json exclude each other")
         }
         if db < 0 { throw ValidationError("--db takes a number from 0") }
-        _ = try sentinelAddresses()
+        do { _ = try options.sentinelAddresses() } catch { throw ValidationError(error.message) }
     }
 
-    func sentinelAddresses() throws -> [ServerAddress] {
-        var texts = sentinels
-        if texts.isEmpty, let env = environment("SENTINEL_REPL_SENTINELS") {
-            texts = env.split(separator: ",").map { String($0).trimmed }
-        }
-        if texts.isEmpty { texts = ["127.0.0.1:26379"] }
-        return try texts.map { text in
-            guard let address = ServerAddress(text, defaultPort: 26379) else {
-                throw ValidationError("'\(text)' is not a sentinel address (host:port)")
-            }
-            return address
-        }
+    /// The options as the REPL takes them.
+    var options: REPLOptions {
+        var options = REPLOptions(masterName: masterName)
+        options.sentinels = sentinels
+        options.command = command
+        options.database = db
+        options.user = user
+        options.password = password
+        options.askPassword = askPassword
+        options.sentinelUser = sentinelUser
+        options.sentinelPassword = sentinelPassword
+        options.resp3 = resp3 || (json && !resp2)
+        options.mode = csv ? .csv : json ? .json : raw ? .raw : noRaw ? .tty : nil
+        options.exitOnErrorReply = exitOnError
+        options.historyFile = historyFile
+        options.logLevel = logLevel ?? (verbose ? .debug : nil)
+        return options
     }
 
     func run() async throws {
-        signal(SIGPIPE, SIG_IGN)
-        let interactive = command.isEmpty && isatty(0) == 1 && isatty(1) == 1
-        var configuration = SentinelClientConfiguration(sentinels: try sentinelAddresses(), masterName: masterName)
-        if password != nil {
-            printError("Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe.")
-        }
-        var dataPassword = password ?? environment("REDISCLI_AUTH")
-        if askPassword { dataPassword = readPasswordWithoutEcho(prompt: "Please input password: ") }
-        if let pass = dataPassword { configuration.dataCredentials = Credentials(user: user, password: pass) }
-        if let pass = sentinelPassword ?? environment("SENTINEL_REPL_SENTINEL_AUTH") {
-            configuration.sentinelCredentials = Credentials(user: sentinelUser, password: pass)
-        }
-        configuration.database = db
-        configuration.protocolVersion = resp3 || (json && !resp2) ? .resp3 : .resp2
-        // One command needs no watchers; a session follows failovers.
-        configuration.followFailovers = command.isEmpty
-
-        let client = SentinelClient(
-            configuration: configuration, logger: Logger(label: "sentinel-repl") { _ in SwiftLogNoOpLogHandler() })
-        do {
-            try await client.start()
-        } catch {
-            await client.shutdown()
-            printError("sentinel-repl: \(error)")
-            throw ExitCode(1)
-        }
-        let mode: ReplyRenderer.Mode =
-            csv ? .csv : json ? .json : raw || (!noRaw && isatty(1) == 0) ? .raw : .tty
-        var options = SessionOptions(masterName: masterName, database: db, mode: mode, historyFile: resolvedHistoryFile())
-        options.exitOnErrorReply = exitOnError
-        let session = Session(client: client, options: options)
-
-        let status: Int32
-        if !command.isEmpty {
-            status = await session.runOneShot(command)
-            await client.shutdown()
-        } else if interactive {
-            status = await runInteractive(session, client)
-        } else {
-            status = await session.runLines(LineSource(fd: 0))
-            await client.shutdown()
-        }
+        let status = await Program.run(options)
         if status != 0 { throw ExitCode(status) }
     }
-
-    /// The ordered shutdown: input stops (the loop returned), in-flight work was
-    /// cancelled by the session, then the client stops watchers and closes every
-    /// connection and its event loops; history is saved; libedit restores the terminal.
-    private func runInteractive(_ session: Session, _ client: SentinelClient) async -> Int32 {
-        let editor = LineEditor(program: "sentinel-repl", output: session.output, completer: session.completer())
-        let signals = SignalHandlers(
-            interrupt: { Task { await session.interrupt() } },
-            terminate: {
-                editor.requestShutdown()
-                Task { await session.interrupt() }
-            },
-            resize: { editor.terminalResized() })
-        let status = await session.runInteractive(editor: editor)
-        signals.cancel()
-        await client.shutdown()
-        await session.saveHistory()
-        editor.close()
-        return status
-    }
-
-    private func resolvedHistoryFile() -> String? {
-        let path = historyFile ?? environment("SENTINEL_REPL_HISTFILE")
-            ?? environment("HOME").map { "\($0)/.sentinel_repl_history" }
-        guard let path, path != "/dev/null", !path.isEmpty else { return nil }
-        return path
-    }
 }
 
-/// SIGINT interrupts a running command; SIGTERM and SIGHUP end the session cleanly;
-/// SIGWINCH tells the editor the terminal's new size.
-final class SignalHandlers {
-    private let sources: [DispatchSourceSignal]
-
-    init(
-        interrupt: @escaping @Sendable () -> Void, terminate: @escaping @Sendable () -> Void,
-        resize: @escaping @Sendable () -> Void
-    ) {
-        var sources: [DispatchSourceSignal] = []
-        for (number, handler) in [(SIGINT, interrupt), (SIGTERM, terminate), (SIGHUP, terminate), (SIGWINCH, resize)] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { @Sendable in handler() }
-            source.resume()
-            sources.append(source)
-        }
-        self.sources = sources
-    }
-
-    func cancel() {
-        for source in sources { source.cancel() }
-    }
-}
-
-func readPasswordWithoutEcho(prompt: String) -> String? {
-    writeStderr(Array(prompt.utf8))
-    var saved = termios()
-    let isTerminal = tcgetattr(0, &saved) == 0
-    if isTerminal {
-        var silent = saved
-        silent.c_lflag &= ~tcflag_t(ECHO)
-        tcsetattr(0, TCSANOW, &silent)
-    }
-    defer {
-        if isTerminal { tcsetattr(0, TCSANOW, &saved) }
-        writeStderr([10])
-    }
-    var line: [UInt8] = []
-    var byte: UInt8 = 0
-    while read(0, &byte, 1) == 1, byte != 10 { line.append(byte) }
-    if line.last == 13 { line.removeLast() }
-    return String(decoding: line, as: UTF8.self)
-}
-
-func environment(_ name: String) -> String? {
-    guard let value = getenv(name) else { return nil }
-    return String(cString: value)
-}
+extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 func printError(_ message: String) {
-    writeStderr(Array((message + "\n").utf8))
-}
-
-func writeStderr(_ bytes: [UInt8]) {
+    let bytes = Array((message + "\n").utf8)
     bytes.withUnsafeBytes { raw in _ = write(2, raw.baseAddress!, raw.count) }
-}
-
-extension String {
-    var trimmed: String {
-        var text = Substring(self)
-        while text.first == " " { text.removeFirst() }
-        while text.last == " " { text.removeLast() }
-        return String(text)
-    }
 }

@@ -31,6 +31,24 @@ struct CommandLineTests {
         }
     }
 
+    /// --verbose writes the client's log to stderr with timestamps; without it stderr stays empty.
+    @Test func verboseLogsDiscoveryToStderr() async throws {
+        try await withTopology { topology in
+            let verbose = try topology.runREPL(["--verbose", topology.masterName, "PING"])
+            #expect(verbose.status == 0)
+            #expect(verbose.stdout == "PONG\n", "the log stays off stdout")
+            let lines = verbose.stderr.split(separator: "\n")
+            let confirmed = lines.first { $0.contains("ROLE confirms the master") }
+            #expect(confirmed?.contains("master=127.0.0.1:\(topology.masterPort)") == true, "stderr: \(verbose.stderr)")
+            #expect(
+                lines.allSatisfy { $0.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d.*/) != nil },
+                "every line starts with a timestamp: \(verbose.stderr)")
+            let quiet = try topology.runREPL([topology.masterName, "PING"])
+            #expect(quiet.stdout == "PONG\n")
+            #expect(quiet.stderr.isEmpty)
+        }
+    }
+
     @Test func usageErrorsExit2AndUnreachableExits1() async throws {
         let usage = try Topology.run(sentinelREPLExecutable, ["--no-such-option", "m"])
         #expect(usage.status == 2)

@@ -159,6 +159,34 @@ struct InteractiveTests {
         }
     }
 
+    /// Ctrl-D ends the prompt's line, as redis-cli does: the shell's prompt that
+    /// follows starts on a line of its own.
+    @Test func ctrlDEndsThePromptLine() async throws {
+        try await withTopology { topology in
+            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("> "))
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+            #expect(terminal.screen.hasSuffix("\n"), "screen ends: \(String(terminal.screen.suffix(40)).debugDescription)")
+        }
+    }
+
+    /// A trap (a Swift precondition is SIGILL or SIGTRAP) or a crash at the prompt
+    /// still gives the person their terminal back as it was.
+    @Test(arguments: [SIGILL, SIGTRAP, SIGSEGV])
+    func aCrashStillRestoresTheTerminal(signal: Int32) async throws {
+        try await withTopology { topology in
+            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("> "))
+            #expect(!Self.sameSettings(terminal.initialSettings, terminal.terminalSettingsNow), "the editor changed them")
+            kill(terminal.pid, signal)
+            #expect(terminal.waitForExit() == 128 + signal, "it died of the signal, as it would have")
+            #expect(Self.sameSettings(terminal.initialSettings, terminal.terminalSettingsNow))
+        }
+    }
+
     @Test func theDemoOpensTheREPLAndRemovesItsTopology() async throws {
         let terminal = try PseudoTerminal(
             "/bin/bash", ["\(Topology.repositoryRoot)/scripts/demo.sh"],

@@ -1,5 +1,7 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import RESP
 import TestTopology
 import Testing
@@ -13,14 +15,15 @@ struct SentinelClientIntegrationTests {
     @Test func discoveryPassesADeadFirstSentinel() async throws {
         try await withTopology { topology in
             let dead = ServerAddress(host: "127.0.0.1", port: 1)
-            let client = SentinelClient(
-                configuration: topology.configuration(sentinels: [dead] + topology.sentinelAddresses, reconcileInterval: .seconds(60)))
-            try await client.start()
-            let master = await client.master
-            let attempts = await client.lastDiscoveryAttempts
-            await client.shutdown()
-            #expect(master?.address.port == topology.masterPort)
-            #expect(attempts == [DiscoveryAttempt(sentinel: dead, reason: .connectionRefused)])
+            let client = makeClient(
+                topology.configuration(sentinels: [dead] + topology.sentinelAddresses, reconcileInterval: .seconds(60)))
+            try await running(client) {
+                _ = try await client.verifiedMaster()
+                let master = await client.master
+                let attempts = await client.lastDiscoveryAttempts
+                #expect(master?.address.port == topology.masterPort)
+                #expect(attempts == [DiscoveryAttempt(sentinel: dead, reason: .connectionRefused)])
+            }
         }
     }
 
@@ -33,13 +36,12 @@ struct SentinelClientIntegrationTests {
             var configuration = topology.configuration(reconcileInterval: .seconds(60))
             configuration.sentinelTryTimeout = .milliseconds(400)
             configuration.commandTimeout = .seconds(60)
-            let client = SentinelClient(configuration: configuration)
+            let client = makeClient(configuration)
             let started = Date()
-            try await client.start()
-            let elapsed = Date().timeIntervalSince(started)
-            let master = await client.master
-            let attempts = await client.lastDiscoveryAttempts
-            await client.shutdown()
+            let (elapsed, master, attempts) = try await running(client) {
+                _ = try await client.verifiedMaster()
+                return (Date().timeIntervalSince(started), await client.master, await client.lastDiscoveryAttempts)
+            }
             #expect(master?.address.port == topology.masterPort)
             #expect(attempts.map(\.reason) == [.timedOut(milliseconds: 400)])
             #expect(attempts.first?.sentinel.port == hung)
@@ -54,28 +56,30 @@ struct SentinelClientIntegrationTests {
         try await withTopology { topology in
             var configuration = topology.configuration()
             configuration.masterName = "no-such-master"
-            let client = SentinelClient(configuration: configuration)
-            await #expect {
-                try await client.start()
-            } throws: { error in
-                guard case SentinelClientError.unknownMasterName(let name, let attempts) = error else { return false }
-                return name == "no-such-master" && attempts.count == 3
-                    && "\(error)".contains("no sentinel knows a master named 'no-such-master'")
+            let client = makeClient(configuration)
+            try await running(client) {
+                await #expect {
+                    _ = try await client.verifiedMaster()
+                } throws: { error in
+                    guard let error = error as? SentinelClientError, error.code == .unknownMasterName else { return false }
+                    return error.attempts.count == 3
+                        && "\(error)".contains("no sentinel knows a master named 'no-such-master'")
+                }
             }
-            await client.shutdown()
         }
     }
 
     @Test func noReachableSentinelNamesEveryAddressTried() async throws {
         let addresses = [ServerAddress(host: "127.0.0.1", port: 1), ServerAddress(host: "127.0.0.1", port: 2)]
-        let client = SentinelClient(configuration: SentinelClientConfiguration(sentinels: addresses, masterName: "m"))
-        await #expect {
-            try await client.start()
-        } throws: { error in
-            guard case SentinelClientError.noSentinelReachable = error else { return false }
-            return "\(error)".contains("127.0.0.1:1: connection refused") && "\(error)".contains("127.0.0.1:2: connection refused")
+        let client = makeClient(SentinelClientConfiguration(sentinels: addresses, masterName: "m"))
+        try await running(client) {
+            await #expect {
+                _ = try await client.verifiedMaster()
+            } throws: { error in
+                guard let error = error as? SentinelClientError, error.code == .noSentinelReachable else { return false }
+                return "\(error)".contains("127.0.0.1:1: connection refused") && "\(error)".contains("127.0.0.1:2: connection refused")
+            }
         }
-        await client.shutdown()
     }
 
     @Test func aWrongSentinelPasswordIsItsOwnError() async throws {
@@ -85,20 +89,79 @@ struct SentinelClientIntegrationTests {
         try await withTopology(options) { topology in
             var configuration = topology.configuration()
             configuration.sentinelCredentials = Credentials(password: "wrong")
-            let client = SentinelClient(configuration: configuration)
-            await #expect {
-                try await client.start()
-            } throws: { error in
-                guard case SentinelClientError.sentinelAuthenticationFailed = error else { return false }
-                return "\(error)".contains("WRONGPASS")
+            let client = makeClient(configuration)
+            try await running(client) {
+                await #expect {
+                    _ = try await client.verifiedMaster()
+                } throws: { error in
+                    guard let error = error as? SentinelClientError, error.code == .sentinelAuthenticationFailed else {
+                        return false
+                    }
+                    return "\(error)".contains("WRONGPASS")
+                }
             }
-            await client.shutdown()
             // The right passwords work, on both sentinels and data nodes.
-            let good = SentinelClient(configuration: topology.configuration())
-            try await good.start()
-            let reply = try await good.send(RESPCommand("PING"))
-            await good.shutdown()
+            let good = makeClient(topology.configuration())
+            let reply = try await running(good) {
+                _ = try await good.verifiedMaster()
+                return try await good.execute(RESPCommand("PING"))
+            }
             #expect(reply.string == "PONG")
+        }
+    }
+
+    /// A first discovery that fails does not end the client: it keeps asking, and
+    /// serves commands once a sentinel names a master (a failed start() used to
+    /// leave the client unusable: a second start() threw "shut down").
+    @Test func aFailedFirstDiscoveryRecoversWhenASentinelAnswers() async throws {
+        try await withTopology { topology in
+            let master = topology.masterPort
+            let asked = NIOLockedValueBox(0)
+            let late = try await FakeServer { words in
+                switch words.map({ $0.lowercased() }).prefix(2) {
+                case ["sentinel", "get-master-addr-by-name"]:
+                    let count = asked.withLockedValue { count in
+                        count += 1
+                        return count
+                    }
+                    return count <= 2 ? "*-1\r\n" : "*2\r\n$9\r\n127.0.0.1\r\n$\(String(master).count)\r\n\(master)\r\n"
+                case ["sentinel", "sentinels"]: return "*0\r\n"
+                default: return "+OK\r\n"
+                }
+            }
+            var configuration = topology.configuration(sentinels: [late.address])
+            configuration.unreachableRetryInterval = .milliseconds(100)
+            let client = makeClient(configuration)
+            let reply = try await running(client) {
+                await #expect {
+                    _ = try await client.verifiedMaster()
+                } throws: { error in
+                    (error as? SentinelClientError)?.code == .unknownMasterName
+                }
+                #expect(await eventually(within: 10) { await client.master?.address.port == master })
+                return try await client.execute(RESPCommand("PING"))
+            }
+            await late.stop()
+            #expect(reply.string == "PONG")
+        }
+    }
+
+    /// withConnection gives the connection back on a throw, closed (its state is unknown).
+    @Test func withConnectionReturnsTheLeaseWhenTheBodyThrows() async throws {
+        struct Oops: Error {}
+        try await withTopology { topology in
+            let client = makeClient(topology.configuration())
+            try await running(client) {
+                _ = try await client.verifiedMaster()
+                let pong = try await client.withConnection { try await $0.send(RESPCommand("PING")) }
+                #expect(pong.string == "PONG")
+                await #expect(throws: Oops.self) {
+                    try await client.withConnection { _ in throw Oops() }
+                }
+                let pool = await client.poolSnapshot
+                #expect(pool.leased == 0)
+                #expect(pool.closedTotal == 1, "the connection the body threw on is not reused")
+            }
         }
     }
 
@@ -114,13 +177,12 @@ struct SentinelClientIntegrationTests {
                 default: return "+OK\r\n"
                 }
             }
-            let client = SentinelClient(
-                configuration: topology.configuration(sentinels: [liar.address] + topology.sentinelAddresses, reconcileInterval: .seconds(60)))
-            try await client.start()
-            let master = await client.master
-            let attempts = await client.lastDiscoveryAttempts
-            let sentinels = await client.knownSentinels
-            await client.shutdown()
+            let client = makeClient(
+                topology.configuration(sentinels: [liar.address] + topology.sentinelAddresses, reconcileInterval: .seconds(60)))
+            let (master, attempts, sentinels) = try await running(client) {
+                _ = try await client.verifiedMaster()
+                return (await client.master, await client.lastDiscoveryAttempts, await client.knownSentinels)
+            }
             await liar.stop()
             #expect(master?.address.port == topology.masterPort)
             #expect(attempts.count == 1)
@@ -139,20 +201,19 @@ struct SentinelClientIntegrationTests {
             let fake = try await FakeServer { words in
                 words.first?.uppercased() == "GET" ? "$3\r\nabcXY" : "+OK\r\n"
             }
-            let client = SentinelClient(configuration: topology.configuration())
-            try await client.start()
             let connection = try await RedisConnection.connect(
-                to: fake.address, on: client.group, handshake: HandshakeSettings(),
+                to: fake.address, on: MultiThreadedEventLoopGroup.singleton, handshake: HandshakeSettings(),
                 connectTimeout: .seconds(1), commandTimeout: .seconds(1))
             await #expect {
                 _ = try await connection.send(RESPCommand("GET", "k"))
             } throws: { error in
-                guard case SentinelClientError.malformedReply(_, let description) = error else { return false }
+                guard let error = error as? SentinelClientError, error.code == .malformedReply,
+                    case .malformedReply(let description) = error.reason
+                else { return false }
                 return description.contains("missing CRLF")
             }
-            try? await connection.closeFuture.get()
+            await connection.waitUntilClosed()
             #expect(!connection.isActive)
-            await client.shutdown()
             await fake.stop()
         }
     }
@@ -160,31 +221,31 @@ struct SentinelClientIntegrationTests {
     // Acceptance 4
     @Test func followsSentinelFailoverWithoutRunningACommandTwice() async throws {
         try await withTopology { topology in
-            let client = SentinelClient(configuration: topology.configuration())
-            try await client.start()
+            let client = makeClient(topology.configuration())
             let outcomes = Outcomes()
-            let writer = Task {
-                while await !outcomes.stopped {
-                    let result: Result<RESPValue, Error>
-                    do { result = .success(try await client.send(RESPCommand("INCR", "counter"))) } catch {
-                        result = .failure(error)
+            let (ackedAtSwitch, newMaster, failovers) = try await running(client) {
+                _ = try await client.verifiedMaster()
+                let writer = Task {
+                    while await !outcomes.stopped {
+                        let result: Result<RESPValue, Error>
+                        do { result = .success(try await client.execute(RESPCommand("INCR", "counter"))) } catch {
+                            result = .failure(error)
+                        }
+                        await outcomes.record(result)
                     }
-                    await outcomes.record(result)
                 }
+                try await Task.sleep(nanoseconds: 300_000_000)
+                try topology.cli(topology.sentinelPorts[1], "SENTINEL", "FAILOVER", topology.masterName)
+                let switched = await eventually(within: 30) {
+                    await client.master.map { $0.address.port != topology.masterPort } ?? false
+                }
+                #expect(switched)
+                let ackedAtSwitch = await outcomes.acknowledged
+                try await Task.sleep(nanoseconds: 1_000_000_000)
+                await outcomes.stop()
+                _ = await writer.value
+                return (ackedAtSwitch, try #require(await client.master?.address.port), await client.failoversFollowed)
             }
-            try await Task.sleep(nanoseconds: 300_000_000)
-            try topology.cli(topology.sentinelPorts[1], "SENTINEL", "FAILOVER", topology.masterName)
-            let switched = await eventually(within: 30) {
-                await client.master.map { $0.address.port != topology.masterPort } ?? false
-            }
-            #expect(switched)
-            let ackedAtSwitch = await outcomes.acknowledged
-            try await Task.sleep(nanoseconds: 1_000_000_000)
-            await outcomes.stop()
-            _ = await writer.value
-            let newMaster = try #require(await client.master?.address.port)
-            let failovers = await client.failoversFollowed
-            await client.shutdown()
 
             let acknowledged = await outcomes.acknowledged
             let inDoubt = await outcomes.inDoubt
@@ -214,29 +275,30 @@ struct SentinelClientIntegrationTests {
         try await withTopology(options) { topology in
             var configuration = topology.configuration()
             configuration.masterWaitTimeout = .seconds(30)
-            let client = SentinelClient(configuration: configuration)
-            try await client.start()
+            let client = makeClient(configuration)
             let recorder = EventRecorder()
-            let events = Task {
-                for await event in client.events {
-                    await recorder.append(event)
-                    if case .masterSwitched(let from, _) = event, from != nil { return }
+            let (seen, newMaster) = try await running(client) {
+                _ = try await client.verifiedMaster()
+                let stream = client.topologyEvents()
+                let events = Task {
+                    for await event in stream {
+                        await recorder.append(event)
+                        if case .masterSwitched(let from, _) = event, from != nil { return }
+                    }
                 }
+                let pid = try #require(topology.pid(ofPort: topology.masterPort))
+                kill(pid, SIGKILL)
+                // The drop is noticed and reported before Sentinel has promoted anyone.
+                let reported = await eventually(within: 10) {
+                    await recorder.events.contains { if case .masterUnreachable = $0 { return true } else { return false } }
+                }
+                #expect(reported)
+                // A command during the outage waits for the promotion and runs on the new master.
+                let reply = try await client.execute(RESPCommand("SET", "after-kill", "1"))
+                #expect(reply.string == "OK")
+                _ = await events.value
+                return (await recorder.events, await client.master?.address)
             }
-            let pid = try #require(topology.pid(ofPort: topology.masterPort))
-            kill(pid, SIGKILL)
-            // The drop is noticed and reported before Sentinel has promoted anyone.
-            let reported = await eventually(within: 10) {
-                await recorder.events.contains { if case .masterUnreachable = $0 { return true } else { return false } }
-            }
-            #expect(reported)
-            // A command during the outage waits for the promotion and runs on the new master.
-            let reply = try await client.send(RESPCommand("SET", "after-kill", "1"))
-            #expect(reply.string == "OK")
-            _ = await events.value
-            let seen = await recorder.events
-            let newMaster = await client.master?.address
-            await client.shutdown()
 
             let unreachable = seen.firstIndex { if case .masterUnreachable = $0 { return true } else { return false } }
             let switched = seen.firstIndex { if case .masterSwitched(.some, _) = $0 { return true } else { return false } }
@@ -258,35 +320,38 @@ struct SentinelClientIntegrationTests {
             var configuration = topology.configuration(clientName: name)
             configuration.poolSize = 3
             let client = SentinelClient(configuration: configuration, logger: logs.logger())
-            try await client.start()
-            async let a = client.send(RESPCommand("SET", "k", "v"))
-            async let b = client.send(RESPCommand("GET", "k"))
-            async let c = client.pipeline([RESPCommand("INCR", "n"), RESPCommand("INCR", "n")])
-            _ = try await (a, b, c)
-            // Wait until both watchers are subscribed, so there is something to stop.
-            #expect(await eventually(within: 5) { await client.knownSentinels.filter(\.subscribed).count == 2 })
-            let before = topology.connections(named: name)
-            #expect(before.contains { $0.contains("cmd=subscribe") || $0.contains("sub=") && !$0.contains("sub=0 ") })
-            #expect(before.contains { $0.hasPrefix("port \(topology.masterPort):") })
-            await client.shutdown()
+            try await running(client) {
+                _ = try await client.verifiedMaster()
+                async let a = client.execute(RESPCommand("SET", "k", "v"))
+                async let b = client.execute(RESPCommand("GET", "k"))
+                async let c = client.execute([RESPCommand("INCR", "n"), RESPCommand("INCR", "n")])
+                _ = try await (a, b, c)
+                // Wait until both watchers are subscribed, so there is something to stop.
+                #expect(await eventually(within: 5) { await client.knownSentinels.filter(\.subscribed).count == 2 })
+                let before = topology.connections(named: name)
+                #expect(before.contains { $0.contains("cmd=subscribe") || $0.contains("sub=") && !$0.contains("sub=0 ") })
+                #expect(before.contains { $0.hasPrefix("port \(topology.masterPort):") })
+                await client.shutdown()
+            }
             await client.shutdown()  // idempotent
             #expect(client.openConnections == 0)
             let gone = await eventually(within: 2) { topology.connections(named: name).isEmpty }
             #expect(gone, "still connected: \(topology.connections(named: name))")
             #expect(logs.errors.isEmpty, "logged at error level: \(logs.errors)")
-            await #expect(throws: SentinelClientError.self) { try await client.send(RESPCommand("PING")) }
+            await #expect(throws: SentinelClientError.self) { try await client.execute(RESPCommand("PING")) }
         }
     }
 
     @Test func retriesACommandThatWasNeverSent() async throws {
         try await withTopology { topology in
-            let client = SentinelClient(configuration: topology.configuration())
-            try await client.start()
-            // Kill every connection of ours on the master: the next command finds a dead idle connection.
-            try topology.cli(topology.masterPort, "CLIENT", "KILL", "TYPE", "normal")
-            try await Task.sleep(nanoseconds: 100_000_000)  // let the close reach our event loop
-            let reply = try await client.send(RESPCommand("INCR", "once"))
-            await client.shutdown()
+            let client = makeClient(topology.configuration())
+            let reply = try await running(client) {
+                _ = try await client.verifiedMaster()
+                // Kill every connection of ours on the master: the next command finds a dead idle connection.
+                try topology.cli(topology.masterPort, "CLIENT", "KILL", "TYPE", "normal")
+                try await Task.sleep(nanoseconds: 100_000_000)  // let the close reach our event loop
+                return try await client.execute(RESPCommand("INCR", "once"))
+            }
             #expect(reply.integer == 1)
             #expect(try topology.cli(topology.masterPort, "GET", "once") == "1\n")
         }

@@ -53,6 +53,25 @@ extension Topology {
     }
 }
 
+/// A client on `configuration`, logging to stdout at info level as the tests always did.
+func makeClient(_ configuration: SentinelClientConfiguration, logger: Logger = Logger(label: "sentinel-client")) -> SentinelClient {
+    SentinelClient(configuration: configuration, logger: logger)
+}
+
+/// Runs `client` as a service (`run()` in a child task) while `body` uses it, then
+/// shuts it down, whatever `body` did; `run()` has returned when this returns.
+@discardableResult
+func running<T: Sendable>(_ client: SentinelClient, _ body: () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await client.run() }
+        let outcome: Result<T, Error>
+        do { outcome = .success(try await body()) } catch { outcome = .failure(error) }
+        await client.shutdown()
+        try await group.waitForAll()
+        return try outcome.get()
+    }
+}
+
 /// Adapts the streaming `RESPDecoder` to a NIO pipeline (the fake server's side).
 struct RESPFrameDecoder: NIOSingleStepByteToMessageDecoder {
     typealias InboundOut = RESPValue
@@ -126,7 +145,7 @@ actor Outcomes {
             values.append(lastValue)
         case .success(let value): other.append(value.errorMessage ?? "")
         case .failure(let error as SentinelClientError):
-            if case .commandInDoubt = error { inDoubt += 1 } else if error.certainlyNotRun { notRun += 1 } else {
+            if error.code == .commandInDoubt { inDoubt += 1 } else if error.certainlyNotRun { notRun += 1 } else {
                 other.append("\(error)")
             }
         case .failure(let error): other.append("\(error)")

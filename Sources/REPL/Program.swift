@@ -1,0 +1,242 @@
+import Dispatch
+import Logging
+import NIOPosix
+import RESP
+import SentinelClient
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The command line's options as given, before the environment fills gaps.
+public struct REPLOptions: Sendable {
+    public var sentinels: [String] = []
+    public var masterName: String
+    public var command: [String] = []
+    public var database = 0
+    public var user: String?
+    public var password: String?
+    public var askPassword = false
+    public var sentinelUser: String?
+    public var sentinelPassword: String?
+    public var resp3 = false
+    public var mode: ReplyRenderer.Mode?
+    public var exitOnErrorReply = false
+    public var historyFile: String?
+    /// Client log lines on stderr from this level on (`--verbose` is `.debug`); nil: none.
+    public var logLevel: Logger.Level?
+
+    public init(masterName: String) { self.masterName = masterName }
+
+    /// The sentinels to ask: `-s` in order, else env `SENTINEL_REPL_SENTINELS`, else the default.
+    /// Throws a usage error that names the address that does not parse.
+    public func sentinelAddresses() throws(UsageError) -> [ServerAddress] {
+        var texts = sentinels
+        if texts.isEmpty, let env = ProcessEnvironment.value("SENTINEL_REPL_SENTINELS") {
+            texts = env.split(separator: ",").map { String($0).trimmingSpaces }
+        }
+        if texts.isEmpty { texts = ["127.0.0.1:26379"] }
+        var addresses: [ServerAddress] = []
+        for text in texts {
+            guard let address = ServerAddress(text, defaultPort: 26379) else {
+                throw UsageError(message: "'\(text)' is not a sentinel address (host:port)")
+            }
+            addresses.append(address)
+        }
+        return addresses
+    }
+}
+
+/// A mistake on the command line (exit 2).
+public struct UsageError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// sentinel-repl from options to exit status: the modes, signals, and the
+/// ordered shutdown, which is written once, in `run`.
+public enum Program {
+    /// Runs the REPL; returns the exit status.
+    public static func run(_ options: REPLOptions) async -> Int32 {
+        signal(SIGPIPE, SIG_IGN)
+        let interactive = options.command.isEmpty && isatty(0) == 1 && isatty(1) == 1
+        let configuration: SentinelClientConfiguration
+        do { configuration = try clientConfiguration(options) } catch {
+            Session.standardError.write("sentinel-repl: \(error)\n")
+            return 2
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let client = SentinelClient(configuration: configuration, eventLoopGroup: group, logger: logger(options.logLevel))
+        let session = Session(client: client, options: sessionOptions(options))
+        // Only the prompt has an editor; it is made first, so that whatever happens
+        // next the terminal is put back on the way out.
+        let editor = interactive ? LineEditor(program: "sentinel-repl", output: session.output, completer: session.completer()) : nil
+        defer { editor?.close() }
+        if let editor, let file = session.options.historyFile { editor.loadHistory(from: file) }
+
+        let status = await withTaskGroup(of: Void.self) { tasks -> Int32 in
+            tasks.addTask { await client.run() }
+            let status = await runMode(options, interactive: interactive, session: session, client: client, editor: editor)
+            // The ordered shutdown. Input has stopped (the mode returned) and the
+            // session cancelled its in-flight work and gave its connection back;
+            // now the watchers stop and every connection closes.
+            await client.shutdown()
+            return status
+        }
+        // Then the event loop, then history, then the terminal (editor.close, deferred above).
+        try? await group.shutdownGracefully()
+        await session.saveHistory()
+        return status
+    }
+
+    private static func runMode(
+        _ options: REPLOptions, interactive: Bool, session: Session, client: SentinelClient, editor: LineEditor?
+    ) async -> Int32 {
+        do {
+            _ = try await client.verifiedMaster()
+        } catch {
+            Session.standardError.write("sentinel-repl: \(error)\(hint(for: error.code))\n")
+            return 1
+        }
+        if !options.command.isEmpty { return await session.runOneShot(options.command) }
+        guard let editor else { return await session.runLines(LineSource(fd: 0)) }
+        return await withSignalsHandled(session: session, editor: editor) {
+            await session.runInteractive(editor: editor)
+        }
+    }
+
+    /// SIGINT interrupts a running command; SIGTERM and SIGHUP end the session as
+    /// Ctrl-D does; SIGWINCH tells the editor the terminal's new size. The handling
+    /// ends with `body`.
+    private static func withSignalsHandled(
+        session: Session, editor: LineEditor, _ body: () async -> Int32
+    ) async -> Int32 {
+        let signals = SignalStream([SIGINT, SIGTERM, SIGHUP, SIGWINCH])
+        defer { signals.cancel() }
+        let delivered = signals.stream
+        return await withTaskGroup(of: Void.self) { tasks -> Int32 in
+            tasks.addTask {
+                for await number in delivered {
+                    switch number {
+                    case SIGWINCH: editor.terminalResized()
+                    case SIGINT: await session.interrupt()
+                    default:
+                        editor.requestShutdown()
+                        await session.interrupt()
+                    }
+                }
+            }
+            let status = await body()
+            tasks.cancelAll()
+            return status
+        }
+    }
+
+    /// What the person can change on this command line, for the errors that need it.
+    static func hint(for code: SentinelClientError.Code) -> String {
+        switch code {
+        case .noSentinelReachable: return " (sentinels: -s host:port, or env SENTINEL_REPL_SENTINELS)"
+        case .sentinelAuthenticationFailed: return " (--sentinel-user, --sentinel-pass or env SENTINEL_REPL_SENTINEL_AUTH)"
+        case .masterAuthenticationFailed: return " (--user, --pass, --askpass or env REDISCLI_AUTH)"
+        default: return ""
+        }
+    }
+
+    static func clientConfiguration(_ options: REPLOptions) throws(UsageError) -> SentinelClientConfiguration {
+        var configuration = SentinelClientConfiguration(
+            sentinels: try options.sentinelAddresses(), masterName: options.masterName)
+        if options.password != nil {
+            Session.standardError.write(
+                "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe.\n")
+        }
+        var dataPassword = options.password ?? ProcessEnvironment.value("REDISCLI_AUTH")
+        if options.askPassword { dataPassword = readPasswordWithoutEcho(prompt: "Please input password: ") }
+        if let pass = dataPassword { configuration.dataCredentials = Credentials(user: options.user, password: pass) }
+        if let pass = options.sentinelPassword ?? ProcessEnvironment.value("SENTINEL_REPL_SENTINEL_AUTH") {
+            configuration.sentinelCredentials = Credentials(user: options.sentinelUser, password: pass)
+        }
+        configuration.database = options.database
+        configuration.protocolVersion = options.resp3 ? .resp3 : .resp2
+        configuration.clientName = "sentinel-repl"
+        // One command needs no watchers; a session follows failovers.
+        configuration.followFailovers = options.command.isEmpty
+        return configuration
+    }
+
+    static func sessionOptions(_ options: REPLOptions) -> SessionOptions {
+        let mode = options.mode ?? (isatty(1) == 0 ? .raw : .tty)
+        var session = SessionOptions(
+            masterName: options.masterName, database: options.database, mode: mode,
+            historyFile: historyFile(options.historyFile))
+        session.exitOnErrorReply = options.exitOnErrorReply
+        return session
+    }
+
+    private static func historyFile(_ option: String?) -> String? {
+        let path = option ?? ProcessEnvironment.value("SENTINEL_REPL_HISTFILE")
+            ?? ProcessEnvironment.value("HOME").map { "\($0)/.sentinel_repl_history" }
+        guard let path, path != "/dev/null", !path.isEmpty else { return nil }
+        return path
+    }
+
+    /// The client's log on stderr, with timestamps; none without a level.
+    static func logger(_ level: Logger.Level?) -> Logger {
+        guard let level else { return Logger(label: "sentinel-repl") { _ in SwiftLogNoOpLogHandler() } }
+        var logger = Logger(label: "sentinel-repl") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = level
+        return logger
+    }
+
+    static func readPasswordWithoutEcho(prompt: String) -> String? {
+        Session.standardError.write(prompt)
+        var saved = termios()
+        let isTerminal = tcgetattr(0, &saved) == 0
+        if isTerminal {
+            var silent = saved
+            silent.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(0, TCSANOW, &silent)
+        }
+        defer {
+            if isTerminal { tcsetattr(0, TCSANOW, &saved) }
+            Session.standardError.write("\n")
+        }
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(0, &byte, 1) == 1, byte != 10 { line.append(byte) }
+        if line.last == 13 { line.removeLast() }
+        return String(decoding: line, as: UTF8.self)
+    }
+}
+
+/// The process environment, read in one place.
+public enum ProcessEnvironment {
+    public static func value(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+}
+
+/// Signals as an async sequence: each delivery of one of `numbers` is yielded,
+/// without a task per signal. Their default actions are off until `cancel`.
+final class SignalStream {
+    let stream: AsyncStream<Int32>
+    private let sources: [any DispatchSourceSignal]
+    private let continuation: AsyncStream<Int32>.Continuation
+
+    init(_ numbers: [Int32]) {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        self.stream = stream
+        self.continuation = continuation
+        sources = numbers.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { @Sendable in continuation.yield(number) }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
+        continuation.finish()
+    }
+}

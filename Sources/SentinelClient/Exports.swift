@@ -1,0 +1,2 @@
+// Commands and replies are RESP values: an adopter imports SentinelClient alone.
+@_exported import RESP

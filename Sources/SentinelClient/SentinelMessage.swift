@@ -1,0 +1,51 @@
+/// A Sentinel pub/sub message, read as what it means for the client of one master.
+enum SentinelMessage: Sendable, Hashable {
+    /// `+switch-master` for our master: it moved.
+    case masterSwitched
+    /// `+try-failover` or `+odown` on our master: a failover is starting.
+    case failoverStarted(master: ServerAddress)
+    /// `+sdown`, `-sdown`, `-odown` or `+failover-end` on our master: look again.
+    case masterStateChanged(channel: String)
+    /// `+sdown` / `-sdown` of a sentinel.
+    case sentinelDown(ServerAddress)
+    case sentinelUp(ServerAddress)
+    /// `+sentinel`: a sentinel joined.
+    case sentinelAdded(ServerAddress)
+
+    /// The channels the client subscribes to.
+    static let channels = [
+        "+switch-master", "+odown", "-odown", "+sdown", "-sdown", "+try-failover", "+failover-end", "+sentinel",
+    ]
+
+    /// Instance events read `<type> <name> <ip> <port> [@ <master> <ip> <port>]`;
+    /// `+switch-master` reads `<name> <old-ip> <old-port> <new-ip> <new-port>`.
+    /// Nil for messages about other masters or that do not parse.
+    static func parse(channel: String, payload: String, masterName: String) -> SentinelMessage? {
+        let words = payload.split(separator: " ").map(String.init)
+        let instance: (type: String, name: String, address: ServerAddress)? =
+            words.count >= 4 && Int(words[3]) != nil
+            ? (words[0], words[1], ServerAddress(host: words[2], port: Int(words[3])!)) : nil
+        let aboutOurMaster = instance.map { $0.type == "master" && $0.name == masterName } ?? false
+        switch channel {
+        case "+switch-master":
+            return words.first == masterName ? .masterSwitched : nil
+        case "+try-failover", "+odown":
+            guard aboutOurMaster, let instance else { return nil }
+            return .failoverStarted(master: instance.address)
+        case "+sdown", "-sdown", "-odown", "+failover-end":
+            if aboutOurMaster { return .masterStateChanged(channel: channel) }
+            guard let instance, instance.type == "sentinel", channel == "+sdown" || channel == "-sdown" else {
+                return nil
+            }
+            return channel == "+sdown" ? .sentinelDown(instance.address) : .sentinelUp(instance.address)
+        case "+sentinel":
+            // `sentinel <id> <ip> <port> @ <master> <ip> <port>`: only sentinels of our master.
+            guard let instance, instance.type == "sentinel", words.count < 6 || words[5] == masterName else {
+                return nil
+            }
+            return .sentinelAdded(instance.address)
+        default:
+            return nil
+        }
+    }
+}
