@@ -50,9 +50,7 @@ public enum CommandPolicy {
     private static let secretCommandNames = CommandNameSet(["AUTH", "HELLO", "ACL", "CONFIG", "MIGRATE", "SENTINEL"])
 
     /// Commands that turn the connection into a stream of server messages.
-    public static let streamingCommands = ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"]
-
     public static func isStreaming(_ name: String) -> Bool {
-        streamingCommands.contains(name)
+        CommandNameSet.streamingNames.contains(name)
     }
 }

@@ -2,16 +2,21 @@ import NIOCore
 import RESP
 import SentinelClient
 
-/// `:master`, `:pool`, `:sentinels`, `:replicas`, `:help`: what redis-cli cannot show.
-extension Session {
-    func runMetaCommand(_ name: String) async {
+/// `:master`, `:pool`, `:sentinels`, `:replicas`, `:help`: what redis-cli cannot
+/// show. Each report is asked of the client when it is run; nothing is kept.
+struct MetaCommands: Sendable {
+    let client: SentinelClient
+    let masterName: String
+
+    /// The report of meta-command `name` (`:master`, ...), ready to print.
+    func run(_ name: String) async -> String {
         switch name {
-        case ":master": output.write(await masterReport())
-        case ":pool": output.write(await poolReport())
-        case ":sentinels": output.write(await sentinelsReport())
-        case ":replicas": output.write(await replicasReport())
-        case ":help": output.write(Self.metaHelp)
-        default: output.write("Unknown meta-command \(name); :help lists them.\n")
+        case ":master": return await masterReport()
+        case ":pool": return await poolReport()
+        case ":sentinels": return await sentinelsReport()
+        case ":replicas": return await replicasReport()
+        case ":help": return Self.metaHelp
+        default: return "Unknown meta-command \(name); :help lists them.\n"
         }
     }
 
@@ -26,22 +31,15 @@ extension Session {
         """
 
     func masterReport() async -> String {
-        guard let master = await client.master else { return "no verified master for \(options.masterName)\n" }
+        guard let master = await client.master else { return "no verified master for \(masterName)\n" }
         let probes = await client.probeSentinels()
         let answered = probes.filter(\.reachable)
         let agreeing = answered.filter { $0.namedMaster == master.address }.count
         let role: String
-        if let reply = try? await client.execute(RESPCommand("ROLE")), let items = reply.elements,
-            items.first?.string == "master"
-        {
-            let replicas = (items.count > 2 ? items[2].elements ?? [] : []).compactMap { entry -> String? in
-                guard let fields = entry.elements, fields.count >= 2 else { return nil }
-                return "\(fields[0].string ?? "?"):\(fields[1].string ?? "?")"
-            }
-            role = "master, offset \(items.count > 1 ? items[1].integer ?? 0 : 0), \(replicas.count) connected replica(s)"
-                + (replicas.isEmpty ? "" : " (\(replicas.joined(separator: ", ")))")
-        } else {
-            role = "ROLE could not be read now"
+        switch (try? await client.execute(RESPCommand("ROLE"))).map(ServerRole.parse) {
+        case .success(let now)?: role = now.description
+        case .failure(let reason)?: role = "ROLE failed: \(reason)"
+        case nil: role = "ROLE could not be read now"
         }
         let known = Double((NIODeadline.now() - master.knownSince).nanoseconds) / 1e9
         return """
@@ -87,7 +85,7 @@ extension Session {
     func replicasReport() async -> String {
         do {
             let replicas = try await client.probeReplicas()
-            guard !replicas.isEmpty else { return "Sentinel lists no replicas for \(options.masterName)\n" }
+            guard !replicas.isEmpty else { return "Sentinel lists no replicas for \(masterName)\n" }
             return replicas.map { replica in
                 "\(replica.address.description.padded(22))flags \(replica.flags.padded(12))offset \(replica.offset.map(String.init) ?? "-")  ROLE: \(replica.role)"
             }.joined(separator: "\n") + "\n"

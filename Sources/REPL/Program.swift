@@ -72,7 +72,6 @@ public enum Program {
         // next the terminal is put back on the way out.
         let editor = interactive ? LineEditor(program: "sentinel-repl", output: session.output, completer: session.completer()) : nil
         defer { editor?.close() }
-        if let editor, let file = session.options.historyFile { editor.loadHistory(from: file) }
 
         let status = await withTaskGroup(of: Void.self) { tasks -> Int32 in
             tasks.addTask { await client.run() }
@@ -85,7 +84,7 @@ public enum Program {
         }
         // Then the event loop, then history, then the terminal (editor.close, deferred above).
         try? await group.shutdownGracefully()
-        await session.saveHistory()
+        if let editor, let file = session.options.historyFile { editor.saveHistory(to: file) }
         return status
     }
 
@@ -98,10 +97,10 @@ public enum Program {
             Session.standardError.write("sentinel-repl: \(error)\(hint(for: error.code))\n")
             return 1
         }
-        if !options.command.isEmpty { return await session.runOneShot(options.command) }
-        guard let editor else { return await session.runLines(LineSource(fd: 0)) }
+        if !options.command.isEmpty { return await InputDriver.oneShot(options.command, session: session) }
+        guard let editor else { return await InputDriver.lines(from: LineSource(fd: 0), session: session) }
         return await withSignalsHandled(session: session, editor: editor) {
-            await session.runInteractive(editor: editor)
+            await InputDriver.interactive(editor: editor, historyFile: session.options.historyFile, session: session)
         }
     }
 

@@ -3,6 +3,10 @@
 public struct CommandNameSet: Sendable {
     private let names: [(name: String, bytes: [UInt8])]
 
+    /// Commands after which the server talks on its own: the connection is a stream
+    /// of messages for good, and waits as long as it likes.
+    public static let streamingNames = ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"]
+
     /// `names` as Redis spells them, upper-case.
     public init(_ names: [String]) {
         self.names = names.map { (name: $0, bytes: Array($0.utf8)) }

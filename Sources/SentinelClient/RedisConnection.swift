@@ -147,10 +147,9 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
         return streamReadNames.contains(name) && command.arguments.dropFirst().contains { blockOption.contains($0) }
     }
 
-    private static let blockingNames = CommandNameSet([
-        "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF",
-        "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR",
-    ])
+    private static let blockingNames = CommandNameSet(
+        ["BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF"]
+            + CommandNameSet.streamingNames)
     private static let streamReadNames = CommandNameSet(["XREAD", "XREADGROUP"])
     private static let blockOption = CommandNameSet(["BLOCK"])
 

@@ -37,16 +37,11 @@ public actor SentinelClient: Service {
     private var lifecycle = Lifecycle.idle
     private var pool: PoolStateMachine<RedisConnection>
     private var reconciler = ReconcileStateMachine<CheckedContinuation<Void, Never>>()
-    private var sentinels: [SentinelInfo]
-    private var masterInfo: MasterInfo?
-    private var masterReachable = true
-    private var failovers = 0
+    private var topology: TopologyState
     private var waiters: [PoolStateMachine<RedisConnection>.WaiterID: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiterID: UInt64 = 0
     private var watcherConnections: [ServerAddress: RedisConnection] = [:]
     private var readOnlyCommands: [String: Bool] = [:]
-    private var discoveryAttempts: [DiscoveryAttempt] = []
-    private var lostWatchers: Set<ServerAddress> = []
     /// The outcome of the first discovery, and who waits for it.
     private var firstDiscovery: Result<MasterInfo, SentinelClientError>?
     private var firstDiscoveryWaiters: [CheckedContinuation<Result<MasterInfo, SentinelClientError>, Never>] = []
@@ -64,9 +59,7 @@ public actor SentinelClient: Service {
         self.group = eventLoopGroup
         self.logger = logger
         self.pool = PoolStateMachine(maxSize: configuration.poolSize)
-        self.sentinels = configuration.sentinels.map {
-            SentinelInfo(address: $0, origin: .configured, subscribed: false)
-        }
+        self.topology = TopologyState(masterName: configuration.masterName, sentinels: configuration.sentinels)
         (stopRequests, stopRequested) = AsyncStream.makeStream(of: Void.self)
         (reconcileWakes, reconcileWake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -137,7 +130,7 @@ public actor SentinelClient: Service {
             await reconcile(reason: "start")
             guard !Task.isCancelled else { return }
             guard configuration.followFailovers else { return }
-            for sentinel in sentinels.prefix(configuration.watchedSentinels).map(\.address) {
+            for sentinel in topology.sentinels.prefix(configuration.watchedSentinels).map(\.address) {
                 group.addTask { await self.watch(sentinel) }
             }
             group.addTask { await self.reconcilePeriodically() }
@@ -200,7 +193,7 @@ public actor SentinelClient: Service {
         stayOnPinned: Bool = false
     ) async throws(SentinelClientError) -> (reply: RESPValue, lease: LeasedConnection) {
         var current = pinned
-        if let lease = pinned, lease.generation != pool.generation || !lease.connection.isActive {
+        if let lease = pinned, !isUsable(lease) {
             let reason = lease.connection.isActive ? "the master changed" : "the connection closed"
             release(lease, healthy: false)
             current = nil
@@ -251,6 +244,11 @@ public actor SentinelClient: Service {
 
     /// The generation of the current master's connections; it changes with the master.
     public var generation: Int { pool.generation }
+
+    /// Whether a leased connection can still serve: open, and to the current master.
+    public func isUsable(_ lease: LeasedConnection) -> Bool {
+        lease.generation == pool.generation && lease.connection.isActive
+    }
 
     /// Takes a connection to the current master, waiting (up to `masterWaitTimeout`)
     /// for a master during a failover or for a free slot when the pool is full.
@@ -311,11 +309,13 @@ public actor SentinelClient: Service {
     // MARK: Observable state
 
     public var poolSnapshot: PoolSnapshot { pool.snapshot }
-    public var master: MasterInfo? { masterInfo }
-    public var knownSentinels: [SentinelInfo] { sentinels }
-    public var failoversFollowed: Int { failovers }
+    public var master: MasterInfo? { topology.master }
+    public var knownSentinels: [SentinelInfo] { topology.sentinels }
+    public var failoversFollowed: Int { topology.failovers }
+    /// False from a failed check of the master until one succeeds again.
+    public var isMasterReachable: Bool { topology.masterReachable }
     /// The failed tries of the last successful discovery (empty when the first sentinel answered).
-    public var lastDiscoveryAttempts: [DiscoveryAttempt] { discoveryAttempts }
+    public var lastDiscoveryAttempts: [DiscoveryAttempt] { topology.discoveryAttempts }
     /// Connections open right now, data nodes and sentinels together.
     public nonisolated var openConnections: Int { registry.count }
 
@@ -331,7 +331,7 @@ public actor SentinelClient: Service {
     /// Asks every known sentinel, concurrently, which master it names now.
     public func probeSentinels() async -> [SentinelProbe] {
         let discovery = makeDiscovery()
-        let known = sentinels
+        let known = topology.sentinels
         let watched = Set(known.filter(\.subscribed).map(\.address))
         return await Self.concurrently(known) { info in
             var probe = SentinelProbe(address: info.address, origin: info.origin, subscribed: watched.contains(info.address))
@@ -351,7 +351,7 @@ public actor SentinelClient: Service {
     public func probeReplicas() async throws(SentinelClientError) -> [ReplicaProbe] {
         let discovery = makeDiscovery()
         var lastError = SentinelClientError.noSentinelReachable(masterName: configuration.masterName, attempts: [])
-        for sentinel in sentinels.map(\.address) {
+        for sentinel in topology.sentinels.map(\.address) {
             do {
                 let listed = try await discovery.listReplicas(sentinel)
                 return await Self.concurrently(listed) { replica in
@@ -513,7 +513,7 @@ public actor SentinelClient: Service {
     private func reconcileOnce() async {
         guard lifecycle == .running else { return }
         do {
-            let result = try await makeDiscovery().run(order: sentinels.map(\.address)) { attempt, answer in
+            let result = try await makeDiscovery().run(order: topology.sentinels.map(\.address)) { attempt, answer in
                 await self.observe(attempt, answer)
             }
             guard lifecycle == .running else {
@@ -523,7 +523,7 @@ public actor SentinelClient: Service {
             apply(result)
         } catch {
             resolveFirstDiscovery(.failure(error))
-            if error.code == .noSentinelReachable, masterInfo != nil {
+            if error.code == .noSentinelReachable, topology.master != nil {
                 // Sentinels are gone but the master may be fine: keep using it.
                 logger.warning("no sentinel reachable", metadata: ["tried": "\(error.attempts.count)"])
             } else {
@@ -540,75 +540,55 @@ public actor SentinelClient: Service {
     }
 
     private func observe(_ attempt: DiscoveryAttempt?, _ answer: SentinelAnswer?) {
-        if let answer, let index = sentinels.firstIndex(where: { $0.address == answer.sentinel }) {
-            sentinels[index].reachable = true
-            sentinels[index].latencyMicroseconds = answer.latencyMicroseconds
-            sentinels[index].namedMaster = answer.master
-            sentinels[index].lastError = nil
-            for other in answer.otherSentinels { learn(other) }
-        }
-        if let attempt, let index = sentinels.firstIndex(where: { $0.address == attempt.sentinel }) {
-            sentinels[index].lastError = attempt.description
-            if attempt.namedMaster == nil, attempt.reason != .unknownMasterName {
-                sentinels[index].reachable = false
-            }
-        }
-    }
-
-    private func learn(_ sentinel: ServerAddress) {
-        guard !sentinels.contains(where: { $0.address == sentinel }) else { return }
-        sentinels.append(SentinelInfo(address: sentinel, origin: .learned, subscribed: false))
-        logger.info("learned of a sentinel", metadata: ["sentinel": "\(sentinel)"])
-        emit(.sentinelLearned(sentinel))
+        publish(topology.observe(attempt, answer))
     }
 
     private func apply(_ result: DiscoveryResult) {
-        let now = NIODeadline.now()
-        discoveryAttempts = result.attempts
-        if let index = sentinels.firstIndex(where: { $0.address == result.answeredBy.sentinel }), index > 0 {
-            sentinels.insert(sentinels.remove(at: index), at: 0)
-        }
-        let previous = masterInfo?.address
-        let moved = previous != result.master
+        let events = topology.verified(
+            result.master, answeredBy: result.answeredBy.sentinel, role: result.role, attempts: result.attempts,
+            at: .now())
         perform(pool.masterVerified(result.master))
         perform(pool.adopt(result.connection, generation: pool.generation))
-        let info = MasterInfo(
-            name: configuration.masterName, address: result.master, answeredBy: result.answeredBy.sentinel,
-            replicationOffset: result.role.replicationOffset, connectedReplicas: result.role.replicas,
-            knownSince: moved ? now : masterInfo?.knownSince ?? now, verifiedAt: now)
-        masterInfo = info
-        resolveFirstDiscovery(.success(info))
-        if moved {
-            if previous != nil { failovers += 1 }
-            logger.info("master verified", metadata: ["master": "\(result.master)", "previous": "\(previous.map { "\($0)" } ?? "none")"])
-            emit(.masterSwitched(from: previous, to: result.master))
-        } else if !masterReachable {
-            logger.info("master reachable again", metadata: ["master": "\(result.master)"])
-            emit(.masterReachable(result.master))
-        }
-        masterReachable = true
+        if let master = topology.master { resolveFirstDiscovery(.success(master)) }
+        publish(events)
     }
 
     private func markMasterUnreachable(_ error: SentinelClientError) {
         guard lifecycle == .running else { return }
         perform(pool.masterLost(error.description))
-        if masterReachable {
-            masterReachable = false
-            logger.warning("master unreachable", metadata: ["error": "\(error)"])
-            emit(.masterUnreachable(masterInfo?.address, reason: error.description))
+        publish(topology.unreachable(error.description))
+    }
+
+    /// Logs each event, then hands it to every stream of `topologyEvents()`.
+    private func publish(_ events: [TopologyEvent]) {
+        guard lifecycle == .running else { return }
+        for event in events {
+            switch event {
+            case .masterSwitched(let from, let to):
+                logger.info("master verified", metadata: ["master": "\(to)", "previous": "\(from.map { "\($0)" } ?? "none")"])
+            case .masterReachable(let address):
+                logger.info("master reachable again", metadata: ["master": "\(address)"])
+            case .masterUnreachable(_, let reason):
+                logger.warning("master unreachable", metadata: ["error": "\(reason)"])
+            case .failoverStarted(let master, let sentinel):
+                logger.info("failover reported", metadata: ["master": "\(master.map { "\($0)" } ?? "?")", "sentinel": "\(sentinel)"])
+            case .sentinelDown(let sentinel):
+                logger.info("sentinel down", metadata: ["sentinel": "\(sentinel)"])
+            case .sentinelUp(let sentinel):
+                logger.info("sentinel up", metadata: ["sentinel": "\(sentinel)"])
+            case .sentinelLearned(let sentinel):
+                logger.info("learned of a sentinel", metadata: ["sentinel": "\(sentinel)"])
+            }
+            broadcaster.yield(event)
         }
     }
 
     private func reconcilePeriodically() async {
         while !Task.isCancelled {
-            let interval = masterReachable ? configuration.reconcileInterval : configuration.unreachableRetryInterval
+            let interval = topology.masterReachable ? configuration.reconcileInterval : configuration.unreachableRetryInterval
             do { try await Task.sleep(nanoseconds: UInt64(interval.nanoseconds)) } catch { return }
             await reconcile(reason: "periodic check")
         }
-    }
-
-    private nonisolated func emit(_ event: TopologyEvent) {
-        broadcaster.yield(event)
     }
 
     // MARK: Internals: sentinel watchers
@@ -659,16 +639,7 @@ public actor SentinelClient: Service {
     }
 
     private func setSubscribed(_ sentinel: ServerAddress, _ subscribed: Bool) {
-        guard let index = sentinels.firstIndex(where: { $0.address == sentinel }) else { return }
-        let was = sentinels[index].subscribed
-        sentinels[index].subscribed = subscribed
-        sentinels[index].reachable = subscribed
-        // The first subscription is no news; a link lost and found again is.
-        if was != subscribed, lifecycle == .running, !subscribed || lostWatchers.contains(sentinel) {
-            logger.info(subscribed ? "sentinel link up" : "sentinel link lost", metadata: ["sentinel": "\(sentinel)"])
-            emit(subscribed ? .sentinelUp(sentinel) : .sentinelDown(sentinel))
-        }
-        if subscribed { lostWatchers.remove(sentinel) } else { lostWatchers.insert(sentinel) }
+        publish(topology.linkChanged(sentinel, subscribed: subscribed))
     }
 
     private func handle(_ message: RESPValue, from sentinel: ServerAddress) async {
@@ -680,16 +651,16 @@ public actor SentinelClient: Service {
         case .masterSwitched:
             await reconcile(reason: "+switch-master from \(sentinel)")
         case .failoverStarted(let master):
-            emit(.failoverStarted(master: master, reportedBy: sentinel))
+            publish([.failoverStarted(master: master, reportedBy: sentinel)])
             await reconcile(reason: "\(channel) from \(sentinel)")
         case .masterStateChanged(let channel):
             await reconcile(reason: "\(channel) from \(sentinel)")
         case .sentinelDown(let address):
-            emit(.sentinelDown(address))
+            publish([.sentinelDown(address)])
         case .sentinelUp(let address):
-            emit(.sentinelUp(address))
+            publish([.sentinelUp(address)])
         case .sentinelAdded(let address):
-            learn(address)
+            publish(topology.learn(address))
         case nil:
             return
         }

@@ -171,3 +171,60 @@ final class LateValues: Sendable {
     func append(_ value: Int) { box.withLockedValue { $0.append(value) } }
     var values: [Int] { box.withLockedValue { $0 } }
 }
+
+@Suite struct TopologyStateTests {
+    let s1 = ServerAddress(host: "127.0.0.1", port: 26379)
+    let s2 = ServerAddress(host: "127.0.0.1", port: 26380)
+    let m1 = ServerAddress(host: "127.0.0.1", port: 6379)
+    let m2 = ServerAddress(host: "127.0.0.1", port: 6380)
+    let role = MasterRole(replicationOffset: 10, replicas: [])
+    let t0 = NIODeadline.uptimeNanoseconds(1_000)
+
+    @Test func theFirstMasterIsNoFailoverTheNextIs() {
+        var state = TopologyState(masterName: "m", sentinels: [s1, s2])
+        #expect(state.verified(m1, answeredBy: s1, role: role, attempts: [], at: t0) == [.masterSwitched(from: nil, to: m1)])
+        #expect(state.verified(m1, answeredBy: s1, role: role, attempts: [], at: t0 + .seconds(1)) == [])
+        #expect(state.master?.knownSince == t0, "the same master keeps its age")
+        #expect(state.verified(m2, answeredBy: s2, role: role, attempts: [], at: t0 + .seconds(2)) == [.masterSwitched(from: m1, to: m2)])
+        #expect(state.failovers == 1)
+        #expect(state.master?.knownSince == t0 + .seconds(2))
+        #expect(state.sentinels.first?.address == s2, "the sentinel that answered is asked first")
+    }
+
+    @Test func unreachableIsReportedOnceAndItsEndToo() {
+        var state = TopologyState(masterName: "m", sentinels: [s1])
+        _ = state.verified(m1, answeredBy: s1, role: role, attempts: [], at: t0)
+        #expect(state.unreachable("refused") == [.masterUnreachable(m1, reason: "refused")])
+        #expect(state.unreachable("refused again") == [], "once per outage")
+        #expect(!state.masterReachable)
+        #expect(state.verified(m1, answeredBy: s1, role: role, attempts: [], at: t0) == [.masterReachable(m1)])
+        #expect(state.masterReachable)
+    }
+
+    @Test func answersTeachNewSentinelsOnce() {
+        var state = TopologyState(masterName: "m", sentinels: [s1])
+        let answer = SentinelAnswer(sentinel: s1, master: m1, otherSentinels: [s2, s1], latencyMicroseconds: 120)
+        #expect(state.observe(nil, answer) == [.sentinelLearned(s2)])
+        #expect(state.observe(nil, answer) == [])
+        #expect(state.sentinels.map(\.origin) == [.configured, .learned])
+        #expect(state.sentinels[0].namedMaster == m1 && state.sentinels[0].reachable == true)
+    }
+
+    @Test func aFailedTryMarksTheSentinelUnreachableUnlessItAnswered() {
+        var state = TopologyState(masterName: "m", sentinels: [s1, s2])
+        _ = state.observe(DiscoveryAttempt(sentinel: s1, reason: .connectionRefused), nil)
+        _ = state.observe(DiscoveryAttempt(sentinel: s2, reason: .unknownMasterName), nil)
+        #expect(state.sentinels[0].reachable == false)
+        #expect(state.sentinels[1].reachable == nil, "it answered: it does not know the name")
+        #expect(state.sentinels[0].lastError == "sentinel 127.0.0.1:26379: connection refused")
+    }
+
+    @Test func aLinkLostAndFoundIsNewsTheFirstIsNot() {
+        var state = TopologyState(masterName: "m", sentinels: [s1])
+        #expect(state.linkChanged(s1, subscribed: true) == [])
+        #expect(state.linkChanged(s1, subscribed: false) == [.sentinelDown(s1)])
+        #expect(state.linkChanged(s1, subscribed: false) == [])
+        #expect(state.linkChanged(s1, subscribed: true) == [.sentinelUp(s1)])
+        #expect(state.linkChanged(s2, subscribed: true) == [], "an unknown sentinel changes nothing")
+    }
+}

@@ -11,16 +11,16 @@ import SentinelClient
 /// printed. A chunk's replies are printed in one write.
 struct BatchState {
     /// Lines waiting to be written, in order.
-    var queue: Deque<Session.BatchEntry> = []
+    var queue: Deque<BatchPipeline.BatchEntry> = []
     /// Chunks written on the session connection, oldest first.
-    var inFlight: [Session.InFlightChunk] = []
+    var inFlight: [BatchPipeline.InFlightChunk] = []
     /// Print each line after the prompt before its reply (a paste).
     var echo = false
     /// Set while lines run, so that Ctrl-C between two chunks is not lost.
     var running = false
     var abandoned = false
     /// The MULTI or WATCH block open where lines are being written, and the connection
-    /// its first line went to (see `Session.step`).
+    /// its first line went to (see `BatchPipeline.step`).
     var openBlock: OpenBlock?
 
     static let chunkSize = 1024
@@ -30,9 +30,23 @@ struct BatchState {
     static let window = 4
 }
 
-extension Session {
-    /// What a command cut short by Ctrl-C prints.
-    static let interruptedLine = Array("(interrupted)\n".utf8)
+/// The batch pipeline: the one owner of the batch's queue, its window of chunks
+/// in flight and the accounting of lines in doubt or not run. Confined to the
+/// session actor, which it is handed as `session` for the connection, rendering
+/// and the prompt.
+final class BatchPipeline {
+    private(set) var batch = BatchState()
+
+    /// Ctrl-C: the batch running now, if any, is abandoned.
+    func interrupt() {
+        if batch.running { batch.abandoned = true }
+    }
+
+    /// A typed line ran: the block a later paste continues is the session's own
+    /// (the person has seen any notice about a lost one).
+    func continueBlock(_ block: OpenBlock?) {
+        batch.openBlock = block
+    }
 
     /// One line of a batch, classified.
     enum BatchLine: Sendable {
@@ -73,8 +87,10 @@ extension Session {
     /// Runs `lines`; returns true when one of them asked to quit (the rest is not run).
     /// With `echo`, each line is printed after the prompt before its reply, as if typed.
     /// With `more`, the last chunks may stay in flight: more lines follow (stdin);
-    /// call `finishBatch` at the end.
-    func runBatch(_ lines: [[UInt8]], echo: Bool, firstShown: Bool = false, more: Bool = false) async -> Bool {
+    /// call `finish` at the end.
+    func run(
+        _ lines: [[UInt8]], echo: Bool, firstShown: Bool = false, more: Bool = false, session: isolated Session
+    ) async -> Bool {
         batch.echo = echo
         batch.queue.reserveCapacity(batch.queue.count + lines.count)
         for (index, line) in lines.enumerated() {
@@ -89,21 +105,21 @@ extension Session {
                 batch.queue.append(BatchEntry(line: echo ? line : [], item: item, shown: shown))
                 continue
             }
-            guard await pumpBatch(untilIdle: true) else {
+            guard await pump(untilIdle: true, session: session) else {
                 let unqueued = lines[index...].count { !Self.isBlank($0) }
-                output.write("-- \(unqueued) more line(s) of the batch were not run\n")
+                session.output.write("-- \(unqueued) more line(s) of the batch were not run\n")
                 return false
             }
-            if !shown { output.write(await prompt() + String(decoding: line, as: UTF8.self) + "\n") }
-            if await runLine(line) { return true }
+            if !shown { session.output.write(await session.prompt() + String(decoding: line, as: UTF8.self) + "\n") }
+            if await session.runLine(line) { return true }
         }
-        _ = await pumpBatch(untilIdle: !more)
+        _ = await pump(untilIdle: !more, session: session)
         return false
     }
 
     /// Waits for every line still in flight and prints its reply.
-    func finishBatch() async {
-        _ = await pumpBatch(untilIdle: true)
+    func finish(session: isolated Session) async {
+        _ = await pump(untilIdle: true, session: session)
     }
 
     static func isBlank(_ line: [UInt8]) -> Bool {
@@ -122,13 +138,13 @@ extension Session {
         name.first == UInt8(ascii: ":") || barrierNames.contains(name)
     }
 
-    private static let barrierNames = CommandNameSet(["QUIT", "EXIT", "HELP"] + CommandPolicy.streamingCommands)
+    private static let barrierNames = CommandNameSet(["QUIT", "EXIT", "HELP"] + CommandNameSet.streamingNames)
 
     // MARK: The window
 
     /// Writes queued lines and prints replies until the queue is empty (and, with
     /// `untilIdle`, nothing is in flight). False when Ctrl-C abandoned the batch.
-    private func pumpBatch(untilIdle: Bool) async -> Bool {
+    private func pump(untilIdle: Bool, session: isolated Session) async -> Bool {
         batch.running = true
         defer {
             batch.running = false
@@ -137,20 +153,20 @@ extension Session {
         while true {
             if batch.queue.isEmpty && (batch.inFlight.isEmpty || !untilIdle) { return true }
             if batch.abandoned && batch.inFlight.isEmpty {
-                await reportAbandoned(unanswered: [], out: Self.interruptedLine)
+                await reportAbandoned(unanswered: [], out: Session.interruptedLine, session: session)
                 return false
             }
             if batch.abandoned {
                 // Ctrl-C between chunks: what has no reply yet is given up.
-                await dropSessionConnection(error: "interrupted")
+                await session.dropSessionConnection(error: "interrupted")
             }
             if !batch.abandoned, !batch.queue.isEmpty, batch.inFlight.count < BatchState.window,
-                let connection = await connectionForNextChunk()
+                let connection = await connectionForNextChunk(session: session)
             {
                 // Ctrl-C while waiting for a master: nothing more goes out.
                 if !batch.abandoned { writeNextChunk(on: connection) }
             } else if !batch.inFlight.isEmpty {
-                guard await collectOldestChunk() else { return false }
+                guard await collectOldestChunk(session: session) else { return false }
             }
         }
     }
@@ -159,13 +175,13 @@ extension Session {
     /// and only while it is still the session's (nil: collect them first); the window
     /// never spans two connections. Otherwise the session connection, new if need be;
     /// when there is none, every queued line says so (nil).
-    private func connectionForNextChunk() async -> RedisConnection? {
+    private func connectionForNextChunk(session: isolated Session) async -> RedisConnection? {
         if let last = batch.inFlight.last {
-            return await currentSessionConnection() === last.connection ? last.connection : nil
+            return await session.pinned.usable() === last.connection ? last.connection : nil
         }
         // Waiting for a master (a failover) can take a while: Ctrl-C ends the wait.
-        let (outcome, interrupted) = await runInterruptibly { [self] () -> Result<RedisConnection, Error> in
-            do { return .success(try await self.sessionConnection()) } catch { return .failure(error) }
+        let (outcome, interrupted) = await session.runInterruptibly { [session] () -> Result<RedisConnection, Error> in
+            do { return .success(try await session.sessionConnection()) } catch { return .failure(error) }
         }
         if interrupted {
             batch.abandoned = true
@@ -177,13 +193,13 @@ extension Session {
         case .failure(let error):
             // No master within the wait: every queued line says so, none runs.
             var out: [UInt8] = []
-            let prompt = batch.echo ? await prompt() : ""
+            let prompt = batch.echo ? await session.prompt() : ""
             for entry in batch.queue {
                 appendEcho(prompt, entry, into: &out)
-                if case .output(let text) = entry.item { out += Array(text.utf8) } else { out += errorLine(error) }
+                if case .output(let text) = entry.item { out += Array(text.utf8) } else { out += session.errorLine(error) }
             }
             batch.queue = []
-            output.write(out)
+            session.output.write(out)
             return nil
         }
     }
@@ -201,11 +217,11 @@ extension Session {
             switch batch.queue[index].item {
             case .command(let c): command = c
             case .notRun(let c):
-                batch.openBlock = Self.step(batch.openBlock, Self.stateCommandName(c), on: connection).open
+                batch.openBlock = Self.step(batch.openBlock, ConnectionState.stateCommandName(c), on: connection).open
                 continue
             case .output, .barrier: continue
             }
-            let name = Self.stateCommandName(command)  // a string only for MULTI, EXEC...
+            let name = ConnectionState.stateCommandName(command)  // a string only for MULTI, EXEC...
             batch.queue[index].sentInTransaction = batch.openBlock?.kind == .transaction && name != "MULTI"
             let (runs, open) = Self.step(batch.openBlock, name, on: connection)
             batch.openBlock = open
@@ -225,11 +241,11 @@ extension Session {
     /// connection) go back to the front of the queue for the new master; a line in
     /// flight at the drop gets one in-doubt error line and is not run again.
     /// False when Ctrl-C abandoned the batch.
-    private func collectOldestChunk() async -> Bool {
+    private func collectOldestChunk(session: isolated Session) async -> Bool {
         let chunk = batch.inFlight.removeFirst()
-        let (results, interrupted) = await runInterruptibly { await Self.replies(of: chunk) }
+        let (results, interrupted) = await session.runInterruptibly { await Self.replies(of: chunk) }
         if interrupted { batch.abandoned = true }
-        var prompt = batch.echo ? await prompt() : ""
+        var prompt = batch.echo ? await session.prompt() : ""
         var out: [UInt8] = []
         var replies = results[...]
         for position in chunk.entries.indices {
@@ -242,53 +258,58 @@ extension Session {
                 out += Array(text.utf8)
                 continue
             case .notRun(let c):
-                out += errorLine(LostBlock(command: c.name))
+                out += session.errorLine(LostBlock(command: c.name))
                 continue
             case .barrier: continue
             }
             // After a drop, later replies of the window come from a connection that is
             // no longer the session's: they tell about its blocks, not the session's state.
-            let onSession = isSessionConnection(chunk.connection)
+            let onSession = session.pinned.isCurrent(chunk.connection)
             switch replies.removeFirst() {
             case .success(let reply):
-                if let message = reply.errorMessage, message.hasPrefix("READONLY"), !entry.sentInTransaction {
-                    // The write was refused, so it did not run: run it alone on the new master,
-                    // once the chunks behind it have their replies from the old one.
+                if reply.errorCode == "READONLY", let message = reply.errorMessage, !entry.sentInTransaction {
                     // (Inside MULTI the refusal stands: EXEC will abort the transaction.)
-                    await settleWindow()
-                    if onSession { await dropSessionConnection(error: message) }
-                    if batch.abandoned {
-                        out += Self.interruptedLine
-                        await reportAbandoned(unanswered: replies, out: out)
-                        return false
-                    }
-                    out += await runAlone(command)
-                    if batch.abandoned {
-                        await reportAbandoned(unanswered: replies, out: out)
+                    let rerun = await rerunRefused(command, message: message, onSession: onSession, session: session)
+                    out += rerun.output
+                    if rerun.abandoned {
+                        await reportAbandoned(unanswered: replies, out: out, session: session)
                         return false
                     }
                 } else {
                     // A dropped connection's replies say nothing of the session's state.
                     // The transcript shows the prompt a person would have seen: (TX), [db].
-                    if onSession, trackState(command, reply), batch.echo { prompt = await self.prompt() }
-                    appendRendered(reply, command, into: &out)
+                    if onSession, session.pinned.track(command, reply), batch.echo { prompt = await session.prompt() }
+                    session.appendRendered(reply, command, into: &out)
                 }
             case .failure where batch.abandoned:
-                await dropSessionConnection(error: "interrupted")
-                out += Self.interruptedLine
-                await reportAbandoned(unanswered: replies, out: out)
+                await session.dropSessionConnection(error: "interrupted")
+                out += Session.interruptedLine
+                await reportAbandoned(unanswered: replies, out: out, session: session)
                 return false
             case .failure(let error) where error.code == .commandNotSent:
-                output.write(out)
-                await requeueNeverSent(from: position, of: chunk, onSession: onSession)
+                session.output.write(out)
+                await requeueNeverSent(from: position, of: chunk, onSession: onSession, session: session)
                 return true
             case .failure(let error):
-                if onSession { await dropSessionConnection(error: "\(error)") }
-                out += errorLine(error)
+                if onSession { await session.dropSessionConnection(error: "\(error)") }
+                out += session.errorLine(error)
             }
         }
-        output.write(out)
+        session.output.write(out)
         return true
+    }
+
+    /// A write a demoted master refused (READONLY) did not run: it runs alone on the
+    /// new master, once the chunks behind it have their replies from the old one.
+    /// `abandoned` when Ctrl-C stopped the batch meanwhile.
+    private func rerunRefused(
+        _ command: RESPCommand, message: String, onSession: Bool, session: isolated Session
+    ) async -> (output: [UInt8], abandoned: Bool) {
+        await settleWindow()
+        if onSession { await session.dropSessionConnection(error: message) }
+        if batch.abandoned { return (Session.interruptedLine, true) }
+        let output = await runAlone(command, session: session)
+        return (output, batch.abandoned)
     }
 
     private static func replies(of chunk: InFlightChunk) async -> [Result<RESPValue, SentinelClientError>] {
@@ -297,31 +318,35 @@ extension Session {
 
     /// Waits until every chunk in flight has its replies (or errors), so that
     /// dropping their connection changes none of them.
-    private func settleWindow() async {
+    private nonisolated(nonsending) func settleWindow() async {
         for chunk in batch.inFlight { _ = await Self.replies(of: chunk) }
     }
 
     /// The lines from `position` on were never written, nor was anything after them on
     /// that connection (writes leave in order, and the window holds one connection):
     /// all of it goes out again, first, as if the writing had stopped there.
-    private func requeueNeverSent(from position: Int, of chunk: InFlightChunk, onSession: Bool) async {
+    private func requeueNeverSent(
+        from position: Int, of chunk: InFlightChunk, onSession: Bool, session: isolated Session
+    ) async {
         await settleWindow()
         batch.openBlock = chunk.entries[..<position].reduce(chunk.blockBefore) { open, entry in
-            entry.command.map { Self.step(open, Self.stateCommandName($0), on: chunk.connection).open } ?? open
+            entry.command.map { Self.step(open, ConnectionState.stateCommandName($0), on: chunk.connection).open } ?? open
         }
         var resend = Array(chunk.entries[position...])
         resend[0].shown = resend[0].shown || batch.echo  // its line is on the screen already
         for chunk in batch.inFlight { resend += chunk.entries }
         batch.inFlight.removeAll()
         batch.queue.prepend(contentsOf: resend)
-        if onSession { await dropSessionConnection(error: "connection lost before the command was sent") }
-        await client.reconcile(reason: "a batch lost its connection")
-        if batch.echo { output.write("-- resending from this line on the new master\n") }
+        if onSession { await session.dropSessionConnection(error: "connection lost before the command was sent") }
+        await session.client.reconcile(reason: "a batch lost its connection")
+        if batch.echo { session.output.write("-- resending from this line on the new master\n") }
     }
 
     /// Ctrl-C: says how many later lines of the batch may have run (written, no
     /// reply) and how many surely did not, and forgets them.
-    private func reportAbandoned(unanswered: ArraySlice<Result<RESPValue, SentinelClientError>>, out: [UInt8]) async {
+    private func reportAbandoned(
+        unanswered: ArraySlice<Result<RESPValue, SentinelClientError>>, out: [UInt8], session: isolated Session
+    ) async {
         var unanswered = Array(unanswered)
         for chunk in batch.inFlight { unanswered += await Self.replies(of: chunk) }
         let answered = unanswered.count { if case .success = $0 { true } else { false } }
@@ -336,9 +361,9 @@ extension Session {
             out += Array("-- \(inDoubt) later line(s) were sent and got no reply: they may or may not have run\n".utf8)
         }
         if notRun > 0 { out += Array("-- \(notRun) later line(s) of the batch were not run\n".utf8) }
-        let discarded = await discardTypeahead()
+        let discarded = await session.discardTypeahead()
         if discarded > 0 { out += Array("-- \(discarded) more line(s) typed or pasted meanwhile were discarded\n".utf8) }
-        output.write(out)
+        session.output.write(out)
         batch.inFlight.removeAll()
         batch.queue = []
         batch.openBlock = nil  // the stream was cut here: what follows starts afresh
@@ -384,17 +409,17 @@ extension Session {
     /// A refused write, alone on the new master (on the session connection once there
     /// is one for it: a window of refused writes does not open a connection each);
     /// Ctrl-C abandons it.
-    private func runAlone(_ command: RESPCommand) async -> [UInt8] {
-        switch await sendOnSession(command) {
+    private func runAlone(_ command: RESPCommand, session: isolated Session) async -> [UInt8] {
+        switch await session.sendOnSession(command) {
         case (.success(let reply), _):
             var out: [UInt8] = []
-            appendRendered(reply, command, into: &out)
+            session.appendRendered(reply, command, into: &out)
             return out
         case (.failure, true):
             batch.abandoned = true
-            return Self.interruptedLine
+            return Session.interruptedLine
         case (.failure(let error), false):
-            return errorLine(error)
+            return session.errorLine(error)
         }
     }
 }

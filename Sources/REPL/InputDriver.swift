@@ -1,0 +1,89 @@
+/// Where lines come from: one command on the command line, lines of a stdin
+/// that is not a terminal, or the prompt. Each mode hands lines and batches to
+/// the session (whose actor it runs on) and returns the exit status once the
+/// session has given its connection back.
+enum InputDriver {
+    /// One command from the command line.
+    static func oneShot(_ arguments: [String], session: isolated Session) async -> Int32 {
+        await session.runCommand(arguments)
+        await session.pinned.release()
+        return session.exitStatus
+    }
+
+    /// Lines from a stdin that is not a terminal: one reply each, in order, pipelined.
+    static func lines(from source: LineSource, session: isolated Session) async -> Int32 {
+        loop: while true {
+            let lines: [[UInt8]]
+            switch source.nextIfReady() {
+            case .lines(let ready): lines = ready
+            case .finished: break loop
+            case .nothingYet:
+                // Input pauses: every reply goes out before waiting (a driver may wait for it).
+                await session.pipeline.finish(session: session)
+                guard let next = await source.next() else { break loop }
+                lines = next
+            }
+            if await session.pipeline.run(lines, echo: false, more: true, session: session) { break }
+        }
+        await session.pipeline.finish(session: session)
+        source.close()
+        await session.pinned.release()
+        return session.exitStatus
+    }
+
+    /// The prompt. Returns when the person quits or a signal asks to stop, once the
+    /// tasks it started (events, command docs) have ended: nothing of the session
+    /// touches the editor after this returns.
+    static func interactive(editor: LineEditor, historyFile: String?, session: isolated Session) async -> Int32 {
+        session.attach(editor)
+        if let historyFile { editor.loadHistory(from: historyFile) }
+        let status = await withTaskGroup(of: Void.self) { tasks -> Int32 in
+            tasks.addTask { await session.followEvents() }
+            tasks.addTask { await session.loadCommandDocs() }
+            let status = await readEvalPrintLoop(editor, session: session)
+            tasks.cancelAll()
+            return status
+        }
+        await session.pinned.release()
+        return status
+    }
+
+    private static func readEvalPrintLoop(_ editor: LineEditor, session: isolated Session) async -> Int32 {
+        await session.refreshPrompt()
+        while true {
+            switch await editor.readLine() {
+            case .endOfInput:
+                return 0
+            case .interrupted:
+                continue
+            case .batch(let lines, let firstShown):
+                for line in lines { remember(line, in: editor) }
+                if lines.count == 1 {
+                    // One line typed ahead: run it as if typed now (interruptible, shown first).
+                    if !firstShown { await session.echo(lines[0]) }
+                    if await session.runLine(lines[0]) { return 0 }
+                    session.typedLineRan()
+                } else if await session.pipeline.run(lines, echo: true, firstShown: firstShown, session: session) {
+                    return 0
+                }
+                await session.refreshPrompt()
+            case .line(let text):
+                let line = Array(text.trimmingSpaces.utf8)
+                guard !line.isEmpty else { continue }
+                remember(line, in: editor)
+                if await session.runLine(line) { return 0 }
+                session.typedLineRan()
+                await session.refreshPrompt()
+            }
+        }
+    }
+
+    /// History takes a line, typed or pasted, unless it is blank, carries a secret
+    /// (AUTH, ...), or cannot be split (it might carry one: `AUTH "pass`).
+    private static func remember(_ line: [UInt8], in editor: LineEditor) {
+        let text = String(decoding: line, as: UTF8.self).trimmingSpaces
+        guard !text.isEmpty, let words = try? CommandLineSplitter.split(Array(text.utf8)), !CommandPolicy.isSecret(words)
+        else { return }
+        editor.addHistory(text)
+    }
+}
