@@ -129,43 +129,79 @@ struct Discovery: Sendable {
     func run(order: [ServerAddress], observe: @Sendable (DiscoveryAttempt?, SentinelAnswer?) async -> Void)
         async throws(SentinelClientError) -> DiscoveryResult
     {
+        let delay = configuration.roleMismatchDelay
+        let outcome = try await Self.search(
+            order: order, ask: ask, verify: verify,
+            pause: { try await Task.sleep(nanoseconds: UInt64(delay.nanoseconds)) },
+            reason: reason(for:),
+            observe: { attempt, answer in
+                if let attempt { logger.debug("discovery try failed", metadata: ["attempt": "\(attempt)"]) }
+                await observe(attempt, answer)
+            })
+        switch outcome {
+        case .found(let found):
+            logger.debug("ROLE confirms the master", metadata: ["sentinel": "\(found.answer.sentinel)", "master": "\(found.master)"])
+            return DiscoveryResult(
+                master: found.master, answeredBy: found.answer, role: found.role, connection: found.connection,
+                attempts: found.attempts)
+        case .exhausted(let attempts):
+            throw classify(attempts)
+        }
+    }
+
+    /// What a search found: the master a sentinel named and ROLE confirmed.
+    struct Found<Connection: Sendable>: Sendable {
+        var master: ServerAddress
+        var answer: SentinelAnswer
+        var role: MasterRole
+        var connection: Connection
+        var attempts: [DiscoveryAttempt]
+    }
+
+    enum SearchOutcome<Connection: Sendable>: Sendable {
+        case found(Found<Connection>)
+        /// Every sentinel was tried; why each failed.
+        case exhausted([DiscoveryAttempt])
+    }
+
+    /// The protocol's steps in order, the I/O injected: ask each sentinel in turn;
+    /// verify the master it names; after a failed check pause before the next one
+    /// (a stale sentinel, or a failover under way). Every failure is an attempt, seen
+    /// by `observe` as it happens.
+    static func search<Connection: Sendable>(
+        order: [ServerAddress],
+        ask: (ServerAddress) async throws -> SentinelAnswer,
+        verify: (ServerAddress) async -> Result<(MasterRole, Connection), FailureReason>,
+        pause: () async throws -> Void,
+        reason: (any Error) -> FailureReason,
+        observe: (DiscoveryAttempt?, SentinelAnswer?) async -> Void
+    ) async throws(SentinelClientError) -> SearchOutcome<Connection> {
         var attempts: [DiscoveryAttempt] = []
+        func failed(_ attempt: DiscoveryAttempt, _ answer: SentinelAnswer?) async {
+            attempts.append(attempt)
+            await observe(attempt, answer)
+        }
         for sentinel in order {
             if Task.isCancelled { throw .cancelled }
             let answer: SentinelAnswer
-            do {
-                answer = try await ask(sentinel)
-            } catch {
-                let attempt = DiscoveryAttempt(sentinel: sentinel, reason: reason(for: error))
-                logger.debug("sentinel try failed", metadata: ["attempt": "\(attempt)"])
-                attempts.append(attempt)
-                await observe(attempt, nil)
+            do { answer = try await ask(sentinel) } catch {
+                await failed(DiscoveryAttempt(sentinel: sentinel, reason: reason(error)), nil)
                 continue
             }
             guard let master = answer.master else {
-                let attempt = DiscoveryAttempt(sentinel: sentinel, reason: .unknownMasterName)
-                attempts.append(attempt)
-                await observe(attempt, answer)
+                await failed(DiscoveryAttempt(sentinel: sentinel, reason: .unknownMasterName), answer)
                 continue
             }
             switch await verify(master) {
             case .success(let (role, connection)):
-                logger.debug("ROLE confirms the master", metadata: ["sentinel": "\(sentinel)", "master": "\(master)"])
                 await observe(nil, answer)
-                return DiscoveryResult(
-                    master: master, answeredBy: answer, role: role, connection: connection, attempts: attempts)
+                return .found(Found(master: master, answer: answer, role: role, connection: connection, attempts: attempts))
             case .failure(let failure):
-                let attempt = DiscoveryAttempt(sentinel: sentinel, namedMaster: master, reason: failure)
-                logger.debug("the named master failed its check", metadata: ["attempt": "\(attempt)"])
-                attempts.append(attempt)
-                await observe(attempt, answer)
-                // A stale sentinel or a failover in progress: give the next sentinel a moment.
-                do { try await Task.sleep(nanoseconds: UInt64(configuration.roleMismatchDelay.nanoseconds)) } catch {
-                    throw .cancelled
-                }
+                await failed(DiscoveryAttempt(sentinel: sentinel, namedMaster: master, reason: failure), answer)
+                do { try await pause() } catch { throw .cancelled }
             }
         }
-        throw classify(attempts)
+        return .exhausted(attempts)
     }
 
     /// One short-lived connection within one try's deadline, closed when `body` is done.

@@ -48,6 +48,7 @@ public actor SentinelClient: Service {
     private var stoppedWaiters: [CheckedContinuation<Void, Never>] = []
 
     /// - Parameters:
+    ///   - configuration: the sentinels, the master's name, credentials and timeouts.
     ///   - eventLoopGroup: where connections live; the caller owns it (the shared singleton by default).
     ///   - logger: discovery tries, ROLE checks, events and reconnects are logged here.
     public init(

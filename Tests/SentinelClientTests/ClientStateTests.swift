@@ -228,3 +228,98 @@ final class LateValues: Sendable {
         #expect(state.linkChanged(s2, subscribed: true) == [], "an unknown sentinel changes nothing")
     }
 }
+
+/// The Sentinel client protocol's order of steps, with the I/O replaced by values.
+@Suite struct DiscoverySearchTests {
+    let a = ServerAddress(host: "127.0.0.1", port: 26379)
+    let b = ServerAddress(host: "127.0.0.1", port: 26380)
+    let c = ServerAddress(host: "127.0.0.1", port: 26381)
+    let master = ServerAddress(host: "127.0.0.1", port: 6379)
+    let replica = ServerAddress(host: "127.0.0.1", port: 6380)
+    let role = MasterRole(replicationOffset: 1, replicas: [])
+
+    struct Refused: Error {}
+
+    /// Runs a search where `names` says what each sentinel names (nil: no master; a
+    /// sentinel not in it is down) and only `master` passes ROLE; returns the outcome
+    /// and the steps taken.
+    private func search(
+        _ names: [ServerAddress: ServerAddress?], order: [ServerAddress]
+    ) async throws -> (outcome: Discovery.SearchOutcome<String>, steps: [String]) {
+        let steps = StepLog()
+        let master = self.master
+        let outcome = try await Discovery.search(
+            order: order,
+            ask: { sentinel in
+                steps.add("ask \(sentinel.port)")
+                guard let named = names[sentinel] else { throw Refused() }
+                return SentinelAnswer(sentinel: sentinel, master: named, otherSentinels: [], latencyMicroseconds: 1)
+            },
+            verify: { address in
+                steps.add("verify \(address.port)")
+                return address == master ? .success((self.role, "connection to \(address.port)")) : .failure(.notAMaster(role: "replica"))
+            },
+            pause: { steps.add("pause") },
+            reason: { _ in .connectionRefused },
+            observe: { attempt, _ in if let attempt { steps.add("failed \(attempt.sentinel.port)") } })
+        return (outcome, steps.all)
+    }
+
+    @Test func aDownSentinelIsPassedAndTheNextOneVerified() async throws {
+        let (outcome, steps) = try await search([b: master], order: [a, b, c])
+        #expect(steps == ["ask 26379", "failed 26379", "ask 26380", "verify 6379"])
+        guard case .found(let found) = outcome else {
+            Issue.record("expected a master, got \(outcome)")
+            return
+        }
+        #expect(found.master == master && found.answer.sentinel == b && found.connection == "connection to 6379")
+        #expect(found.attempts == [DiscoveryAttempt(sentinel: a, reason: .connectionRefused)])
+    }
+
+    @Test func aSentinelNamingAReplicaIsRejectedAfterROLEAndAPause() async throws {
+        let (outcome, steps) = try await search([a: replica, b: master], order: [a, b])
+        #expect(steps == ["ask 26379", "verify 6380", "failed 26379", "pause", "ask 26380", "verify 6379"])
+        guard case .found(let found) = outcome else {
+            Issue.record("expected a master, got \(outcome)")
+            return
+        }
+        #expect(found.attempts == [DiscoveryAttempt(sentinel: a, namedMaster: replica, reason: .notAMaster(role: "replica"))])
+    }
+
+    @Test func everySentinelFailingGivesEveryAttempt() async throws {
+        let names: [ServerAddress: ServerAddress?] = [b: nil, c: replica]
+        let (outcome, _) = try await search(names, order: [a, b, c])
+        guard case .exhausted(let attempts) = outcome else {
+            Issue.record("expected no master, got \(outcome)")
+            return
+        }
+        let expected: [FailureReason] = [.connectionRefused, .unknownMasterName, .notAMaster(role: "replica")]
+        #expect(attempts.map(\.reason) == expected)
+    }
+
+    /// The one error that best tells the person what to fix.
+    @Test func attemptsAreClassifiedByWhatAnswered() {
+        let discovery = Discovery(
+            configuration: SentinelClientConfiguration(sentinels: [a], masterName: "m"), logger: .init(label: "test"),
+            dial: { _, _, _ in throw Refused() })
+        func code(_ attempts: [DiscoveryAttempt]) -> SentinelClientError.Code { discovery.classify(attempts).code }
+        #expect(code([DiscoveryAttempt(sentinel: a, reason: .connectionRefused)]) == .noSentinelReachable)
+        #expect(code([DiscoveryAttempt(sentinel: a, reason: .unknownMasterName)]) == .unknownMasterName)
+        #expect(code([DiscoveryAttempt(sentinel: a, reason: .authenticationFailed("WRONGPASS"))]) == .sentinelAuthenticationFailed)
+        #expect(
+            code([DiscoveryAttempt(sentinel: a, namedMaster: master, reason: .authenticationFailed("WRONGPASS"))])
+                == .masterAuthenticationFailed)
+        #expect(
+            code([
+                DiscoveryAttempt(sentinel: a, reason: .unknownMasterName),
+                DiscoveryAttempt(sentinel: b, namedMaster: master, reason: .connectionRefused),
+            ]) == .noVerifiedMaster)
+    }
+}
+
+/// Steps in the order they were taken, from the search's closures.
+final class StepLog: Sendable {
+    private let steps = NIOLockedValueBox<[String]>([])
+    func add(_ step: String) { steps.withLockedValue { $0.append(step) } }
+    var all: [String] { steps.withLockedValue { $0 } }
+}
