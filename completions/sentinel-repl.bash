@@ -163,9 +163,9 @@ _sentinel-repl() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=()
-    local -a non_repeating_flags=(--askpass -2 -3 --raw --no-raw --csv --json -e --verbose --version -h --help)
+    local -a non_repeating_flags=(--askpass -2 -3 --raw --no-raw --csv --json -e --events --verbose --version -h --help)
     local -a repeating_options=(-s --sentinel)
-    local -a non_repeating_options=(-n --db --user -a --pass --sentinel-user --sentinel-pass --history-file --log-level)
+    local -a non_repeating_options=(-n --db --user -a --pass --sentinel-user --sentinel-pass --history-file -r --repeat -i --interval -t --timeout --log-level)
     __sentinel-repl_offer_flags_options -1
 
     # Offer option value completions
@@ -189,6 +189,15 @@ _sentinel-repl() {
         return
         ;;
     '--history-file')
+        return
+        ;;
+    '-r'|'--repeat')
+        return
+        ;;
+    '-i'|'--interval')
+        return
+        ;;
+    '-t'|'--timeout')
         return
         ;;
     '--log-level')

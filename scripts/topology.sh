@@ -61,6 +61,8 @@ start_data_node() { # start_data_node PORT [MASTER_PORT]
         echo "appendonly no"
         echo "repl-diskless-sync yes"
         echo "repl-diskless-sync-delay 0"
+        # DEBUG SLEEP stands in for a slow command in the tests (loopback clients only).
+        echo "enable-debug-command local"
         if [[ -n $data_pass ]]; then
             echo "requirepass $data_pass"
             echo "masterauth $data_pass"

@@ -129,7 +129,8 @@ final class BatchPipeline {
     static func classify(_ line: [UInt8]) -> BatchLine {
         guard let words = try? CommandLineSplitter.split(line) else { return .output("Invalid argument(s)\n") }
         guard let first = words.first else { return .barrier }
-        return isBarrier(first) ? .barrier : .command(RESPCommand(arguments: words))
+        // A repeat (`5 INCR n`) runs alone too: one line, several replies.
+        return isBarrier(first) || RepeatPrefix(words) != .none ? .barrier : .command(RESPCommand(arguments: words))
     }
 
     /// Meta-commands, quit, exit, help and the streaming commands run alone. Compared

@@ -3,15 +3,34 @@
 /// the session (whose actor it runs on) and returns the exit status once the
 /// session has given its connection back.
 enum InputDriver {
-    /// One command from the command line.
-    static func oneShot(_ arguments: [String], session: isolated Session) async -> Int32 {
-        await session.runCommand(arguments)
+    /// One command from the command line, `repeat` times (`-r`; negative: until Ctrl-C).
+    static func oneShot(_ arguments: [String], repeat count: Int, session: isolated Session) async -> Int32 {
+        await withEventsOnStderr(session) {
+            await session.repeatCommand(arguments.map { Array($0.utf8) }, times: count, line: arguments.joined(separator: " "))
+        }
         await session.pinned.release()
         return session.exitStatus
     }
 
     /// Lines from a stdin that is not a terminal: one reply each, in order, pipelined.
     static func lines(from source: LineSource, session: isolated Session) async -> Int32 {
+        await withEventsOnStderr(session) { await runLines(from: source, session: session) }
+        source.close()
+        await session.pinned.release()
+        return session.exitStatus
+    }
+
+    /// `--events` outside the prompt: the notices go to stderr while `body` runs.
+    private static func withEventsOnStderr(_ session: isolated Session, _ body: () async -> Void) async {
+        guard session.options.eventsOnStderr else { return await body() }
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { await session.followEvents() }
+            await body()
+            tasks.cancelAll()
+        }
+    }
+
+    private static func runLines(from source: LineSource, session: isolated Session) async {
         loop: while true {
             let lines: [[UInt8]]
             switch source.nextIfReady() {
@@ -26,9 +45,6 @@ enum InputDriver {
             if await session.pipeline.run(lines, echo: false, more: true, session: session) { break }
         }
         await session.pipeline.finish(session: session)
-        source.close()
-        await session.pinned.release()
-        return session.exitStatus
     }
 
     /// The prompt. Returns when the person quits or a signal asks to stop, once the

@@ -25,6 +25,7 @@ struct MetaCommands: Sendable {
         :pool       the connection pool: master and generation, idle/leased/max, totals, last error
         :sentinels  every known sentinel: reachable, latency, the master it names, subscribed
         :replicas   replicas as Sentinel lists them, with flags and ROLE on each
+        :events     on|off: Sentinel's events about this master as notices (on at the prompt)
         :help       this list
         :quit       leave (also quit, exit, Ctrl-D)
 

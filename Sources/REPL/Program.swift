@@ -23,6 +23,14 @@ public struct REPLOptions: Sendable {
     public var mode: ReplyRenderer.Mode?
     public var exitOnErrorReply = false
     public var historyFile: String?
+    /// `-r`: how many times the command line's command runs (negative: until Ctrl-C).
+    public var repeatCount = 1
+    /// `-i`: seconds between repetitions (`-r`, `N command`).
+    public var repeatInterval: Double = 0
+    /// `--events`: topology notices on stderr outside the prompt.
+    public var events = false
+    /// `-t`: seconds a reply may take before its command is reported in doubt; nil: no bound.
+    public var timeout: Double?
     /// Client log lines on stderr from this level on (`--verbose` is `.debug`); nil: none.
     public var logLevel: Logger.Level?
 
@@ -68,40 +76,48 @@ public enum Program {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let client = SentinelClient(configuration: configuration, eventLoopGroup: group, logger: logger(options.logLevel))
         let session = Session(client: client, options: sessionOptions(options))
-        // Only the prompt has an editor; it is made first, so that whatever happens
-        // next the terminal is put back on the way out.
-        let editor = interactive ? LineEditor(program: "sentinel-repl", output: session.output, completer: session.completer()) : nil
-        defer { editor?.close() }
 
-        let status = await withTaskGroup(of: Void.self) { tasks -> Int32 in
+        let (status, editor) = await withTaskGroup(of: Void.self) { tasks -> (Int32, LineEditor?) in
             tasks.addTask { await client.run() }
-            let status = await runMode(options, interactive: interactive, session: session, client: client, editor: editor)
+            let outcome = await runMode(options, interactive: interactive, session: session, client: client)
             // The ordered shutdown. Input has stopped (the mode returned) and the
             // session cancelled its in-flight work and gave its connection back;
             // now the watchers stop and every connection closes.
             await client.shutdown()
-            return status
+            return outcome
         }
-        // Then the event loop, then history, then the terminal (editor.close, deferred above).
+        // Then the event loop, then history, then the terminal.
         try? await group.shutdownGracefully()
-        if let editor, let file = session.options.historyFile { editor.saveHistory(to: file) }
+        if let editor {
+            if let file = session.options.historyFile { editor.saveHistory(to: file) }
+            editor.close()
+        }
         return status
     }
 
+    /// Runs the mode once the first discovery found a master; returns its status and
+    /// the editor, if the prompt made one (the caller closes it, after the client).
     private static func runMode(
-        _ options: REPLOptions, interactive: Bool, session: Session, client: SentinelClient, editor: LineEditor?
-    ) async -> Int32 {
+        _ options: REPLOptions, interactive: Bool, session: Session, client: SentinelClient
+    ) async -> (Int32, LineEditor?) {
         do {
             _ = try await client.verifiedMaster()
         } catch {
             Session.standardError.write("sentinel-repl: \(error)\(hint(for: error.code))\n")
-            return 1
+            return (1, nil)
         }
-        if !options.command.isEmpty { return await InputDriver.oneShot(options.command, session: session) }
-        guard let editor else { return await InputDriver.lines(from: LineSource(fd: 0), session: session) }
-        return await withSignalsHandled(session: session, editor: editor) {
+        if !options.command.isEmpty {
+            return (await InputDriver.oneShot(options.command, repeat: options.repeatCount, session: session), nil)
+        }
+        guard interactive else { return (await InputDriver.lines(from: LineSource(fd: 0), session: session), nil) }
+        // Made only now, so the terminal keeps its settings while the sentinels are
+        // asked (Ctrl-C then ends the process as it is); from here on it is put back
+        // on every path, a crash included.
+        let editor = LineEditor(program: "sentinel-repl", output: session.output, completer: session.completer())
+        let status = await withSignalsHandled(session: session, editor: editor) {
             await InputDriver.interactive(editor: editor, historyFile: session.options.historyFile, session: session)
         }
+        return (status, editor)
     }
 
     /// SIGINT interrupts a running command; SIGTERM and SIGHUP end the session as
@@ -157,8 +173,9 @@ public enum Program {
         configuration.database = options.database
         configuration.protocolVersion = options.resp3 ? .resp3 : .resp2
         configuration.clientName = "sentinel-repl"
-        // One command needs no watchers; a session follows failovers.
-        configuration.followFailovers = options.command.isEmpty
+        configuration.commandTimeout = options.timeout.map { .nanoseconds(Int64($0 * 1e9)) }
+        // One command needs no watchers; a session, a repeat and --events follow failovers.
+        configuration.followFailovers = options.command.isEmpty || options.events || options.repeatCount != 1
         return configuration
     }
 
@@ -168,6 +185,8 @@ public enum Program {
             masterName: options.masterName, database: options.database, mode: mode,
             historyFile: historyFile(options.historyFile))
         session.exitOnErrorReply = options.exitOnErrorReply
+        session.repeatInterval = options.repeatInterval
+        session.eventsOnStderr = options.events
         return session
     }
 

@@ -15,6 +15,12 @@ public struct SessionOptions: Sendable {
     public var historyFile: String?
     /// `-e`: exit 1 when a command got an error reply (non-interactive modes).
     public var exitOnErrorReply = false
+    /// `-i`: seconds between the repetitions of `N command` and `-r`.
+    public var repeatInterval: Double = 0
+    /// Sentinel's events as notices (`:events on|off` changes it at the prompt).
+    public var showEvents = true
+    /// `--events` outside the prompt: topology notices on stderr, one line each, with a timestamp.
+    public var eventsOnStderr = false
 
     public init(masterName: String, database: Int, mode: ReplyRenderer.Mode, historyFile: String?) {
         self.masterName = masterName
@@ -36,6 +42,10 @@ public actor Session {
     /// The pinned connection, its database and MULTI/WATCH: owned there, confined here.
     let pinned: SessionConnection
     private var failoverUnderWay = false
+    /// `:events on|off`; on at the prompt, with `--events` elsewhere.
+    private var eventsShown: Bool
+    /// The outage around a failover, for its summary line.
+    private var failover = FailoverReport()
     /// Cancels the command that runs now; set while one runs.
     private var cancelCurrent: (@Sendable () -> Void)?
     private var interruptRequested = false
@@ -49,6 +59,7 @@ public actor Session {
         self.client = client
         self.options = options
         pinned = SessionConnection(client: client, database: options.database)
+        eventsShown = options.showEvents
     }
 
     /// The editor while the prompt runs: notices and the prompt are drawn through it.
@@ -105,16 +116,30 @@ public actor Session {
 
     /// Runs one line; true when it asked to quit.
     func runLine(_ line: [UInt8]) async -> Bool {
-        let words: [[UInt8]]
+        var words: [[UInt8]]
         do {
             words = try CommandLineSplitter.split(line)
         } catch {
             output.write("Invalid argument(s)\n")
             return false
         }
+        switch RepeatPrefix(words) {
+        case .none: break
+        case .invalid:
+            output.write("Invalid redis-cli repeat command option value.\n")
+            return false
+        case .times(let count):
+            words.removeFirst()
+            await repeatCommand(words, times: count, line: String(decoding: line, as: UTF8.self))
+            return false
+        }
         guard let first = words.first else { return false }
         let name = String(decoding: first, as: UTF8.self).lowercased()
         if name == "quit" || name == "exit" || name == ":quit" { return true }
+        if name == ":events" {
+            output.write(setEvents(words.dropFirst().map { String(decoding: $0, as: UTF8.self) }))
+            return false
+        }
         if name.hasPrefix(":") {
             output.write(await MetaCommands(client: client, masterName: options.masterName).run(name))
             return false
@@ -130,11 +155,27 @@ public actor Session {
     /// What a command cut short by Ctrl-C prints.
     static let interruptedLine = Array("(interrupted)\n".utf8)
 
-    private func execute(_ words: [[UInt8]], line: String) async {
+    /// `N command`, or `-r N` on the command line (negative: until Ctrl-C): the
+    /// command N times, `-i` seconds apart, one reply each; Ctrl-C ends the run.
+    func repeatCommand(_ words: [[UInt8]], times count: Int, line: String) async {
+        var done = 0
+        while count < 0 || done < count {
+            if done > 0, options.repeatInterval > 0 {
+                let nanoseconds = UInt64(options.repeatInterval * 1e9)
+                let (_, interrupted) = await runInterruptibly { try? await Task.sleep(nanoseconds: nanoseconds) }
+                if interrupted { return }
+            }
+            if await execute(words, line: line) { return }
+            done += 1
+        }
+    }
+
+    /// Runs one command; true when Ctrl-C interrupted it.
+    @discardableResult
+    private func execute(_ words: [[UInt8]], line: String) async -> Bool {
         let command = RESPCommand(arguments: words)
         if CommandPolicy.isStreaming(command.name) {
-            await stream(command)
-            return
+            return await stream(command)
         }
         let started = NIODeadline.now()
         let (outcome, interrupted) = await sendOnSession(command)
@@ -154,6 +195,7 @@ public actor Session {
             let seconds = Double(elapsed.nanoseconds) / 1e9
             output.write("(\(Self.twoDecimals(seconds))s)\n")
         }
+        return interrupted
     }
 
     /// Runs `command` on the session connection, under Ctrl-C; reports what a replaced
@@ -175,6 +217,7 @@ public actor Session {
     }
 
     func appendRendered(_ reply: RESPValue, _ command: RESPCommand, into out: inout [UInt8]) {
+        if let summary = failover.commandSucceeded(at: .now()) { appendNotice(summary, into: &out) }
         if reply.isError { sawErrorReply = true }
         if options.mode == .tty, CommandPolicy.printsRawOnTTY(command) {
             ReplyRenderer.raw(reply, into: &out)
@@ -189,6 +232,7 @@ public actor Session {
 
     func errorLine(_ error: Error) -> [UInt8] {
         sawErrorReply = true
+        failover.commandFailed(inDoubt: (error as? SentinelClientError)?.code == .commandInDoubt, at: .now())
         let text = "\(error)"
         return Array((options.mode == .tty ? "(error) \(text)\n" : "\(text)\n").utf8)
     }
@@ -208,8 +252,8 @@ public actor Session {
     }
 
     /// SUBSCRIBE and MONITOR: print what the server sends until Ctrl-C, then
-    /// discard that connection (it is in subscriber mode for good).
-    private func stream(_ command: RESPCommand) async {
+    /// discard that connection (it is in subscriber mode for good). True when Ctrl-C ended it.
+    private func stream(_ command: RESPCommand) async -> Bool {
         if options.mode == .tty, command.name != "MONITOR" {
             output.write("Reading messages... (press Ctrl-C to quit)\n")
         }
@@ -226,6 +270,7 @@ public actor Session {
         } else if let error {
             reportError(error)
         }
+        return interrupted
     }
 
     /// Pub/sub channels and MONITOR know no database: no SELECT is needed.
@@ -277,19 +322,56 @@ public actor Session {
         for await event in client.topologyEvents() {
             var lost: String?
             switch event {
-            case .masterSwitched(let from, _):
+            case .masterSwitched(let from, let to):
                 failoverUnderWay = false
-                if from != nil { lost = pinned.masterChanged() }
-            case .failoverStarted: failoverUnderWay = true
+                if let from {
+                    lost = pinned.masterChanged()
+                    failover.masterMoved(from: from, to: to, at: .now())
+                }
+            case .failoverStarted:
+                failoverUnderWay = true
+                failover.trouble(at: .now())
+            case .masterUnreachable:
+                failover.trouble(at: .now())
+            case .sentinelEvent(let event) where FailoverReport.troubleChannels.contains(event.channel):
+                // The master itself (`master <name> ...`), or the replica chosen to replace it.
+                if event.payload.hasPrefix("master ") || event.channel == "+selected-slave" { failover.trouble(at: .now()) }
             default: break
             }
-            // The notices and the prompt they change are drawn together.
-            await refreshPrompt(notices: [notice(for: event), lost].compactMap { $0 })
+            let notices = [notice(for: event), lost].compactMap { $0 }
+            if editor != nil {
+                // The notices and the prompt they change are drawn together.
+                await refreshPrompt(notices: notices)
+            } else if options.eventsOnStderr {
+                Self.standardError.write(notices.map { "\(Timestamp.now()) \($0)\n" }.joined())
+            }
         }
+    }
+
+    /// A notice among replies: in the transcript at the prompt; elsewhere on stderr
+    /// with `--events` (stdout keeps one reply per line).
+    private func appendNotice(_ notice: String, into out: inout [UInt8]) {
+        if editor != nil {
+            out += Array((notice + "\n").utf8)
+        } else if options.eventsOnStderr {
+            Self.standardError.write("\(Timestamp.now()) \(notice)\n")
+        }
+    }
+
+    /// `:events on|off`: Sentinel's events as notices, or not; no argument tells which.
+    private func setEvents(_ arguments: [String]) -> String {
+        switch arguments.first?.lowercased() {
+        case "on": eventsShown = true
+        case "off": eventsShown = false
+        case nil: break
+        default: return "Usage: :events on|off\n"
+        }
+        return "events \(eventsShown ? "on" : "off")\n"
     }
 
     private func notice(for event: TopologyEvent) -> String? {
         switch event {
+        case .sentinelEvent(let event): return eventsShown ? "-- \(event.channel) \(event.payload)" : nil
         case .masterSwitched(nil, _): return nil
         case .masterSwitched(.some(let from), let to):
             return "-- failover: master of \(options.masterName) moved from \(from) to \(to)"
@@ -333,6 +415,51 @@ public actor Session {
         let hundredths = Int((value * 100).rounded())
         let fraction = hundredths % 100
         return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+}
+
+/// UTC wall-clock time with milliseconds, `2026-12-01T22:23:11.123Z`, for lines on stderr.
+enum Timestamp {
+    static func now() -> String {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        var parts = tm()
+        var seconds = spec.tv_sec
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let millis = Int(spec.tv_nsec / 1_000_000)
+        let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction)Z"
+    }
+}
+
+/// redis-cli's repeat prefix: `5 INCR n` runs `INCR n` five times.
+enum RepeatPrefix: Equatable {
+    case none
+    case times(Int)
+    /// A number that is zero, negative or too large.
+    case invalid
+
+    /// A first word that is a whole number (strtol's form: an optional sign, digits)
+    /// followed by more words is a repeat count.
+    init(_ words: [[UInt8]]) {
+        guard words.count > 1, let first = words.first, let lead = first.first,
+            lead == UInt8(ascii: "-") || lead == UInt8(ascii: "+") || (48...57).contains(lead)
+        else {
+            self = .none
+            return
+        }
+        let digits = lead == UInt8(ascii: "-") || lead == UInt8(ascii: "+") ? first.dropFirst() : first[...]
+        guard !digits.isEmpty, digits.allSatisfy({ (48...57).contains($0) }) else {
+            self = .none
+            return
+        }
+        guard let count = Int(String(decoding: first, as: UTF8.self)), count > 0 else {
+            self = .invalid
+            return
+        }
+        self = .times(count)
     }
 }
 

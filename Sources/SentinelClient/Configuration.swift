@@ -17,8 +17,12 @@ public struct SentinelClientConfiguration: Sendable {
     /// One try at one sentinel (connect, ask, verify) must finish within this.
     public var sentinelTryTimeout: TimeAmount = .milliseconds(500)
     public var connectTimeout: TimeAmount = .seconds(2)
-    /// No reply progress for this long fails the connection's pending commands. Nil: wait forever.
-    public var commandTimeout: TimeAmount? = .seconds(10)
+    /// No reply progress for this long fails a data connection's pending commands (in
+    /// doubt). Nil, the default: a command waits as long as its master lives and is the
+    /// master, as redis-cli waits: a slow script or `DEBUG SLEEP` is not a failure. A
+    /// dead master is seen from its connection closing; a hung one from Sentinel, whose
+    /// failover closes every connection to it.
+    public var commandTimeout: TimeAmount?
     /// Delay before asking the next sentinel when the address named was not a master.
     public var roleMismatchDelay: TimeAmount = .milliseconds(250)
     public var poolSize: Int = 4
@@ -85,6 +89,22 @@ public enum TopologyEvent: Sendable, Hashable {
     case sentinelDown(ServerAddress)
     case sentinelUp(ServerAddress)
     case sentinelLearned(ServerAddress)
+    /// A Sentinel event about the master, its replicas or its sentinels, as published
+    /// (`+sdown`, `+odown`, `+selected-slave`, `+switch-master`, ...); once, however
+    /// many sentinels publish it.
+    case sentinelEvent(SentinelEvent)
+}
+
+/// One Sentinel pub/sub event, as a sentinel published it.
+public struct SentinelEvent: Sendable, Hashable, CustomStringConvertible {
+    /// The channel: `+sdown`, `+switch-master`, ...
+    public var channel: String
+    /// The message: `master mymaster 10.0.0.1 6379 #quorum 2/2`, ...
+    public var payload: String
+    /// The sentinel it was heard from first.
+    public var reportedBy: ServerAddress
+
+    public var description: String { "\(channel) \(payload)" }
 }
 
 /// One sentinel as asked just now.

@@ -29,6 +29,12 @@ final class ConnectionRegistry: Sendable {
 
     var count: Int { state.withLockedValue { $0.open.count } }
 
+    /// Closes every open connection to `address` (a master that is no longer the master).
+    func close(to address: ServerAddress, reason: String) {
+        let matching = state.withLockedValue { $0.open.values.filter { $0.address == address } }
+        for connection in matching { connection.close(reason: reason) }
+    }
+
     /// Refuses new connections, closes the open ones and waits until each is closed.
     func closeAll(reason: String) async {
         let open = state.withLockedValue { state in

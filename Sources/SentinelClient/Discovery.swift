@@ -124,7 +124,8 @@ struct DiscoveryResult: Sendable {
 struct Discovery: Sendable {
     var configuration: SentinelClientConfiguration
     var logger: Logger
-    var dial: @Sendable (ServerAddress, HandshakeSettings, TimeAmount) async throws -> RedisConnection
+    /// Connects with a handshake, a connect timeout and a reply timeout (nil: none).
+    var dial: @Sendable (ServerAddress, HandshakeSettings, TimeAmount, TimeAmount?) async throws -> RedisConnection
 
     func run(order: [ServerAddress], observe: @Sendable (DiscoveryAttempt?, SentinelAnswer?) async -> Void)
         async throws(SentinelClientError) -> DiscoveryResult
@@ -212,7 +213,7 @@ struct Discovery: Sendable {
         let timeout = configuration.sentinelTryTimeout
         let dial = self.dial
         return try await withDeadline(timeout) {
-            let connection = try await dial(address, handshake, timeout)
+            let connection = try await dial(address, handshake, timeout, timeout)
             defer { connection.close(reason: "done") }
             return try await body(connection)
         }
@@ -254,13 +255,16 @@ struct Discovery: Sendable {
         }
     }
 
-    /// Connects to the named address with the data-node handshake and runs ROLE.
+    /// Connects to the named address with the data-node handshake and runs ROLE. The
+    /// connection joins the pool: its reply timeout is the data nodes' (the deadline
+    /// bounds the check itself).
     func verify(_ address: ServerAddress) async -> Result<(MasterRole, RedisConnection), FailureReason> {
         let configuration = self.configuration
         let dial = self.dial
         do {
             return try await withDeadline(configuration.sentinelTryTimeout, discardLate: Self.closeVerified) {
-                let connection = try await dial(address, configuration.dataHandshake, configuration.sentinelTryTimeout)
+                let connection = try await dial(
+                    address, configuration.dataHandshake, configuration.sentinelTryTimeout, configuration.commandTimeout)
                 do {
                     switch MasterRole.parse(try await connection.send(RESPCommand("ROLE"))) {
                     case .success(let role): return .success((role, connection))

@@ -42,6 +42,7 @@ public actor SentinelClient: Service {
     private var nextWaiterID: UInt64 = 0
     private var watcherConnections: [ServerAddress: RedisConnection] = [:]
     private var readOnlyCommands: [String: Bool] = [:]
+    private var shownEvents = EventDeduplicator()
     /// The outcome of the first discovery, and who waits for it.
     private var firstDiscovery: Result<MasterInfo, SentinelClientError>?
     private var firstDiscoveryWaiters: [CheckedContinuation<Result<MasterInfo, SentinelClientError>, Never>] = []
@@ -382,8 +383,8 @@ public actor SentinelClient: Service {
     }
 
     private func makeDiscovery() -> Discovery {
-        Discovery(configuration: configuration, logger: logger) { [self] address, handshake, timeout in
-            try await self.dial(address, handshake, timeout, commandTimeout: .some(timeout))
+        Discovery(configuration: configuration, logger: logger) { [self] address, handshake, timeout, replyTimeout in
+            try await self.dial(address, handshake, timeout, commandTimeout: .some(replyTimeout))
         }
     }
 
@@ -524,9 +525,8 @@ public actor SentinelClient: Service {
             apply(result)
         } catch {
             resolveFirstDiscovery(.failure(error))
-            if error.code == .noSentinelReachable, topology.master != nil {
-                // Sentinels are gone but the master may be fine: keep using it.
-                logger.warning("no sentinel reachable", metadata: ["tried": "\(error.attempts.count)"])
+            if topology.keepsMaster(after: error) {
+                logger.notice("master kept", metadata: ["error": "\(error)"])
             } else {
                 markMasterUnreachable(error)
             }
@@ -545,11 +545,16 @@ public actor SentinelClient: Service {
     }
 
     private func apply(_ result: DiscoveryResult) {
+        let previous = topology.master?.address
         let events = topology.verified(
             result.master, answeredBy: result.answeredBy.sentinel, role: result.role, attempts: result.attempts,
             at: .now())
         perform(pool.masterVerified(result.master))
         perform(pool.adopt(result.connection, generation: pool.generation))
+        if let previous, previous != result.master {
+            // Nothing more goes to the old master: what waits there fails in doubt now.
+            registry.close(to: previous, reason: "the master moved to \(result.master)")
+        }
         if let master = topology.master { resolveFirstDiscovery(.success(master)) }
         publish(events)
     }
@@ -579,6 +584,8 @@ public actor SentinelClient: Service {
                 logger.info("sentinel up", metadata: ["sentinel": "\(sentinel)"])
             case .sentinelLearned(let sentinel):
                 logger.info("learned of a sentinel", metadata: ["sentinel": "\(sentinel)"])
+            case .sentinelEvent(let event):
+                logger.info("sentinel event", metadata: ["event": "\(event)", "sentinel": "\(event.reportedBy)"])
             }
             broadcaster.yield(event)
         }
@@ -648,11 +655,22 @@ public actor SentinelClient: Service {
             let payload = items[2].string
         else { return }
         logger.debug("sentinel event", metadata: ["sentinel": "\(sentinel)", "channel": "\(channel)", "payload": "\(payload)"])
+        if SentinelMessage.isAbout(configuration.masterName, payload: payload),
+            shownEvents.isNew(channel: channel, payload: payload, at: .now())
+        {
+            publish([.sentinelEvent(SentinelEvent(channel: channel, payload: payload, reportedBy: sentinel))])
+        }
         switch SentinelMessage.parse(channel: channel, payload: payload, masterName: configuration.masterName) {
         case .masterSwitched:
             await reconcile(reason: "+switch-master from \(sentinel)")
         case .failoverStarted(let master):
-            publish([.failoverStarted(master: master, reportedBy: sentinel)])
+            // Once per failover of the master we use: several sentinels report it, some
+            // only after the switch (then it is about a master we already left).
+            if master == topology.master?.address,
+                shownEvents.isNew(channel: "failover-started", payload: "\(master)", at: .now())
+            {
+                publish([.failoverStarted(master: master, reportedBy: sentinel)])
+            }
             await reconcile(reason: "\(channel) from \(sentinel)")
         case .masterStateChanged(let channel):
             await reconcile(reason: "\(channel) from \(sentinel)")

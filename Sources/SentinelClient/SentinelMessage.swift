@@ -1,3 +1,5 @@
+import NIOCore
+
 /// A Sentinel pub/sub message, read as what it means for the client of one master.
 enum SentinelMessage: Sendable, Hashable {
     /// `+switch-master` for our master: it moved.
@@ -12,10 +14,21 @@ enum SentinelMessage: Sendable, Hashable {
     /// `+sentinel`: a sentinel joined.
     case sentinelAdded(ServerAddress)
 
-    /// The channels the client subscribes to.
+    /// The channels the client subscribes to: those it acts on, and those it shows.
     static let channels = [
         "+switch-master", "+odown", "-odown", "+sdown", "-sdown", "+try-failover", "+failover-end", "+sentinel",
+        "+elected-leader", "+selected-slave", "+failover-state-send-slaveof-noone", "+promoted-slave",
+        "+failover-end-for-timeout", "+slave", "+convert-to-slave", "-role-change", "+role-change",
     ]
+
+    /// Whether a message is about `masterName`: its master itself (`master <name> ...`),
+    /// one of its replicas or sentinels (`... @ <name> ...`), or its switch.
+    static func isAbout(_ masterName: String, payload: String) -> Bool {
+        let words = payload.split(separator: " ")
+        if words.count >= 2, words[0] == "master", words[1] == masterName { return true }
+        if let at = words.firstIndex(of: "@"), at + 1 < words.count, words[at + 1] == masterName { return true }
+        return words.first.map { $0 == masterName } ?? false  // +switch-master <name> ...
+    }
 
     /// Instance events read `<type> <name> <ip> <port> [@ <master> <ip> <port>]`;
     /// `+switch-master` reads `<name> <old-ip> <old-port> <new-ip> <new-port>`.
@@ -47,5 +60,24 @@ enum SentinelMessage: Sendable, Hashable {
         default:
             return nil
         }
+    }
+}
+
+/// Several sentinels publish the same event: it is shown once. An event is the
+/// same when its channel and the instance it is about (`<type> <name> <ip> <port>`)
+/// are, within `window` of the last time it was seen.
+struct EventDeduplicator: Sendable {
+    let window: TimeAmount
+    private var lastSeen: [String: NIODeadline] = [:]
+
+    init(window: TimeAmount = .seconds(3)) { self.window = window }
+
+    /// True the first time within the window; false for the copies.
+    mutating func isNew(channel: String, payload: String, at now: NIODeadline) -> Bool {
+        let key = channel + " " + payload.split(separator: " ").prefix(4).joined(separator: " ")
+        if let seen = lastSeen[key], now - seen < window { return false }
+        lastSeen = lastSeen.filter { now - $0.value < window }
+        lastSeen[key] = now
+        return true
     }
 }

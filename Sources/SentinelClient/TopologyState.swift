@@ -69,6 +69,21 @@ struct TopologyState: Sendable {
         return wasReachable ? [] : [.masterReachable(address)]
     }
 
+    /// Whether a failed reconcile leaves the master as it is: when no sentinel answered
+    /// (the master may be fine), or when the sentinels still name it and it only was
+    /// slow to answer ROLE (a long script or `DEBUG SLEEP` keeps Redis from answering;
+    /// that is not a failure, and Sentinel fails over a master that is really gone).
+    func keepsMaster(after error: SentinelClientError) -> Bool {
+        guard let master = master?.address else { return false }
+        if error.code == .noSentinelReachable { return true }
+        let checked = error.attempts.filter { $0.namedMaster != nil }
+        return error.code == .noVerifiedMaster && !checked.isEmpty
+            && checked.allSatisfy { attempt in
+                if case .timedOut = attempt.reason { return attempt.namedMaster == master }
+                return false
+            }
+    }
+
     /// No verified master now: the event only on the first failure in a row.
     mutating func unreachable(_ reason: String) -> [TopologyEvent] {
         guard masterReachable else { return [] }

@@ -87,6 +87,27 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "A command to run once, with its arguments.")
     var command: [String] = []
 
+    @Option(
+        name: [.customShort("r"), .customLong("repeat")],
+        parsing: .unconditional,  // -r -1: the count, not an option
+        help: "Run the command N times (-1: until Ctrl-C), one reply each, following failovers.")
+    var repeatCount: Int = 1
+
+    @Option(
+        name: [.customShort("i"), .customLong("interval")],
+        help: ArgumentHelp("Seconds (decimals allowed) between repetitions, with -r and 'N command'.", valueName: "seconds"))
+    var interval: Double = 0
+
+    @Option(
+        name: [.customShort("t"), .customLong("timeout")],
+        help: ArgumentHelp(
+            "Seconds (decimals allowed) a reply may take before its command is reported in doubt; default: no bound, a command waits as long as its master lives and is the master.",
+            valueName: "seconds"))
+    var timeout: Double?
+
+    @Flag(name: .customLong("events"), help: "Outside the prompt, print Sentinel's events and failovers on stderr, one line each, with a timestamp.")
+    var events = false
+
     @Flag(name: .customLong("verbose"), help: "Log what the client does (discovery, ROLE checks, events, reconnects) to stderr.")
     var verbose = false
 
@@ -120,6 +141,9 @@ struct SentinelREPLCommand: AsyncParsableCommand {
             throw ValidationError("--raw, --no-raw, --csv and --json exclude each other")
         }
         if db < 0 { throw ValidationError("--db takes a number from 0") }
+        if repeatCount == 0 || repeatCount < -1 { throw ValidationError("--repeat takes a count from 1, or -1 for until Ctrl-C") }
+        if !(interval >= 0) { throw ValidationError("--interval takes a number of seconds from 0") }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout takes a number of seconds above 0") }
         do { _ = try options.sentinelAddresses() } catch { throw ValidationError(error.message) }
     }
 
@@ -138,6 +162,10 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         options.mode = csv ? .csv : json ? .json : raw ? .raw : noRaw ? .tty : nil
         options.exitOnErrorReply = exitOnError
         options.historyFile = historyFile
+        options.timeout = timeout
+        options.repeatCount = repeatCount
+        options.events = events
+        options.repeatInterval = interval
         options.logLevel = logLevel ?? (verbose ? .debug : nil)
         return options
     }

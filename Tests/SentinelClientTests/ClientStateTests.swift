@@ -219,6 +219,25 @@ final class LateValues: Sendable {
         #expect(state.sentinels[0].lastError == "sentinel 127.0.0.1:26379: connection refused")
     }
 
+    /// A master too busy to answer ROLE in time (a long script) is kept while the
+    /// sentinels still name it; refused, or another master named, it is not.
+    @Test func aSlowMasterIsKeptADeadOneIsNot() {
+        var state = TopologyState(masterName: "m", sentinels: [s1, s2])
+        let slow = [
+            DiscoveryAttempt(sentinel: s1, namedMaster: m1, reason: .timedOut(milliseconds: 500)),
+            DiscoveryAttempt(sentinel: s2, namedMaster: m1, reason: .timedOut(milliseconds: 500)),
+        ]
+        #expect(!state.keepsMaster(after: .noVerifiedMaster(masterName: "m", attempts: slow)), "no master known yet")
+        _ = state.verified(m1, answeredBy: s1, role: role, attempts: [], at: t0)
+        #expect(state.keepsMaster(after: .noVerifiedMaster(masterName: "m", attempts: slow)))
+        #expect(state.keepsMaster(after: .noSentinelReachable(masterName: "m", attempts: [])))
+        let refused = [DiscoveryAttempt(sentinel: s1, namedMaster: m1, reason: .connectionRefused)]
+        #expect(!state.keepsMaster(after: .noVerifiedMaster(masterName: "m", attempts: refused)))
+        let elsewhere = [DiscoveryAttempt(sentinel: s1, namedMaster: m2, reason: .timedOut(milliseconds: 500))]
+        #expect(!state.keepsMaster(after: .noVerifiedMaster(masterName: "m", attempts: elsewhere)))
+        #expect(!state.keepsMaster(after: .unknownMasterName("m", attempts: [])))
+    }
+
     @Test func aLinkLostAndFoundIsNewsTheFirstIsNot() {
         var state = TopologyState(masterName: "m", sentinels: [s1])
         #expect(state.linkChanged(s1, subscribed: true) == [])
@@ -301,7 +320,7 @@ final class LateValues: Sendable {
     @Test func attemptsAreClassifiedByWhatAnswered() {
         let discovery = Discovery(
             configuration: SentinelClientConfiguration(sentinels: [a], masterName: "m"), logger: .init(label: "test"),
-            dial: { _, _, _ in throw Refused() })
+            dial: { _, _, _, _ in throw Refused() })
         func code(_ attempts: [DiscoveryAttempt]) -> SentinelClientError.Code { discovery.classify(attempts).code }
         #expect(code([DiscoveryAttempt(sentinel: a, reason: .connectionRefused)]) == .noSentinelReachable)
         #expect(code([DiscoveryAttempt(sentinel: a, reason: .unknownMasterName)]) == .unknownMasterName)
@@ -322,4 +341,29 @@ final class StepLog: Sendable {
     private let steps = NIOLockedValueBox<[String]>([])
     func add(_ step: String) { steps.withLockedValue { $0.append(step) } }
     var all: [String] { steps.withLockedValue { $0 } }
+}
+
+@Suite struct SentinelEventTests {
+    @Test func eventsAboutOurMasterItsReplicasAndItsSentinels() {
+        #expect(SentinelMessage.isAbout("mymaster", payload: "master mymaster 127.0.0.1 6379"))
+        #expect(SentinelMessage.isAbout("mymaster", payload: "slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379"))
+        #expect(SentinelMessage.isAbout("mymaster", payload: "mymaster 127.0.0.1 6379 127.0.0.1 6380"))
+        #expect(!SentinelMessage.isAbout("mymaster", payload: "master other 127.0.0.1 6379"))
+        #expect(!SentinelMessage.isAbout("mymaster", payload: "slave 127.0.0.1:6380 127.0.0.1 6380 @ other 127.0.0.1 6379"))
+    }
+
+    @Test func copiesFromOtherSentinelsAreDroppedWithinTheWindow() {
+        var seen = EventDeduplicator(window: .seconds(3))
+        let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        let first = seen.isNew(channel: "+sdown", payload: "master m 127.0.0.1 6379", at: t0)
+        let copy = seen.isNew(channel: "+sdown", payload: "master m 127.0.0.1 6379", at: t0 + .milliseconds(200))
+        let otherChannel = seen.isNew(channel: "+odown", payload: "master m 127.0.0.1 6379 #quorum 2/2", at: t0)
+        let otherQuorum = seen.isNew(channel: "+odown", payload: "master m 127.0.0.1 6379 #quorum 3/2", at: t0 + .milliseconds(10))
+        let later = seen.isNew(channel: "+sdown", payload: "master m 127.0.0.1 6379", at: t0 + .seconds(4))
+        #expect(first)
+        #expect(!copy, "another sentinel's copy")
+        #expect(otherChannel, "another channel is another event")
+        #expect(!otherQuorum, "the same instance, whatever the quorum text")
+        #expect(later, "after the window it is news again")
+    }
 }

@@ -1,0 +1,43 @@
+import NIOCore
+import SentinelClient
+
+/// One failover as this session lived it, for the summary line after it: from the
+/// first sign of trouble (a Sentinel `+sdown`, `+odown`, `+selected-slave` or
+/// `+try-failover`, the master unreachable, a failed command) to the first command
+/// that succeeds on the new master; how many commands were in doubt meanwhile.
+/// A plain value: the session feeds it and prints the line it returns.
+struct FailoverReport: Sendable {
+    private var troubleSince: NIODeadline?
+    private var moved: (from: ServerAddress, to: ServerAddress)?
+    private var inDoubt = 0
+    /// Trouble with no failover after it for this long is forgotten.
+    static let staleAfter = TimeAmount.seconds(120)
+
+    /// The Sentinel channels that mean trouble for the master.
+    static let troubleChannels: Set<String> = ["+sdown", "+odown", "+selected-slave", "+try-failover"]
+
+    mutating func trouble(at now: NIODeadline) {
+        if let since = troubleSince, moved == nil, now - since > Self.staleAfter { troubleSince = nil }
+        if troubleSince == nil { troubleSince = now }
+    }
+
+    mutating func commandFailed(inDoubt: Bool, at now: NIODeadline) {
+        trouble(at: now)
+        if inDoubt { self.inDoubt += 1 }
+    }
+
+    mutating func masterMoved(from: ServerAddress, to: ServerAddress, at now: NIODeadline) {
+        trouble(at: now)
+        // Two failovers before any command succeeds: one outage, from the first master.
+        moved = (moved?.from ?? from, to)
+    }
+
+    /// A command succeeded: after a failover, the summary line (once).
+    mutating func commandSucceeded(at now: NIODeadline) -> String? {
+        guard let moved, let since = troubleSince else { return nil }
+        defer { self = FailoverReport() }
+        let seconds = Double((now - since).nanoseconds) / 1e9
+        return "-- failover summary: \(moved.from) -> \(moved.to), \(Session.twoDecimals(seconds)) s from the first"
+            + " sign of trouble to the first reply from the new master, \(inDoubt) command(s) in doubt"
+    }
+}

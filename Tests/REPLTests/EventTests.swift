@@ -1,0 +1,79 @@
+import Foundation
+import TestTopology
+import Testing
+
+/// Sentinel's events about the master as notices: above the prompt (`:events on|off`),
+/// on stderr with `--events` elsewhere; each once, however many sentinels publish it.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct EventTests {
+    /// A killed master, with `GET half` typed and not entered: the notices come once
+    /// each, the prompt moves, the half-typed line stays and runs on the new master.
+    @Test func aKilledMastersEventsShowOnceAndTheLineSurvives() async throws {
+        var options = Topology.Options()
+        options.downAfterMilliseconds = 1000
+        options.failoverTimeoutMilliseconds = 4000
+        try await withREPL(options) { (topology, terminal) async throws in
+            #expect(terminal.enter("SET half moved", thenPromptAfter: "OK"))
+            #expect(
+                try await eventually(within: 10) {
+                    try topology.cli(topology.replicaPorts[0], "GET", "half") == "moved\n"
+                        && topology.cli(topology.replicaPorts[1], "GET", "half") == "moved\n"
+                }, "the replicas have the key")
+            terminal.type("GET half")
+            let old = topology.masterPort
+            kill(try #require(topology.pid(ofPort: old)), SIGKILL)
+            let moved = terminal.waitForFirst(seconds: 40) { screen -> Int? in
+                guard let line = screen.split(separator: "\n").first(where: { $0.contains("-- +switch-master ") }) else { return nil }
+                return line.split(separator: " ").last.flatMap { Int($0) }
+            }
+            let newPort = try #require(moved, "screen: \(terminal.screen)")
+            #expect(terminal.waitFor("mymaster@127.0.0.1:\(newPort)> GET half", seconds: 20), "screen: \(terminal.screen)")
+            // A notice is drawn over the edited line (CR, clear line): on the screen as
+            // read here it follows the half-typed text.
+            let screen = terminal.screen
+            for notice in [
+                "-- +sdown master mymaster 127.0.0.1 \(old)\n", "-- +odown master mymaster 127.0.0.1 \(old) ",
+                "-- +switch-master mymaster 127.0.0.1 \(old) ", "reports a failover of 127.0.0.1:\(old) under way",
+            ] {
+                #expect(screen.components(separatedBy: notice).count == 2, "\(notice) once: \(screen.debugDescription)")
+            }
+            #expect(!screen.hasSuffix("(failover)> GET half"), "the failover is over: \(screen.debugDescription)")
+            #expect(terminal.enter("", thenPromptAfter: "\"moved\"", seconds: 15), "Enter runs the kept line on the new master")
+            let summary = terminal.screen.split(separator: "\n").first { $0.hasPrefix("-- failover summary: ") }
+            #expect(
+                summary?.wholeMatch(of: /-- failover summary: 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+, \d+\.\d\d s from the first sign of trouble to the first reply from the new master, \d+ command\(s\) in doubt/) != nil,
+                "screen: \(terminal.screen.debugDescription)")
+            #expect(summary?.contains("127.0.0.1:\(old) -> 127.0.0.1:\(newPort),") == true, "old and new master named")
+        }
+    }
+
+    @Test func eventsOffKeepsOnlyTheFailoverNotice() async throws {
+        try await withREPL { (topology, terminal) async throws in
+            #expect(terminal.enter(":events", thenPromptAfter: "events on"))
+            #expect(terminal.enter(":events off", thenPromptAfter: "events off"))
+            try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
+            #expect(terminal.waitFor("-- failover: master of mymaster moved from", seconds: 30), "screen: \(terminal.screen)")
+            #expect(!terminal.screen.contains("-- +switch-master"), "no raw event while off")
+            #expect(terminal.enter(":events maybe", thenPromptAfter: "Usage: :events on|off"))
+        }
+    }
+
+    /// Outside the prompt, `--events` puts them on stderr, one timestamped line each,
+    /// and stdout keeps one reply per repetition.
+    @Test func eventsOnStderrWithTimestamps() async throws {
+        try await withTopology { topology in
+            #expect(try topology.cli(topology.masterPort, "SET", "k", "v") == "OK\n")
+            let command = topology.replCommand(["--events", "-r", "16", "-i", "0.5", topology.masterName, "GET", "k"])
+            let run = Task.detached { try Topology.run(command[0], Array(command.dropFirst())) }
+            try await Task.sleep(nanoseconds: 1_500_000_000)
+            try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
+            let result = try await run.value
+            #expect(Array(result.outputLines) == Array(repeating: "v", count: 16))
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.contains { $0.contains("-- +switch-master mymaster") }, "stderr: \(result.stderr)")
+            #expect(
+                lines.allSatisfy { $0.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z -- .+/) != nil },
+                "one timestamped notice a line: \(result.stderr)")
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import TestTopology
+import Testing
+
+/// A slow command is not a failure: its reply comes when the server sends it, in
+/// every mode, and the lines after it run (redis-cli waits the same way).
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct SlowCommandTests {
+    /// A Lua script that keeps Redis busy for 1.5 s (TIME in microseconds).
+    static let script =
+        "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] "
+        + "repeat local n = redis.call('TIME') until n[1] * 1000000 + n[2] - s > 1500000 return 'slept'"
+
+    @Test func oneShotWaitsForTheReply() async throws {
+        try await withTopology { topology in
+            let eval = try topology.runREPL([topology.masterName, "EVAL", Self.script, "0"])
+            #expect(eval.status == 0, "stderr: \(eval.stderr)")
+            #expect(eval.stdout == "slept\n")
+            let sleep = try topology.runREPL([topology.masterName, "DEBUG", "SLEEP", "2"])
+            #expect(sleep.status == 0, "stderr: \(sleep.stderr)")
+            #expect(sleep.stdout == "OK\n")
+        }
+    }
+
+    @Test func inABatchTheLinesAfterASlowCommandRunInOrder() async throws {
+        try await withTopology { topology in
+            let lines = ["INCR n", "DEBUG SLEEP 2", "INCR n", "EVAL \"\(Self.script)\" 0", "INCR n"]
+            let batch = try topology.runREPL([topology.masterName], stdin: lines.joined(separator: "\n") + "\n")
+            #expect(batch.status == 0, "stderr: \(batch.stderr)")
+            #expect(Array(batch.outputLines) == ["1", "OK", "2", "slept", "3"])
+        }
+    }
+
+    @Test func atThePromptTheReplyComesWithItsTime() async throws {
+        try await withREPL { (topology, terminal) async throws in
+            #expect(terminal.enter("DEBUG SLEEP 2", thenPromptAfter: "OK", seconds: 15), "screen: \(terminal.screen)")
+            #expect(terminal.screen.contains("(2.0"), "redis-cli's timing line for a slow command")
+            #expect(terminal.enter("EVAL \"\(Self.script)\" 0", thenPromptAfter: "\"slept\"", seconds: 15))
+            #expect(terminal.enter("INCR after", thenPromptAfter: "(integer) 1"))
+        }
+    }
+
+    /// With -t the wait is bounded: past it the command is reported in doubt.
+    @Test func aTimeoutBoundsTheWait() async throws {
+        try await withTopology { topology in
+            let bounded = try topology.runREPL(["-t", "0.5", topology.masterName, "DEBUG", "SLEEP", "2"])
+            #expect(bounded.stdout.contains("may or may not have run"), "stdout: \(bounded.stdout)")
+        }
+    }
+}
