@@ -32,6 +32,9 @@ struct FailoverReport: Sendable {
         moved = (moved?.from ?? from, to)
     }
 
+    /// A failover happened and no reply has come since: the next one gets the summary.
+    var awaitsFirstReply: Bool { moved != nil }
+
     /// A command succeeded: after a failover, the summary line (once).
     mutating func commandSucceeded(at now: NIODeadline) -> String? {
         guard let moved, let since = troubleSince else { return nil }

@@ -217,7 +217,10 @@ public actor Session {
     }
 
     func appendRendered(_ reply: RESPValue, _ command: RESPCommand, into out: inout [UInt8]) {
-        if let summary = failover.commandSucceeded(at: .now()) { appendNotice(summary, into: &out) }
+        // Every reply of a batch passes here: the clock is read only after a failover.
+        if failover.awaitsFirstReply, let summary = failover.commandSucceeded(at: .now()) {
+            appendNotice(summary, into: &out)
+        }
         if reply.isError { sawErrorReply = true }
         if options.mode == .tty, CommandPolicy.printsRawOnTTY(command) {
             ReplyRenderer.raw(reply, into: &out)
