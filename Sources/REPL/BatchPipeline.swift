@@ -110,7 +110,7 @@ final class BatchPipeline {
                 session.output.write("-- \(unqueued) more line(s) of the batch were not run\n")
                 return false
             }
-            if !shown { session.output.write(await session.prompt() + String(decoding: line, as: UTF8.self) + "\n") }
+            if !shown { await session.echo(line) }
             if await session.runLine(line) { return true }
         }
         _ = await pump(untilIdle: !more, session: session)

@@ -72,11 +72,6 @@ public actor Session {
         options.exitOnErrorReply && sawErrorReply ? 1 : 0
     }
 
-    /// Runs the command of one typed word list (one-shot, or a line already split).
-    func runCommand(_ arguments: [String]) async {
-        await execute(arguments.map { Array($0.utf8) }, line: arguments.joined(separator: " "))
-    }
-
     /// Typed and shown at the prompt: the line and its prompt, for a line that ran
     /// without being edited (typed ahead).
     func echo(_ line: [UInt8]) async {

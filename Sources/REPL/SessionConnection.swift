@@ -114,6 +114,8 @@ final class SessionConnection {
             state.track(command, reply)
             return (.success(reply), notice)
         } catch {
+            // The client released the lease it failed on: it is not ours any more.
+            lease = nil
             return (.failure(error), nil)
         }
     }

@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// A connection taken from the pool; give it back with `release`.
 public struct LeasedConnection: Sendable {
     public let connection: RedisConnection
-    /// The pool generation it was leased in; compare with `SentinelClient.generation`.
+    /// The pool generation it was leased in; `SentinelClient.isUsable(_:)` compares it.
     public let generation: Int
 }
 
@@ -73,7 +73,8 @@ public actor SentinelClient: Service {
     /// Call it once. `verifiedMaster()` tells how the first discovery went.
     public func run() async {
         guard lifecycle == .idle else {
-            logger.error("SentinelClient.run() called more than once")
+            // After an early shutdown() run() just returns; a second run() is a mistake.
+            if lifecycle == .running { logger.error("SentinelClient.run() called more than once") }
             return
         }
         lifecycle = .running
@@ -157,7 +158,7 @@ public actor SentinelClient: Service {
         let lease = try await lease()
         let results = await lease.connection.pipeline(commands)
         let failed = results.contains { if case .failure = $0 { return true } else { return false } }
-        release(lease, healthy: !failed && lease.connection.isActive)
+        release(lease, healthy: !failed)
         if failed { await reconcile(reason: "a pipelined command failed") }
         return results
     }
@@ -243,9 +244,6 @@ public actor SentinelClient: Service {
         }
         return lease
     }
-
-    /// The generation of the current master's connections; it changes with the master.
-    public var generation: Int { pool.generation }
 
     /// Whether a leased connection can still serve: open, and to the current master.
     public func isUsable(_ lease: LeasedConnection) -> Bool {
@@ -362,7 +360,7 @@ public actor SentinelClient: Service {
                     return probe
                 }
             } catch {
-                lastError = .wrapping(error, address: sentinel)
+                lastError = .connectFailed(address: sentinel, reason: discovery.reason(for: error), underlying: error)
             }
         }
         throw lastError
@@ -501,13 +499,12 @@ public actor SentinelClient: Service {
             var settled = false
             while !settled {
                 await reconcileOnce()
+                let done: [CheckedContinuation<Void, Never>]
                 switch reconciler.runFinished() {
-                case .runAgain(let done):
-                    for waiter in done { waiter.resume() }
-                case .settled(let done):
-                    for waiter in done { waiter.resume() }
-                    settled = true
+                case .runAgain(let waiting): done = waiting
+                case .settled(let waiting): (done, settled) = (waiting, true)
                 }
+                for waiter in done { waiter.resume() }
             }
         }
     }
@@ -524,6 +521,8 @@ public actor SentinelClient: Service {
             }
             apply(result)
         } catch {
+            // Cut short by the shutdown: performShutdown tells the waiters it was that.
+            guard lifecycle == .running, !Task.isCancelled else { return }
             resolveFirstDiscovery(.failure(error))
             if topology.keepsMaster(after: error) {
                 logger.notice("master kept", metadata: ["error": "\(error)"])
