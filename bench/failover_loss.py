@@ -125,6 +125,9 @@ def main():
     except ImportError:
         print("redis-py is not installed (pip install redis): measuring sentinel-repl alone", file=sys.stderr)
         clients = [("sentinel-repl", run_repl)]
+    only = os.environ.get("CLIENTS")
+    if only:
+        clients = [c for c in clients if c[0] in only.split(",")]
     rows = []
     for run in range(1, runs + 1):
         for name, client in clients:

@@ -46,6 +46,8 @@ public actor Session {
     private var eventsShown: Bool
     /// The outage around a failover, for its summary line.
     private var failover = FailoverReport()
+    /// Commands sent one at a time and not answered yet (a batch counts as under way while it runs).
+    private var commandsUnderWay = 0
     /// Cancels the command that runs now; set while one runs.
     private var cancelCurrent: (@Sendable () -> Void)?
     private var interruptRequested = false
@@ -200,6 +202,8 @@ public actor Session {
     }
 
     private func executePinned(_ command: RESPCommand) async -> Result<RESPValue, SentinelClientError> {
+        commandsUnderWay += 1
+        defer { commandsUnderWay -= 1 }
         let (result, notice) = await pinned.execute(command)
         notice.map(report)
         return result
@@ -324,13 +328,16 @@ public actor Session {
                 failoverUnderWay = false
                 if let from {
                     lost = pinned.masterChanged()
-                    failover.masterMoved(from: from, to: to, at: .now())
+                    let waiting = commandsUnderWay > 0 || pipeline.batch.running
+                    failover.masterMoved(from: from, to: to, at: .now(), commandsWaiting: waiting)
                 }
             case .failoverStarted:
                 failoverUnderWay = true
                 failover.trouble(at: .now())
-            case .masterUnreachable:
+            case .masterUnreachable, .commandsHeld:
                 failover.trouble(at: .now())
+            case .replicationGap(_, _, let bytes):
+                failover.writesLost(bytes: bytes)
             case .sentinelEvent(let event) where FailoverReport.troubleChannels.contains(event.channel):
                 // The master itself (`master <name> ...`), or the replica chosen to replace it.
                 if event.payload.hasPrefix("master ") || event.channel == "+selected-slave" { failover.trouble(at: .now()) }
@@ -381,6 +388,15 @@ public actor Session {
         case .sentinelDown(let address): return "-- sentinel \(address) is down"
         case .sentinelUp(let address): return "-- sentinel \(address) is up"
         case .sentinelLearned(let address): return "-- learned of sentinel \(address)"
+        case .commandsHeld(let candidate, let master):
+            return "-- Sentinel selected \(candidate) to replace \(master): commands wait until ROLE on it says master"
+        case .holdReleased(let master, let reason):
+            return "-- no promotion (\(reason)): commands go to \(master) again"
+        case .replicationGap(let from, let to, let bytes):
+            return "-- \(from) had \(bytes) bytes of writes past the point where \(to) was promoted: they are lost"
+        case .earlySwitchOverruled(let early, let named):
+            let sentinels = named.map { "the sentinels name \($0)" } ?? "no sentinel names a master"
+            return "-- \(sentinels), not \(early) (promoted and used since Sentinel selected it): writes sent there may be lost"
         }
     }
 

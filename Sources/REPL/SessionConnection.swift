@@ -123,6 +123,8 @@ final class SessionConnection {
     /// The connection for pipelined lines: the current one if still usable, else a new
     /// one with SELECT restored. The notice says what a replaced connection lost.
     nonisolated(nonsending) func connection() async throws -> (RedisConnection, notice: String?) {
+        // While the client follows a promotion, new lines wait for its outcome.
+        await client.awaitFailoverDecision()
         if let current = await usable() { return (current, nil) }
         let fresh = try await client.lease()
         do {

@@ -28,8 +28,23 @@ public struct SentinelClientConfiguration: Sendable {
     public var poolSize: Int = 4
     /// How long a command waits for a master during a failover before it fails (not sent).
     public var masterWaitTimeout: TimeAmount = .seconds(15)
-    /// How many sentinels carry a `+switch-master` subscription.
-    public var watchedSentinels: Int = 2
+    /// How many sentinels carry a subscription to Sentinel's events, configured and
+    /// learned ones. Only the leader of a failover publishes its steps (`+selected-slave`,
+    /// `+promoted-slave`), so the default watches every sentinel of a usual set.
+    public var watchedSentinels: Int = 8
+    /// Follow a failover from the replica Sentinel selects: hold new commands (nothing
+    /// more goes to the old master, whose writes are discarded once the replica is
+    /// promoted) and switch to the replica as soon as ROLE on it says master, ahead of
+    /// `+switch-master`. False: switch only when the sentinels name the new master.
+    public var followPromotions: Bool = true
+    /// How long commands are held for the selected replica to report master before they
+    /// go to the old master again (Sentinel aborts such a failover too).
+    public var promotionWaitTimeout: TimeAmount = .seconds(5)
+    /// How often ROLE is asked of the selected replica while commands are held.
+    public var promotionPollInterval: TimeAmount = .milliseconds(2)
+    /// After an early switch, how long the promoted master is kept while the sentinels
+    /// still name the old one (they do until the failover's reconfiguration ends).
+    public var earlySwitchGrace: TimeAmount = .seconds(60)
     /// Reconcile with Sentinel this often even without events (pub/sub messages can be lost).
     public var reconcileInterval: TimeAmount = .seconds(5)
     /// While no master is reachable, look again this often.
@@ -93,6 +108,18 @@ public enum TopologyEvent: Sendable, Hashable {
     /// (`+sdown`, `+odown`, `+selected-slave`, `+switch-master`, ...); once, however
     /// many sentinels publish it.
     case sentinelEvent(SentinelEvent)
+    /// Sentinel selected `candidate` to replace the master: new commands wait until ROLE
+    /// on it says master (then `masterSwitched`), or the failover is abandoned.
+    case commandsHeld(candidate: ServerAddress, replacing: ServerAddress)
+    /// The hold ended without a promotion: commands go to `master` again.
+    case holdReleased(master: ServerAddress, reason: String)
+    /// The old master's replication stream, as last seen, ran `bytes` past the point
+    /// where the new master was promoted (`second_repl_offset`): writes the old master
+    /// acknowledged after it are not on the new master.
+    case replicationGap(from: ServerAddress, to: ServerAddress, bytes: Int64)
+    /// After an early switch to `early`, the sentinels named `named` instead (or `early`
+    /// stopped being a master): writes sent to `early` since the switch may be lost.
+    case earlySwitchOverruled(early: ServerAddress, named: ServerAddress?)
 }
 
 /// One Sentinel pub/sub event, as a sentinel published it.

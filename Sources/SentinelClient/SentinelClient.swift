@@ -32,6 +32,12 @@ public actor SentinelClient: Service {
     /// Wakes the reconcile loop when the state machine starts a run.
     private nonisolated let reconcileWakes: AsyncStream<Void>
     private nonisolated let reconcileWake: AsyncStream<Void>.Continuation
+    /// Wakes the promotion loop when Sentinel selects a replica for our master.
+    private nonisolated let promotionWakes: AsyncStream<Void>
+    private nonisolated let promotionWake: AsyncStream<Void>.Continuation
+    /// Sentinels to start a watcher for (configured ones, then learned ones).
+    private nonisolated let watcherStarts: AsyncStream<ServerAddress>
+    private nonisolated let watcherStart: AsyncStream<ServerAddress>.Continuation
 
     private enum Lifecycle { case idle, running, stopping, stopped }
     private var lifecycle = Lifecycle.idle
@@ -39,6 +45,9 @@ public actor SentinelClient: Service {
     private var reconciler = ReconcileStateMachine<CheckedContinuation<Void, Never>>()
     private var topology: TopologyState
     private var waiters: [PoolStateMachine<RedisConnection>.WaiterID: CheckedContinuation<Void, Never>] = [:]
+    /// Commands waiting while a promotion is followed.
+    private var holdWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    private var watched: Set<ServerAddress> = []
     private var nextWaiterID: UInt64 = 0
     private var watcherConnections: [ServerAddress: RedisConnection] = [:]
     private var readOnlyCommands: [String: Bool] = [:]
@@ -64,6 +73,8 @@ public actor SentinelClient: Service {
         self.topology = TopologyState(masterName: configuration.masterName, sentinels: configuration.sentinels)
         (stopRequests, stopRequested) = AsyncStream.makeStream(of: Void.self)
         (reconcileWakes, reconcileWake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (promotionWakes, promotionWake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (watcherStarts, watcherStart) = AsyncStream.makeStream(of: ServerAddress.self)
     }
 
     // MARK: Running
@@ -133,11 +144,21 @@ public actor SentinelClient: Service {
             await reconcile(reason: "start")
             guard !Task.isCancelled else { return }
             guard configuration.followFailovers else { return }
-            for sentinel in topology.sentinels.prefix(configuration.watchedSentinels).map(\.address) {
+            group.addTask { await self.reconcilePeriodically() }
+            if configuration.followPromotions { group.addTask { await self.promotionLoop() } }
+            for sentinel in topology.sentinels.map(\.address) { startWatcher(sentinel) }
+            // Ends when cancelled: each sentinel gets its watcher, learned ones too.
+            for await sentinel in watcherStarts {
                 group.addTask { await self.watch(sentinel) }
             }
-            group.addTask { await self.reconcilePeriodically() }
         }
+    }
+
+    private func startWatcher(_ sentinel: ServerAddress) {
+        guard configuration.followFailovers, watched.count < configuration.watchedSentinels,
+            watched.insert(sentinel).inserted
+        else { return }
+        watcherStart.yield(sentinel)
     }
 
     // MARK: Commands
@@ -195,6 +216,7 @@ public actor SentinelClient: Service {
         prepare: (@Sendable (RedisConnection) async throws -> Void)? = nil,
         stayOnPinned: Bool = false
     ) async throws(SentinelClientError) -> (reply: RESPValue, lease: LeasedConnection) {
+        await waitWhileHolding(until: .now() + configuration.masterWaitTimeout)
         var current = pinned
         if let lease = pinned, !isUsable(lease) {
             let reason = lease.connection.isActive ? "the master changed" : "the connection closed"
@@ -245,9 +267,17 @@ public actor SentinelClient: Service {
         return lease
     }
 
-    /// Whether a leased connection can still serve: open, and to the current master.
+    /// Whether a leased connection can still serve: open, to the current master, and
+    /// no promotion followed now (then new commands wait: see `awaitFailoverDecision`).
     public func isUsable(_ lease: LeasedConnection) -> Bool {
-        lease.generation == pool.generation && lease.connection.isActive
+        lease.generation == pool.generation && lease.connection.isActive && topology.promotion?.holdsCommands != true
+    }
+
+    /// Returns once commands are not held for a promotion (at once when none is
+    /// followed), or after `masterWaitTimeout`. `lease()` and `execute` wait by themselves;
+    /// a caller that writes on a connection it keeps calls this before `isUsable`.
+    public func awaitFailoverDecision() async {
+        await waitWhileHolding(until: .now() + configuration.masterWaitTimeout)
     }
 
     /// Takes a connection to the current master, waiting (up to `masterWaitTimeout`)
@@ -256,6 +286,7 @@ public actor SentinelClient: Service {
     public func lease() async throws(SentinelClientError) -> LeasedConnection {
         let deadline = NIODeadline.now() + configuration.masterWaitTimeout
         while true {
+            await waitWhileHolding(until: deadline)
             switch lifecycle {
             case .idle: throw .notRunning
             case .stopping, .stopped: throw .shutDown
@@ -409,6 +440,8 @@ public actor SentinelClient: Service {
     private func performShutdown() async {
         lifecycle = .stopping
         for waiter in reconciler.stop() { waiter.resume() }
+        for waiter in holdWaiters.values { waiter.resume() }
+        holdWaiters = [:]
         resolveFirstDiscovery(.failure(.shutDown))
         perform(pool.shutdown())
         await registry.closeAll(reason: "the client was shut down")
@@ -519,10 +552,12 @@ public actor SentinelClient: Service {
                 result.connection.close(reason: "the client is shutting down")
                 return
             }
-            apply(result)
+            guard await earlyMasterStays(named: result.master) else { return await apply(result) }
+            result.connection.close(reason: "the sentinels still name the old master after an early switch")
         } catch {
             // Cut short by the shutdown: performShutdown tells the waiters it was that.
             guard lifecycle == .running, !Task.isCancelled else { return }
+            if await earlyMasterStays(named: nil) { return }
             resolveFirstDiscovery(.failure(error))
             if topology.keepsMaster(after: error) {
                 logger.notice("master kept", metadata: ["error": "\(error)"])
@@ -540,22 +575,59 @@ public actor SentinelClient: Service {
     }
 
     private func observe(_ attempt: DiscoveryAttempt?, _ answer: SentinelAnswer?) {
-        publish(topology.observe(attempt, answer))
+        publishAndWatch(topology.observe(attempt, answer))
     }
 
-    private func apply(_ result: DiscoveryResult) {
-        let previous = topology.master?.address
-        let events = topology.verified(
-            result.master, answeredBy: result.answeredBy.sentinel, role: result.role, attempts: result.attempts,
-            at: .now())
-        perform(pool.masterVerified(result.master))
-        perform(pool.adopt(result.connection, generation: pool.generation))
-        if let previous, previous != result.master {
-            // Nothing more goes to the old master: what waits there fails in doubt now.
-            registry.close(to: previous, reason: "the master moved to \(result.master)")
-        }
-        if let master = topology.master { resolveFirstDiscovery(.success(master)) }
+    /// Publishes `events`; a sentinel learned of gets a watcher.
+    private func publishAndWatch(_ events: [TopologyEvent]) {
         publish(events)
+        for case .sentinelLearned(let sentinel) in events { startWatcher(sentinel) }
+    }
+
+    private func apply(_ result: DiscoveryResult) async {
+        await install(
+            result.master, role: result.role, connection: result.connection, answeredBy: result.answeredBy.sentinel,
+            attempts: result.attempts)
+    }
+
+    /// A master verified by ROLE becomes the pool's: a new one closes every connection
+    /// to the old one (what waits there fails in doubt now), and the replication
+    /// offsets say whether writes the old one acknowledged missed the new one.
+    private func install(
+        _ master: ServerAddress, role: MasterRole, connection: RedisConnection, answeredBy sentinel: ServerAddress,
+        attempts: [DiscoveryAttempt]
+    ) async {
+        let previous = topology.master
+        let moved = previous != nil && previous?.address != master
+        let promotedAt = moved ? await Self.promotionOffset(on: connection) : nil
+        guard lifecycle == .running else {
+            connection.close(reason: "the client is shutting down")
+            return
+        }
+        let events = topology.verified(master, answeredBy: sentinel, role: role, attempts: attempts, at: .now())
+        perform(pool.masterVerified(master))
+        perform(pool.adopt(connection, generation: pool.generation))
+        if moved, let previous {
+            registry.close(to: previous.address, reason: "the master moved to \(master)")
+        }
+        resumeHoldWaitersIfReleased()
+        if let known = topology.master { resolveFirstDiscovery(.success(known)) }
+        publish(events)
+        if let previous, let promotedAt, previous.replicationOffset > promotedAt {
+            publish([.replicationGap(from: previous.address, to: master, bytes: previous.replicationOffset - promotedAt)])
+        }
+    }
+
+    /// The offset at which a promoted master stopped following its old master:
+    /// `second_repl_offset` - 1 (`INFO replication`); nil when it was never promoted.
+    private static func promotionOffset(on connection: RedisConnection) async -> Int64? {
+        let info = try? await withDeadline(.milliseconds(500)) { try await connection.send(RESPCommand("INFO", "replication")) }
+        guard let text = info?.string else { return nil }
+        for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("second_repl_offset:") {
+            guard let value = Int64(line.dropFirst("second_repl_offset:".count)), value > 0 else { return nil }
+            return value - 1
+        }
+        return nil
     }
 
     private func markMasterUnreachable(_ error: SentinelClientError) {
@@ -585,6 +657,14 @@ public actor SentinelClient: Service {
                 logger.info("learned of a sentinel", metadata: ["sentinel": "\(sentinel)"])
             case .sentinelEvent(let event):
                 logger.info("sentinel event", metadata: ["event": "\(event)", "sentinel": "\(event.reportedBy)"])
+            case .commandsHeld(let candidate, let master):
+                logger.info("commands held for a promotion", metadata: ["candidate": "\(candidate)", "master": "\(master)"])
+            case .holdReleased(let master, let reason):
+                logger.notice("hold released", metadata: ["master": "\(master)", "reason": "\(reason)"])
+            case .replicationGap(let from, let to, let bytes):
+                logger.warning("acknowledged writes may be lost", metadata: ["from": "\(from)", "to": "\(to)", "bytes": "\(bytes)"])
+            case .earlySwitchOverruled(let early, let named):
+                logger.warning("early switch overruled", metadata: ["early": "\(early)", "named": "\(named.map { "\($0)" } ?? "none")"])
             }
             broadcaster.yield(event)
         }
@@ -596,6 +676,146 @@ public actor SentinelClient: Service {
             do { try await Task.sleep(nanoseconds: UInt64(interval.nanoseconds)) } catch { return }
             await reconcile(reason: "periodic check")
         }
+    }
+
+    // MARK: Internals: following a promotion
+
+    /// Follows each promotion Sentinel starts for our master, one at a time, until cancelled.
+    private func promotionLoop() async {
+        for await _ in promotionWakes {
+            guard let promotion = topology.promotion, promotion.holdsCommands else { continue }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.sampleOffsets(of: promotion) }
+                await followPromotion(promotion)
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Asks ROLE of the candidate until it says master, then switches to it; commands
+    /// are held meanwhile. Gives up after `promotionWaitTimeout` (commands go to the old
+    /// master again), or when Sentinel aborts (`releaseHold`). ROLE goes over one kept
+    /// connection, every `promotionPollInterval`; Sentinel's promotion closes it (`CLIENT
+    /// KILL TYPE normal`), and a new one is dialled at once.
+    private func followPromotion(_ promotion: Promotion) async {
+        let deadline = promotion.since + configuration.promotionWaitTimeout
+        logger.info("commands held: following a promotion", metadata: ["candidate": "\(promotion.candidate)", "master": "\(promotion.old)"])
+        var probe: RedisConnection?
+        defer { probe?.close(reason: "promotion followed") }
+        while lifecycle == .running, !Task.isCancelled, topology.promotion == promotion, NIODeadline.now() < deadline {
+            if probe?.isActive != true {
+                probe = try? await dial(
+                    promotion.candidate, configuration.dataHandshake, configuration.sentinelTryTimeout,
+                    commandTimeout: .some(configuration.sentinelTryTimeout))
+            }
+            if let connection = probe, await Self.reportsMaster(connection),
+                case .success(let (role, pooled)) = await makeDiscovery().verify(promotion.candidate)
+            {
+                return await switchEarly(promotion, role: role, connection: pooled)
+            }
+            // A probe closed by the promotion is dialled again at once.
+            let closedByPromotion = probe.map { !$0.isActive } ?? false
+            if !closedByPromotion {
+                try? await Task.sleep(nanoseconds: UInt64(configuration.promotionPollInterval.nanoseconds))
+            }
+        }
+        if topology.promotion == promotion {
+            releaseHold(reason: "\(promotion.candidate) did not report master within \(configuration.promotionWaitTimeout)")
+        }
+    }
+
+    private static func reportsMaster(_ connection: RedisConnection) async -> Bool {
+        guard let reply = try? await connection.send(RESPCommand("ROLE")) else { return false }
+        if case .success(.master) = ServerRole.parse(reply) { return true }
+        return false
+    }
+
+    /// ROLE on the candidate said master (on `connection`, with the data nodes' reply
+    /// timeout): it becomes the master in use, ahead of Sentinel.
+    private func switchEarly(_ promotion: Promotion, role: MasterRole, connection: RedisConnection) async {
+        guard topology.promotion == promotion, lifecycle == .running else {
+            connection.close(reason: "the promotion is no longer followed")
+            return
+        }
+        topology.promotedEarly(at: .now())
+        logger.notice("promoted replica verified by ROLE: switching ahead of +switch-master", metadata: ["master": "\(promotion.candidate)"])
+        await install(promotion.candidate, role: role, connection: connection, answeredBy: promotion.reportedBy, attempts: [])
+    }
+
+    /// While commands are held, the old master's replication offset (ROLE), so that the
+    /// switch can tell whether writes it acknowledged missed the new master. A master that
+    /// does not answer is simply not sampled.
+    private func sampleOffsets(of promotion: Promotion) async {
+        guard
+            let connection = try? await dial(
+                promotion.old, configuration.dataHandshake, configuration.sentinelTryTimeout,
+                commandTimeout: .some(configuration.sentinelTryTimeout))
+        else { return }
+        defer { connection.close(reason: "offset sampling done") }
+        while !Task.isCancelled, topology.promotion == promotion {
+            guard let reply = try? await connection.send(RESPCommand("ROLE")),
+                case .success(.master(let role)) = ServerRole.parse(reply)
+            else { return }
+            topology.sampled(offset: role.replicationOffset, of: promotion.old)
+            try? await Task.sleep(nanoseconds: UInt64(configuration.promotionPollInterval.nanoseconds))
+        }
+    }
+
+    /// Ends a hold without a promotion: the old master serves again.
+    private func releaseHold(reason: String) {
+        guard let promotion = topology.promotion, promotion.holdsCommands else { return }
+        topology.promotionAbandoned()
+        logger.notice("commands released to the old master", metadata: ["master": "\(promotion.old)", "reason": "\(reason)"])
+        publish([.holdReleased(master: promotion.old, reason: reason)])
+        resumeHoldWaitersIfReleased()
+    }
+
+    /// After an early switch, whether a reconcile that found `named` (nil: none) keeps
+    /// the early master: the sentinels still name the old one and ROLE on the early one
+    /// still says master. Otherwise the reconcile goes on as usual.
+    private func earlyMasterStays(named: ServerAddress?) async -> Bool {
+        guard let promotion = topology.promotion, case .switchedEarly = promotion.phase else { return false }
+        var stillMaster = false
+        if named != promotion.candidate, case .success(let (_, connection)) = await makeDiscovery().verify(promotion.candidate) {
+            connection.close(reason: "early master checked")
+            stillMaster = true
+        }
+        switch topology.decide(named: named, earlyMasterStillMaster: stillMaster, at: .now(), grace: configuration.earlySwitchGrace) {
+        case .apply: return false
+        case .keepEarlyMaster: return true
+        case .overruled(let early, _):
+            logger.warning("the sentinels overrule the early switch", metadata: ["early": "\(early)", "named": "\(named.map { "\($0)" } ?? "none")"])
+            publish([.earlySwitchOverruled(early: early, named: named)])
+            return false
+        }
+    }
+
+    /// Waits while commands are held for a promotion, up to `deadline`.
+    private func waitWhileHolding(until deadline: NIODeadline) async {
+        guard topology.promotion?.holdsCommands == true, lifecycle == .running else { return }
+        nextWaiterID += 1
+        let waiter = nextWaiterID
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try? await Task.sleep(nanoseconds: UInt64(max(0, (deadline - .now()).nanoseconds)))
+                await self.stopHoldWait(waiter)
+            }
+            await withCheckedContinuation { continuation in
+                holdWaiters[waiter] = continuation
+                if Task.isCancelled { stopHoldWait(waiter) }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func stopHoldWait(_ waiter: UInt64) {
+        holdWaiters.removeValue(forKey: waiter)?.resume()
+    }
+
+    private func resumeHoldWaitersIfReleased() {
+        guard topology.promotion?.holdsCommands != true else { return }
+        for waiter in holdWaiters.values { waiter.resume() }
+        holdWaiters = [:]
     }
 
     // MARK: Internals: sentinel watchers
@@ -678,7 +898,16 @@ public actor SentinelClient: Service {
         case .sentinelUp(let address):
             publish([.sentinelUp(address)])
         case .sentinelAdded(let address):
-            publish(topology.learn(address))
+            publishAndWatch(topology.learn(address))
+        case .replicaSelected(let candidate, let master):
+            guard configuration.followPromotions,
+                topology.replicaSelected(candidate, replacing: master, reportedBy: sentinel, at: .now())
+            else { return }
+            publish([.commandsHeld(candidate: candidate, replacing: master)])
+            promotionWake.yield()
+        case .failoverAborted:
+            releaseHold(reason: "\(channel) from \(sentinel)")
+            await reconcile(reason: "\(channel) from \(sentinel)")
         case nil:
             return
         }

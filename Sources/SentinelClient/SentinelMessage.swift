@@ -13,12 +13,23 @@ enum SentinelMessage: Sendable, Hashable {
     case sentinelUp(ServerAddress)
     /// `+sentinel`: a sentinel joined.
     case sentinelAdded(ServerAddress)
+    /// `+selected-slave`, `+failover-state-send-slaveof-noone` or `+promoted-slave`: the
+    /// leader chose `candidate` to replace our master at `master`.
+    case replicaSelected(candidate: ServerAddress, master: ServerAddress)
+    /// `-failover-abort-*` for our master: no promotion follows.
+    case failoverAborted
 
     /// The channels the client subscribes to: those it acts on, and those it shows.
     static let channels = [
         "+switch-master", "+odown", "-odown", "+sdown", "-sdown", "+try-failover", "+failover-end", "+sentinel",
         "+elected-leader", "+selected-slave", "+failover-state-send-slaveof-noone", "+promoted-slave",
         "+failover-end-for-timeout", "+slave", "+convert-to-slave", "-role-change", "+role-change",
+        "-failover-abort-not-elected", "-failover-abort-no-good-slave", "-failover-abort-slave-timeout",
+    ]
+
+    /// The leader's steps that name the replica it promotes.
+    static let promotionChannels: Set<String> = [
+        "+selected-slave", "+failover-state-send-slaveof-noone", "+promoted-slave",
     ]
 
     /// Whether a message is about `masterName`: its master itself (`master <name> ...`),
@@ -51,6 +62,14 @@ enum SentinelMessage: Sendable, Hashable {
                 return nil
             }
             return channel == "+sdown" ? .sentinelDown(instance.address) : .sentinelUp(instance.address)
+        case _ where promotionChannels.contains(channel):
+            // `slave <ip:port> <ip> <port> @ <master> <master-ip> <master-port>`
+            guard let instance, instance.type == "slave", words.count >= 8, words[4] == "@", words[5] == masterName,
+                let port = Int(words[7])
+            else { return nil }
+            return .replicaSelected(candidate: instance.address, master: ServerAddress(host: words[6], port: port))
+        case _ where channel.hasPrefix("-failover-abort-"):
+            return aboutOurMaster ? .failoverAborted : nil
         case "+sentinel":
             // `sentinel <id> <ip> <port> @ <master> <ip> <port>`: only sentinels of our master.
             guard let instance, instance.type == "sentinel", words.count < 6 || words[5] == masterName else {

@@ -15,6 +15,8 @@ struct TopologyState: Sendable {
     private(set) var discoveryAttempts: [DiscoveryAttempt] = []
     /// Sentinels whose watcher link was lost: finding it again is news.
     private var lostLinks: Set<ServerAddress> = []
+    /// A failover of the master under way, followed from Sentinel's events (see `Promotion`).
+    private(set) var promotion: Promotion?
 
     init(masterName: String, sentinels: [ServerAddress]) {
         self.masterName = masterName
@@ -54,6 +56,7 @@ struct TopologyState: Sendable {
         attempts: [DiscoveryAttempt], at now: NIODeadline
     ) -> [TopologyEvent] {
         discoveryAttempts = attempts
+        if let promotion, promotion.holdsCommands, address == promotion.candidate { self.promotion = nil }
         if let index = index(of: sentinel), index > 0 { sentinels.insert(sentinels.remove(at: index), at: 0) }
         let previous = master?.address
         let moved = previous != address
@@ -103,7 +106,84 @@ struct TopologyState: Sendable {
         return [subscribed ? .sentinelUp(sentinel) : .sentinelDown(sentinel)]
     }
 
+    // MARK: Following a promotion
+
+    /// Sentinel chose `candidate` to replace `master` (`+selected-slave`, or a later step
+    /// of the same failover when that event was missed). True when this starts a hold:
+    /// only for the master in use, and only once per failover.
+    mutating func replicaSelected(
+        _ candidate: ServerAddress, replacing master: ServerAddress, reportedBy sentinel: ServerAddress,
+        at now: NIODeadline
+    ) -> Bool {
+        guard master == self.master?.address, candidate != master, promotion == nil else { return false }
+        promotion = Promotion(old: master, candidate: candidate, reportedBy: sentinel, since: now, phase: .awaitingRole)
+        return true
+    }
+
+    /// The master's replication offset as ROLE reported it just now.
+    mutating func sampled(offset: Int64, of address: ServerAddress) {
+        if master?.address == address { master?.replicationOffset = offset }
+    }
+
+    /// ROLE on the candidate said master: the client switched to it ahead of Sentinel.
+    mutating func promotedEarly(at now: NIODeadline) {
+        promotion?.phase = .switchedEarly(at: now)
+    }
+
+    /// The hold ended without a promotion (Sentinel aborted, or the wait ran out).
+    mutating func promotionAbandoned() {
+        if promotion?.holdsCommands == true { promotion = nil }
+    }
+
+    /// What a reconcile that found `named` (verified by ROLE; nil when none was) does
+    /// while an early switch waits for the sentinels to agree.
+    mutating func decide(named: ServerAddress?, earlyMasterStillMaster: Bool, at now: NIODeadline, grace: TimeAmount)
+        -> PromotionDecision
+    {
+        guard let promotion, case .switchedEarly(let switchedAt) = promotion.phase else { return .apply }
+        if named == promotion.candidate {
+            self.promotion = nil
+            return .apply
+        }
+        let sentinelsLag = named == nil || named == promotion.old
+        if sentinelsLag, earlyMasterStillMaster, now - switchedAt < grace { return .keepEarlyMaster }
+        self.promotion = nil
+        // The sentinels name another master, or the early one is no longer a master.
+        return .overruled(early: promotion.candidate, since: switchedAt)
+    }
+
     private func index(of sentinel: ServerAddress) -> Int? {
         sentinels.firstIndex { $0.address == sentinel }
     }
+}
+
+/// A failover of the master in use, as the client follows it: from Sentinel's choice
+/// of a replica, commands are held (nothing more goes to the old master, whose writes
+/// are discarded once the replica is promoted); when ROLE on the candidate says master
+/// the client switches to it, ahead of `+switch-master`, and keeps it while the
+/// sentinels still name the old master.
+struct Promotion: Sendable, Equatable {
+    enum Phase: Sendable, Equatable {
+        case awaitingRole
+        case switchedEarly(at: NIODeadline)
+    }
+    var old: ServerAddress
+    var candidate: ServerAddress
+    /// The sentinel that published the step (the failover's leader).
+    var reportedBy: ServerAddress
+    var since: NIODeadline
+    var phase: Phase
+
+    var holdsCommands: Bool { phase == .awaitingRole }
+}
+
+/// What a reconcile does with its result during an early switch.
+enum PromotionDecision: Sendable, Equatable {
+    /// As usual: no early switch pending, or the sentinels now name the early master.
+    case apply
+    /// The sentinels still name the old master (or none answered): the early master stays.
+    case keepEarlyMaster
+    /// The sentinels name a third master, or the early one stopped being master (or the
+    /// grace ran out): follow the sentinels; writes since `since` may be lost.
+    case overruled(early: ServerAddress, since: NIODeadline)
 }

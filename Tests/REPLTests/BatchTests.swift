@@ -53,6 +53,50 @@ struct BatchTests {
             }
             print("batch failover: \(outcome)")
             #expect(outcome.counter <= outcome.acknowledged + outcome.inDoubt, "no line ran twice")
+            #expect(outcome.counter >= outcome.acknowledged, "no acknowledged write lost: nothing went to the old master after the promotion")
+        }
+    }
+
+    /// The stream: 2,000 INCR lines a second, paced, across SENTINEL FAILOVER.
+    /// Commands are held from `+selected-slave` until ROLE on the replica says master,
+    /// so the old master acknowledges nothing that its demotion discards.
+    @Test func aPacedWriteStreamAcrossSentinelFailoverLosesNoAcknowledgedWrite() async throws {
+        try await withTopology { topology in
+            // 10 lines every 5 ms (2,000 a second) for 10 s; bash sleeps add a little.
+            let feed = "for i in $(seq 2000); do printf 'INCR counter\\n%.0s' 1 2 3 4 5 6 7 8 9 10; sleep 0.005; done"
+            let run = topology.runREPL(fedBy: feed)
+            #expect(try await eventually(within: 20) { try topology.cli(topology.masterPort, "GET", "counter") != "\n" })
+            try await Task.sleep(nanoseconds: 2_000_000_000)
+            #expect(try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName) == "OK\n")
+            let output = try await run.value.outputLines
+            #expect(output.count == 20_000, "every line yields exactly one reply")
+            let acknowledged = output.filter { Int($0) != nil }.count
+            let other = output.filter { Int($0) == nil }
+            #expect(other.isEmpty, "nothing failed or in doubt: \(other.prefix(5))")
+            let newMaster = try #require(topology.sentinelMasterPort())
+            #expect(newMaster != topology.masterPort, "the master moved during the stream")
+            let counter = Int(try topology.cli(newMaster, "GET", "counter").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            print("paced stream across SENTINEL FAILOVER: \(acknowledged) acknowledged, \(counter) on the new master")
+            #expect(counter == acknowledged, "0 acknowledged INCRs missing from the new master, none run twice")
+        }
+    }
+
+    /// `CLIENT PAUSE 5000 WRITE` holds the master's writes and Sentinel's hello, so the
+    /// sentinels fail over while INCRs wait on the paused master. Those are in doubt
+    /// (the switch closes their connection), never printed as successes: with A lines
+    /// acknowledged, D in doubt and F the new master's counter, A <= F <= A + D.
+    @Test func writesPausedOnAMasterThatIsFailedOverAreInDoubtNotAcknowledged() async throws {
+        var options = Topology.Options()
+        options.downAfterMilliseconds = 1000
+        options.failoverTimeoutMilliseconds = 4000
+        try await withTopology(options) { topology in
+            let outcome = try await Self.incrementBatch(on: topology, chunks: 100) {
+                let paused = try topology.cli(topology.masterPort, "CLIENT", "PAUSE", "5000", "WRITE")
+                #expect(paused == "OK\n")
+            }
+            print("batch across CLIENT PAUSE 5000 WRITE and a failover: \(outcome)")
+            #expect(outcome.acknowledged <= outcome.counter, "no acknowledged write lost")
+            #expect(outcome.counter <= outcome.acknowledged + outcome.inDoubt, "no line ran twice")
         }
     }
 

@@ -40,4 +40,13 @@ import Testing
         let summary = report.commandSucceeded(at: t0 + .seconds(602))
         #expect(summary?.contains(" 2.00 s ") == true, "measured from the fresh trouble: \(String(describing: summary))")
     }
+
+    @Test func anIdleSwitchEndsTheOutageAtTheSwitchAndLostBytesAreTold() {
+        var report = FailoverReport()
+        report.trouble(at: t0)
+        report.writesLost(bytes: 42)
+        report.masterMoved(from: a, to: b, at: t0 + .milliseconds(250), commandsWaiting: false)
+        let summary = report.commandSucceeded(at: t0 + .seconds(30))
+        #expect(summary == "-- failover summary: 127.0.0.1:6379 -> 127.0.0.1:6380, 0.25 s from the first sign of trouble to the switch (no command was waiting), 0 command(s) in doubt, 42 bytes of acknowledged writes lost")
+    }
 }

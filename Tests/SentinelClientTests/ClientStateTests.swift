@@ -104,6 +104,21 @@ import Testing
         #expect(parse("+sentinel", "sentinel abc 127.0.0.1 26381 @ other 127.0.0.1 6379") == nil)
     }
 
+    @Test func theLeadersPromotionStepsNameTheCandidateAndOurMaster() {
+        let candidate = ServerAddress(host: "127.0.0.1", port: 6380)
+        let master = ServerAddress(host: "127.0.0.1", port: 6379)
+        let payload = "slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379"
+        for channel in ["+selected-slave", "+failover-state-send-slaveof-noone", "+promoted-slave"] {
+            #expect(parse(channel, payload) == .replicaSelected(candidate: candidate, master: master), "\(channel)")
+        }
+        #expect(parse("+selected-slave", "slave 127.0.0.1:6380 127.0.0.1 6380 @ other 127.0.0.1 6379") == nil)
+        #expect(parse("+selected-slave", "master mymaster 127.0.0.1 6379") == nil)
+        #expect(parse("+selected-slave", "slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 x") == nil)
+        #expect(parse("-failover-abort-slave-timeout", "master mymaster 127.0.0.1 6379") == .failoverAborted)
+        #expect(parse("-failover-abort-no-good-slave", "master other 127.0.0.1 6379") == nil)
+        #expect(SentinelMessage.channels.contains("-failover-abort-slave-timeout"))
+    }
+
     @Test func malformedPayloadsAreIgnored() {
         #expect(parse("+odown", "master mymaster 127.0.0.1 notaport") == nil)
         #expect(parse("+sdown", "") == nil)
@@ -236,6 +251,85 @@ final class LateValues: Sendable {
         let elsewhere = [DiscoveryAttempt(sentinel: s1, namedMaster: m2, reason: .timedOut(milliseconds: 500))]
         #expect(!state.keepsMaster(after: .noVerifiedMaster(masterName: "m", attempts: elsewhere)))
         #expect(!state.keepsMaster(after: .unknownMasterName("m", attempts: [])))
+    }
+
+    // MARK: Following a promotion
+
+    let m3 = ServerAddress(host: "127.0.0.1", port: 6381)
+    let grace = TimeAmount.seconds(60)
+
+    private func holding() -> TopologyState {
+        var state = TopologyState(masterName: "m", sentinels: [s1])
+        _ = state.verified(m1, answeredBy: s1, role: role, attempts: [], at: t0)
+        let started = state.replicaSelected(m2, replacing: m1, reportedBy: s1, at: t0 + .seconds(1))
+        #expect(started)
+        return state
+    }
+
+    @Test func aHoldStartsOnlyForTheMasterInUseAndOncePerFailover() {
+        var state = TopologyState(masterName: "m", sentinels: [s1])
+        var started = state.replicaSelected(m2, replacing: m1, reportedBy: s1, at: t0)
+        #expect(!started, "no master in use yet")
+        _ = state.verified(m1, answeredBy: s1, role: role, attempts: [], at: t0)
+        started = state.replicaSelected(m2, replacing: m3, reportedBy: s1, at: t0)
+        #expect(!started, "about another master")
+        started = state.replicaSelected(m1, replacing: m1, reportedBy: s1, at: t0)
+        #expect(!started, "the master itself")
+        started = state.replicaSelected(m2, replacing: m1, reportedBy: s1, at: t0)
+        #expect(started)
+        #expect(state.promotion?.holdsCommands == true)
+        started = state.replicaSelected(m2, replacing: m1, reportedBy: s2, at: t0)
+        #expect(!started, "the next step of the same failover")
+    }
+
+    @Test func anAbandonedHoldEndsAndTheMasterStays() {
+        var state = holding()
+        state.promotionAbandoned()
+        #expect(state.promotion == nil)
+        #expect(state.master?.address == m1)
+    }
+
+    @Test func theSentinelsNamingTheCandidateDuringAHoldEndIt() {
+        var state = holding()
+        #expect(state.verified(m2, answeredBy: s1, role: role, attempts: [], at: t0 + .seconds(2)) == [.masterSwitched(from: m1, to: m2)])
+        #expect(state.promotion == nil)
+    }
+
+    @Test func afterAnEarlySwitchTheOldMasterNamedByLaggingSentinelsIsNotFollowed() {
+        var state = holding()
+        state.promotedEarly(at: t0 + .seconds(2))
+        _ = state.verified(m2, answeredBy: s1, role: role, attempts: [], at: t0 + .seconds(2))
+        #expect(state.promotion?.holdsCommands == false, "commands flow to the early master")
+        let later = t0 + .seconds(5)
+        var decision = state.decide(named: m1, earlyMasterStillMaster: true, at: later, grace: grace)
+        #expect(decision == .keepEarlyMaster)
+        decision = state.decide(named: nil, earlyMasterStillMaster: true, at: later, grace: grace)
+        #expect(decision == .keepEarlyMaster)
+        decision = state.decide(named: m2, earlyMasterStillMaster: true, at: later, grace: grace)
+        #expect(decision == .apply, "the sentinels agree")
+        #expect(state.promotion == nil)
+        decision = state.decide(named: m1, earlyMasterStillMaster: true, at: later, grace: grace)
+        #expect(decision == .apply, "nothing pending any more")
+    }
+
+    @Test func anEarlySwitchIsOverruledByAThirdMasterADemotionOrTheGrace() {
+        let switched = t0 + .seconds(2)
+        let overruled = PromotionDecision.overruled(early: m2, since: switched)
+        for (named, stillMaster, at) in [(m3, true, t0 + .seconds(3)), (m1, false, t0 + .seconds(3)), (m1, true, switched + grace)] {
+            var state = holding()
+            state.promotedEarly(at: switched)
+            let decision = state.decide(named: named, earlyMasterStillMaster: stillMaster, at: at, grace: grace)
+            #expect(decision == overruled)
+            #expect(state.promotion == nil, "the sentinels are followed again")
+        }
+    }
+
+    @Test func aSampledOffsetUpdatesOnlyTheMasterInUse() {
+        var state = holding()
+        state.sampled(offset: 99, of: m2)
+        #expect(state.master?.replicationOffset == 10)
+        state.sampled(offset: 99, of: m1)
+        #expect(state.master?.replicationOffset == 99)
     }
 
     @Test func aLinkLostAndFoundIsNewsTheFirstIsNot() {
