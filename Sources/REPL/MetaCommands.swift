@@ -80,7 +80,18 @@ struct MetaCommands: Sendable {
                     probe.origin.rawValue,
                 ].joined())
         }
+        lines.append(await quorumLine())
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `quorum      OK 3 usable Sentinels. ... (asked 127.0.0.1:26379)`
+    private func quorumLine() async -> String {
+        do {
+            let (sentinel, verdict) = try await client.checkQuorum()
+            return "quorum      \(verdict) (asked \(sentinel))"
+        } catch {
+            return "quorum      could not be checked: \(error)"
+        }
     }
 
     func replicasReport() async -> String {

@@ -313,7 +313,15 @@ public actor Session {
         let db = state.database != 0 ? "[\(state.database)]" : ""
         let tx = state.inTransaction ? "(TX)" : ""
         let failover = failoverUnderWay ? " (failover)" : ""
-        return "\(name)@\(master.address)\(db)\(tx)\(failover)> "
+        let agreement = await client.sentinelAgreement.flatMap(Self.agreementMark) ?? ""
+        return "\(name)@\(master.address)\(db)\(tx)\(failover)\(agreement)> "
+    }
+
+    /// ` (2/3 sentinels)` when some sentinel does not answer, ` (sentinels disagree)` when
+    /// one names another master; nothing while they all agree.
+    static func agreementMark(_ agreement: SentinelAgreement) -> String? {
+        if agreement.isFull { return nil }
+        return agreement.dissenting.isEmpty ? " (\(agreement.agreeing)/\(agreement.known) sentinels)" : " (sentinels disagree)"
     }
 
     func refreshPrompt(notices: [String] = []) async {
@@ -394,6 +402,10 @@ public actor Session {
             return "-- no promotion (\(reason)): commands go to \(master) again"
         case .replicationGap(let from, let to, let bytes):
             return "-- \(from) had \(bytes) bytes of writes past the point where \(to) was promoted: they are lost"
+        case .agreementChanged(let agreement):
+            let unreachable = agreement.unreachable.isEmpty ? "" : "; not answering: " + agreement.unreachable.map(\.description).joined(separator: ", ")
+            let dissenting = agreement.dissenting.isEmpty ? "" : "; naming another master: " + agreement.dissenting.map(\.description).joined(separator: ", ")
+            return "-- \(agreement)\(unreachable)\(dissenting) (:sentinels shows who says what)"
         case .earlySwitchOverruled(let early, let named):
             let sentinels = named.map { "the sentinels name \($0)" } ?? "no sentinel names a master"
             return "-- \(sentinels), not \(early) (promoted and used since Sentinel selected it): writes sent there may be lost"

@@ -303,6 +303,15 @@ struct Discovery: Sendable {
         }
     }
 
+    /// `SENTINEL CKQUORUM <name>` on one sentinel: its verdict, an error reply as text.
+    func checkQuorum(_ sentinel: ServerAddress) async throws -> String {
+        let configuration = self.configuration
+        return try await withTryConnection(to: sentinel, configuration.sentinelHandshake) { connection in
+            let reply = try await connection.send(RESPCommand("SENTINEL", "ckquorum", configuration.masterName))
+            return reply.string ?? reply.errorMessage ?? "unexpected reply"
+        }
+    }
+
     /// ROLE on any data node, described in one line.
     func role(of address: ServerAddress) async -> String {
         do {

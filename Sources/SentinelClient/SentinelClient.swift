@@ -343,6 +343,8 @@ public actor SentinelClient: Service {
     public var master: MasterInfo? { topology.master }
     public var knownSentinels: [SentinelInfo] { topology.sentinels }
     public var failoversFollowed: Int { topology.failovers }
+    /// The sentinels' stand on the master in use, as of the last probe of them all; nil before the first.
+    public var sentinelAgreement: SentinelAgreement? { topology.agreement }
     /// False from a failed check of the master until one succeeds again.
     public var isMasterReachable: Bool { topology.masterReachable }
     /// The failed tries of the last successful discovery (empty when the first sentinel answered).
@@ -376,6 +378,21 @@ public actor SentinelClient: Service {
             }
             return probe
         }
+    }
+
+    /// `SENTINEL CKQUORUM` as the first sentinel that answers says it (`OK 3 usable
+    /// Sentinels. ...` or `NOQUORUM ...`), with the sentinel that said it.
+    public func checkQuorum() async throws(SentinelClientError) -> (sentinel: ServerAddress, verdict: String) {
+        let discovery = makeDiscovery()
+        var lastError = SentinelClientError.noSentinelReachable(masterName: configuration.masterName, attempts: [])
+        for sentinel in topology.sentinels.map(\.address) {
+            do {
+                return (sentinel, try await discovery.checkQuorum(sentinel))
+            } catch {
+                lastError = .connectFailed(address: sentinel, reason: discovery.reason(for: error), underlying: error)
+            }
+        }
+        throw lastError
     }
 
     /// Replicas as the first answering sentinel lists them, each checked with ROLE.
@@ -663,6 +680,8 @@ public actor SentinelClient: Service {
                 logger.notice("hold released", metadata: ["master": "\(master)", "reason": "\(reason)"])
             case .replicationGap(let from, let to, let bytes):
                 logger.warning("acknowledged writes may be lost", metadata: ["from": "\(from)", "to": "\(to)", "bytes": "\(bytes)"])
+            case .agreementChanged(let agreement):
+                logger.notice("sentinel agreement changed", metadata: ["agreement": "\(agreement)"])
             case .earlySwitchOverruled(let early, let named):
                 logger.warning("early switch overruled", metadata: ["early": "\(early)", "named": "\(named.map { "\($0)" } ?? "none")"])
             }
@@ -670,12 +689,25 @@ public actor SentinelClient: Service {
         }
     }
 
+    /// Reconciles every `reconcileInterval` (more often while no master is reachable),
+    /// and asks every known sentinel at that pace how it stands on the master.
     private func reconcilePeriodically() async {
+        var lastProbe: NIODeadline?
         while !Task.isCancelled {
+            if lastProbe.map({ NIODeadline.now() - $0 >= configuration.reconcileInterval }) ?? true {
+                lastProbe = .now()
+                await checkAgreement()
+            }
             let interval = topology.masterReachable ? configuration.reconcileInterval : configuration.unreachableRetryInterval
             do { try await Task.sleep(nanoseconds: UInt64(interval.nanoseconds)) } catch { return }
             await reconcile(reason: "periodic check")
         }
+    }
+
+    private func checkAgreement() async {
+        let probes = await probeSentinels()
+        guard lifecycle == .running, !Task.isCancelled else { return }
+        publish(topology.probed(probes))
     }
 
     // MARK: Internals: following a promotion

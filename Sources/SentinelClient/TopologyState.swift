@@ -17,6 +17,8 @@ struct TopologyState: Sendable {
     private var lostLinks: Set<ServerAddress> = []
     /// A failover of the master under way, followed from Sentinel's events (see `Promotion`).
     private(set) var promotion: Promotion?
+    /// The sentinels' stand on the master, from the last probe of them all.
+    private(set) var agreement: SentinelAgreement?
 
     init(masterName: String, sentinels: [ServerAddress]) {
         self.masterName = masterName
@@ -104,6 +106,28 @@ struct TopologyState: Sendable {
         defer { if subscribed { lostLinks.remove(sentinel) } else { lostLinks.insert(sentinel) } }
         guard was != subscribed, !subscribed || lostLinks.contains(sentinel) else { return [] }
         return [subscribed ? .sentinelUp(sentinel) : .sentinelDown(sentinel)]
+    }
+
+    /// Every known sentinel was asked: who answered, and which master each named.
+    /// The event when the agreement on the master in use changed.
+    mutating func probed(_ probes: [SentinelProbe]) -> [TopologyEvent] {
+        for probe in probes {
+            guard let index = index(of: probe.address) else { continue }
+            sentinels[index].reachable = probe.reachable
+            if probe.reachable {
+                sentinels[index].namedMaster = probe.namedMaster
+                sentinels[index].latencyMicroseconds = probe.latencyMicroseconds
+            }
+            sentinels[index].lastError = probe.error
+        }
+        guard let master = master?.address else { return [] }
+        let now = SentinelAgreement(
+            known: probes.count, agreeing: probes.count { $0.reachable && $0.namedMaster == master },
+            unreachable: probes.filter { !$0.reachable }.map(\.address),
+            dissenting: probes.filter { $0.reachable && $0.namedMaster != master }.map(\.address))
+        defer { agreement = now }
+        // The first probe is news only when it finds something wrong.
+        return now == agreement || (agreement == nil && now.isFull) ? [] : [.agreementChanged(now)]
     }
 
     // MARK: Following a promotion

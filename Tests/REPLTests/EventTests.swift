@@ -76,4 +76,31 @@ struct EventTests {
                 "one timestamped notice a line: \(result.stderr)")
         }
     }
+
+    /// A sentinel hung with SIGSTOP keeps its watcher link open and quiet: the periodic
+    /// probe of every sentinel finds it. The prompt marks the reduced agreement, a notice
+    /// names it, `:sentinels` shows it unreachable with the quorum check; SIGCONT clears it.
+    @Test func aHungSentinelIsMarkedAtThePromptUntilItResumes() async throws {
+        try await withREPL { (topology, terminal) async throws in
+            let hung = topology.sentinelPorts[2]
+            let pid = try #require(topology.pid(ofPort: hung))
+            kill(pid, SIGSTOP)
+            defer { kill(pid, SIGCONT) }
+            #expect(
+                terminal.waitFor("-- 2/3 sentinels agree, 1 unreachable; not answering: 127.0.0.1:\(hung)", seconds: 20),
+                "screen: \(terminal.screen.debugDescription)")
+            let marked = "mymaster@127.0.0.1:\(topology.masterPort) (2/3 sentinels)> "
+            #expect(terminal.waitFor(marked, seconds: 5), "screen: \(terminal.screen.debugDescription)")
+            #expect(terminal.enter(":sentinels", thenPromptAfter: "quorum", seconds: 10))
+            let report = terminal.screen.split(separator: "\n")
+            let row = report.last { $0.hasPrefix("127.0.0.1:\(hung) ") }
+            #expect(row?.contains(" no ") == true, "the hung sentinel is unreachable: \(report.suffix(6))")
+            // Sentinel itself counts the hung one until its down-after-milliseconds.
+            #expect(report.contains { $0.hasPrefix("quorum      OK ") && $0.contains("usable Sentinels") }, "\(report.suffix(6))")
+            kill(pid, SIGCONT)
+            #expect(terminal.waitFor("-- 3/3 sentinels agree", seconds: 20), "screen: \(terminal.screen.debugDescription)")
+            #expect(terminal.enter("PING", thenPromptAfter: "PONG"))
+            #expect(terminal.screen.hasSuffix("mymaster@127.0.0.1:\(topology.masterPort)> "), "the mark is gone: \(terminal.screen.suffix(200))")
+        }
+    }
 }
