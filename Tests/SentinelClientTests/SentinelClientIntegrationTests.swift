@@ -268,6 +268,38 @@ struct SentinelClientIntegrationTests {
         }
     }
 
+    /// The switch follows the promotion itself: commands are held from `+selected-slave`,
+    /// the client moves when ROLE on the replica says master, before any sentinel
+    /// announces `+switch-master`, and Sentinel later names the same master.
+    @Test func switchesToThePromotedReplicaBeforeSwitchMaster() async throws {
+        try await withTopology { topology in
+            let client = makeClient(topology.configuration())
+            let recorder = EventRecorder()
+            let seen = try await running(client) {
+                _ = try await client.verifiedMaster()
+                #expect(await eventually(within: 5) { await client.knownSentinels.filter(\.subscribed).count == 3 })
+                let stream = client.topologyEvents()
+                let events = Task {
+                    for await event in stream {
+                        await recorder.append(event)
+                        if case .sentinelEvent(let e) = event, e.channel == "+switch-master" { return }
+                    }
+                }
+                #expect(try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName) == "OK\n")
+                _ = await events.value
+                return await recorder.events
+            }
+            let held = seen.firstIndex { if case .commandsHeld = $0 { return true } else { return false } }
+            let switched = seen.firstIndex { if case .masterSwitched(.some, _) = $0 { return true } else { return false } }
+            let announced = seen.firstIndex { if case .sentinelEvent(let e) = $0 { return e.channel == "+switch-master" } else { return false } }
+            let (h, s, a) = (try #require(held, "\(seen)"), try #require(switched, "\(seen)"), try #require(announced, "\(seen)"))
+            #expect(h < s && s < a, "held, switched, then announced: \(seen)")
+            guard case .masterSwitched(_, let to) = seen[s] else { return }
+            #expect(to.port == topology.sentinelMasterPort(), "Sentinel names the master the client moved to")
+            #expect(!seen.contains { if case .earlySwitchOverruled = $0 { return true } else { return false } })
+        }
+    }
+
     // Acceptance 5
     @Test func reportsAKilledMasterThenFollowsThePromotion() async throws {
         var options = Topology.Options()
@@ -326,8 +358,8 @@ struct SentinelClientIntegrationTests {
                 async let b = client.execute(RESPCommand("GET", "k"))
                 async let c = client.execute([RESPCommand("INCR", "n"), RESPCommand("INCR", "n")])
                 _ = try await (a, b, c)
-                // Wait until both watchers are subscribed, so there is something to stop.
-                #expect(await eventually(within: 5) { await client.knownSentinels.filter(\.subscribed).count == 2 })
+                // Wait until every sentinel's watcher is subscribed, so there is something to stop.
+                #expect(await eventually(within: 5) { await client.knownSentinels.filter(\.subscribed).count == topology.sentinelPorts.count })
                 let before = topology.connections(named: name)
                 #expect(before.contains { $0.contains("cmd=subscribe") || $0.contains("sub=") && !$0.contains("sub=0 ") })
                 #expect(before.contains { $0.hasPrefix("port \(topology.masterPort):") })
