@@ -140,6 +140,8 @@ def main():
         f"`bench/failover_loss.py {runs}`: INCR at {RATE}/s for {DURATION:g} s, failover asked at {FAILOVER_AT:g} s.",
         "A acknowledged, D in doubt or failed, F the new master's counter, lost = A - F (when positive).",
         "",
+        "sentinel-repl holds new commands from `+selected-slave` until ROLE on the selected replica says master (one Sentinel timer tick, 50 to 100 ms): that hold is its longest silence. redis-py's silence is short because it never pauses: it keeps writing to the old master, whose writes are discarded when Sentinel demotes it (its `lost`).",
+        "",
         "| run | client | A | D | F | lost | longest silence | master moved |",
         "|---|---|---|---|---|---|---|---|",
     ]

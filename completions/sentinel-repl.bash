@@ -165,7 +165,7 @@ _sentinel-repl() {
     local -a repeating_flags=()
     local -a non_repeating_flags=(--askpass -2 -3 --raw --no-raw --csv --json -e --events --verbose --version -h --help)
     local -a repeating_options=(-s --sentinel)
-    local -a non_repeating_options=(-n --db --user -a --pass --sentinel-user --sentinel-pass --history-file -r --repeat -i --interval -t --timeout --log-level)
+    local -a non_repeating_options=(-n --db --user -a --pass --sentinel-user --sentinel-pass --history-file -u --url -r --repeat -i --interval -t --timeout --log-level)
     __sentinel-repl_offer_flags_options -1
 
     # Offer option value completions
@@ -189,6 +189,9 @@ _sentinel-repl() {
         return
         ;;
     '--history-file')
+        return
+        ;;
+    '-u'|'--url')
         return
         ;;
     '-r'|'--repeat')

@@ -33,8 +33,53 @@ public struct REPLOptions: Sendable {
     public var timeout: Double?
     /// Client log lines on stderr from this level on (`--verbose` is `.debug`); nil: none.
     public var logLevel: Logger.Level?
+    /// `-u URL` (else env `SENTINEL_REPL_URL`, else a URL in the master name's place):
+    /// sentinels, master name, db and credentials in one (see `resolvingURL`).
+    public var url: String?
+    /// From the URL: the credentials it carries, and whether it was on the command line.
+    var urlDataCredentials: Credentials?
+    var urlSentinelCredentials: Credentials?
+    var urlOnCommandLine = false
+    /// The sentinels and credentials came from a URL (the hints say where to fix them).
+    var usesURL = false
 
+    /// `masterName` empty: not given (a URL names it).
     public init(masterName: String) { self.masterName = masterName }
+
+    /// The options with a URL read into them. With `-u` or env `SENTINEL_REPL_URL`, the
+    /// words after the options are all the command; otherwise a URL may stand in the
+    /// master name's place. A URL excludes `-s`, `--user` and `-a`; its db wins over `-n`.
+    public func resolvingURL() throws(UsageError) -> REPLOptions {
+        var resolved = self
+        var text = url
+        if text == nil, let env = ProcessEnvironment.value("SENTINEL_REPL_URL"), !env.isEmpty { text = env }
+        if text != nil, !masterName.isEmpty {
+            resolved.command = [masterName] + command
+        } else if text == nil, SentinelURL.looksLikeURL(masterName) {
+            text = masterName
+            resolved.urlOnCommandLine = true
+        }
+        guard let text else {
+            if masterName.isEmpty { throw UsageError(message: "give the master name (or -u URL, or env SENTINEL_REPL_URL)") }
+            return self
+        }
+        if url != nil { resolved.urlOnCommandLine = true }
+        guard sentinels.isEmpty, user == nil, password == nil, !askPassword else {
+            throw UsageError(message: "a Sentinel URL carries the sentinels and credentials: leave out -s, --user, -a and --askpass")
+        }
+        let parsed: SentinelURL
+        do { parsed = try SentinelURL(text) } catch { throw UsageError(message: error.description) }
+        guard !parsed.tls else {
+            throw UsageError(message: "rediss+sentinel:// needs TLS, which this version does not support yet (redis+sentinel:// works)")
+        }
+        resolved.usesURL = true
+        resolved.masterName = parsed.masterName
+        resolved.sentinels = parsed.sentinels.map(\.description)
+        if let database = parsed.database { resolved.database = database }
+        resolved.urlDataCredentials = parsed.dataCredentials
+        resolved.urlSentinelCredentials = parsed.sentinelCredentials
+        return resolved
+    }
 
     /// The sentinels to ask: `-s` in order, else env `SENTINEL_REPL_SENTINELS`, else the default.
     /// Throws a usage error that names the address that does not parse.
@@ -65,14 +110,18 @@ public struct UsageError: Error, CustomStringConvertible {
 /// ordered shutdown, which is written once, in `run`.
 public enum Program {
     /// Runs the REPL; returns the exit status.
-    public static func run(_ options: REPLOptions) async -> Int32 {
+    public static func run(_ given: REPLOptions) async -> Int32 {
         signal(SIGPIPE, SIG_IGN)
-        let interactive = options.command.isEmpty && isatty(0) == 1 && isatty(1) == 1
+        let options: REPLOptions
         let configuration: SentinelClientConfiguration
-        do { configuration = try clientConfiguration(options) } catch {
+        do {
+            options = try given.resolvingURL()
+            configuration = try clientConfiguration(options)
+        } catch {
             Session.standardError.write("sentinel-repl: \(error)\n")
             return 2
         }
+        let interactive = options.command.isEmpty && isatty(0) == 1 && isatty(1) == 1
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let client = SentinelClient(configuration: configuration, eventLoopGroup: group, logger: logger(options.logLevel))
         let session = Session(client: client, options: sessionOptions(options))
@@ -103,7 +152,7 @@ public enum Program {
         do {
             _ = try await client.verifiedMaster()
         } catch {
-            Session.standardError.write("sentinel-repl: \(error)\(hint(for: error.code))\n")
+            Session.standardError.write("sentinel-repl: \(error)\(hint(for: error.code, url: options.usesURL))\n")
             return (1, nil)
         }
         if !options.command.isEmpty {
@@ -148,8 +197,11 @@ public enum Program {
     }
 
     /// What the person can change on this command line, for the errors that need it.
-    static func hint(for code: SentinelClientError.Code) -> String {
+    static func hint(for code: SentinelClientError.Code, url: Bool) -> String {
         switch code {
+        case .noSentinelReachable where url: return " (the URL's host[:port] list)"
+        case .sentinelAuthenticationFailed where url: return " (the URL's sentinel_user and sentinel_pass)"
+        case .masterAuthenticationFailed where url: return " (the URL's user:password@)"
         case .noSentinelReachable: return " (sentinels: -s host:port, or env SENTINEL_REPL_SENTINELS)"
         case .sentinelAuthenticationFailed: return " (--sentinel-user, --sentinel-pass or env SENTINEL_REPL_SENTINEL_AUTH)"
         case .masterAuthenticationFailed: return " (--user, --pass, --askpass or env REDISCLI_AUTH)"
@@ -160,7 +212,7 @@ public enum Program {
     static func clientConfiguration(_ options: REPLOptions) throws(UsageError) -> SentinelClientConfiguration {
         var configuration = SentinelClientConfiguration(
             sentinels: try options.sentinelAddresses(), masterName: options.masterName)
-        if options.password != nil {
+        if options.password != nil || (options.urlOnCommandLine && options.urlDataCredentials != nil) {
             Session.standardError.write(
                 "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe.\n")
         }
@@ -170,6 +222,8 @@ public enum Program {
         if let pass = options.sentinelPassword ?? ProcessEnvironment.value("SENTINEL_REPL_SENTINEL_AUTH") {
             configuration.sentinelCredentials = Credentials(user: options.sentinelUser, password: pass)
         }
+        if let url = options.urlDataCredentials { configuration.dataCredentials = url }
+        if let url = options.urlSentinelCredentials { configuration.sentinelCredentials = url }
         configuration.database = options.database
         configuration.protocolVersion = options.resp3 ? .resp3 : .resp2
         configuration.clientName = "sentinel-repl"

@@ -19,6 +19,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
               sentinel-repl mymaster
               sentinel-repl -s 10.0.0.1:26379 -s 10.0.0.2:26379 mymaster
               sentinel-repl mymaster LRANGE mylist 0 -1
+              sentinel-repl redis+sentinel://10.0.0.1,10.0.0.2:26380/mymaster/2 GET k
               REDISCLI_AUTH=secret sentinel-repl --sentinel-pass s3 mymaster < commands.txt
 
             Exit status: 0 normal; 1 no master reachable, or -e and an error reply; 2 usage error.
@@ -81,8 +82,15 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         help: "History file (env SENTINEL_REPL_HISTFILE; default ~/.sentinel_repl_history; /dev/null disables).")
     var historyFile: String?
 
-    @Argument(help: "The master name Sentinel monitors.")
-    var masterName: String
+    @Option(
+        name: [.customShort("u"), .customLong("url")],
+        help: ArgumentHelp(
+            "redis+sentinel://[user:pass@]host[:port][,host[:port]...]/master-name[/db][?sentinel_user=U&sentinel_pass=P] in place of -s, the master name, -n and credentials (env SENTINEL_REPL_URL keeps a password out of ps); then every word after the options is the command.",
+            valueName: "url"))
+    var url: String?
+
+    @Argument(help: "The master name Sentinel monitors (or a redis+sentinel:// URL).")
+    var masterName: String?
 
     @Argument(parsing: .captureForPassthrough, help: "A command to run once, with its arguments.")
     var command: [String] = []
@@ -149,7 +157,8 @@ struct SentinelREPLCommand: AsyncParsableCommand {
 
     /// The options as the REPL takes them.
     var options: REPLOptions {
-        var options = REPLOptions(masterName: masterName)
+        var options = REPLOptions(masterName: masterName ?? "")
+        options.url = url
         options.sentinels = sentinels
         options.command = command
         options.database = db

@@ -31,6 +31,46 @@ struct CommandLineTests {
         }
     }
 
+    /// A `redis+sentinel://` URL in the master name's place, with `-u`, or in env
+    /// `SENTINEL_REPL_URL`: several sentinels (a dead one first), a percent-encoded
+    /// password, the db and the sentinels' own password. The password is never repeated.
+    @Test func aSentinelURLCarriesSentinelsCredentialsAndTheDatabase() async throws {
+        var options = Topology.Options()
+        options.dataPassword = "data-secret"
+        options.sentinelPassword = "sentinel-secret"
+        try await withTopology(options) { topology in
+            let hosts = (["127.0.0.1:1"] + topology.sentinelPorts.map { "127.0.0.1:\($0)" }).joined(separator: ",")
+            let url = "redis+sentinel://default:data%2Dsecret@\(hosts)/\(topology.masterName)/4?sentinel_pass=sentinel-secret"
+            func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Topology.RunResult {
+                let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+                return try Topology.run(sentinelREPLExecutable, arguments, environment: merged)
+            }
+            let set = try run([url, "SET", "k", "in-db-4"])
+            #expect(set.status == 0, "\(set.stderr)")
+            #expect(set.stdout == "OK\n")
+            #expect(set.stderr.contains("Warning: Using a password"), "a password on the command line, as redis-cli warns")
+            #expect(try topology.cli(topology.masterPort, "-n", "4", "GET", "k") == "in-db-4\n")
+            let viaOption = try run(["-u", url, "GET", "k"])
+            #expect(viaOption.stdout == "in-db-4\n", "\(viaOption.stderr)")
+            let viaEnvironment = try run(["GET", "k"], environment: ["SENTINEL_REPL_URL": url])
+            #expect(viaEnvironment.stdout == "in-db-4\n", "\(viaEnvironment.stderr)")
+            #expect(viaEnvironment.stderr.isEmpty, "no warning: the password is not in ps")
+
+            let wrong = try run([url.replacingOccurrences(of: "data%2Dsecret", with: "wrong-pass-123"), "PING"])
+            #expect(wrong.status == 1)
+            #expect(wrong.stderr.contains("refused the credentials") && wrong.stderr.contains("(the URL's user:password@)"), "\(wrong.stderr)")
+            #expect(!wrong.stderr.contains("wrong-pass-123") && !wrong.stdout.contains("wrong-pass-123"), "the password is not repeated")
+
+            for bad in ["redis+sentinel://127.0.0.1:1/", "redis+sentinel://u:p@127.0.0.1:99999/m", "redis+sentinel://127.0.0.1/m/db"] {
+                let refused = try run([bad, "PING"])
+                #expect(refused.status == 2, "\(bad)")
+                #expect(refused.stderr.hasPrefix("sentinel-repl: invalid Sentinel URL: ") && refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+            }
+            let both = try run(["-s", "127.0.0.1:\(topology.sentinelPorts[0])", url, "PING"])
+            #expect(both.status == 2, "a URL and -s exclude each other")
+        }
+    }
+
     /// --verbose writes the client's log to stderr with timestamps; without it stderr stays empty.
     @Test func verboseLogsDiscoveryToStderr() async throws {
         try await withTopology { topology in

@@ -461,3 +461,49 @@ final class StepLog: Sendable {
         #expect(later, "after the window it is news again")
     }
 }
+
+@Suite struct SentinelURLTests {
+    @Test func everyPartOfTheFullForm() throws {
+        let url = try SentinelURL("redis+sentinel://app%40x:p%3Ass%20w@10.0.0.1,10.0.0.2:26380,[::1]:26381/my%20master/7?sentinel_user=s&sentinel_pass=t%26u")
+        #expect(url.sentinels == [
+            ServerAddress(host: "10.0.0.1", port: 26379), ServerAddress(host: "10.0.0.2", port: 26380),
+            ServerAddress(host: "::1", port: 26381),
+        ])
+        #expect(url.masterName == "my master")
+        #expect(url.database == 7)
+        #expect(url.dataCredentials == Credentials(user: "app@x", password: "p:ss w"))
+        #expect(url.sentinelCredentials == Credentials(user: "s", password: "t&u"))
+        #expect(!url.tls)
+    }
+
+    @Test func theShortFormAndTLS() throws {
+        let url = try SentinelURL("rediss+sentinel://sentinel.example/mymaster")
+        #expect(url.sentinels == [ServerAddress(host: "sentinel.example", port: 26379)])
+        #expect(url.database == nil && url.dataCredentials == nil && url.sentinelCredentials == nil)
+        #expect(url.tls)
+        let trailing = try SentinelURL("redis+sentinel://:pw@h/m/")
+        #expect(trailing.database == nil)
+        #expect(trailing.dataCredentials == Credentials(user: nil, password: "pw"), "no user: the default user")
+        #expect(throws: SentinelURLError.self) { try SentinelClientConfiguration(url: url) }
+    }
+
+    @Test func eachMistakeIsNamedWithoutThePassword() {
+        let cases = [
+            ("h/m", "no scheme"), ("redis://h/m", "scheme 'redis'"), ("redis+sentinel://h", "names no master"),
+            ("redis+sentinel:///m", "names no sentinel"), ("redis+sentinel://h:70000/m", "'h:70000'"),
+            ("redis+sentinel://h,/m", "'' is not"), ("redis+sentinel://h/m/-1", "database '-1'"),
+            ("redis+sentinel://h/m/0/x", "more than"), ("redis+sentinel://h/m?x=1", "'x'"),
+            ("redis+sentinel://h/m?sentinel_user=u", "no sentinel_pass"),
+            ("redis+sentinel://u:secret%2@h/m", "the password has a '%'"), ("redis+sentinel://user@h/m", "no password"),
+        ]
+        for (text, expected) in cases {
+            do {
+                _ = try SentinelURL(text)
+                Issue.record("\(text) parsed")
+            } catch {
+                #expect(error.description.contains(expected), "\(text): \(error)")
+                #expect(!error.description.contains("secret"), "\(text): the password is not repeated")
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+/// A Sentinel connection URL, as Lettuce and redis-py spell it:
+/// `redis+sentinel://[user[:password]@]host[:port][,host[:port]...]/master-name[/db]`
+/// with query parameters `sentinel_user` and `sentinel_pass` for the sentinels' own
+/// credentials. User, password, master name and query values may be percent-encoded.
+/// `rediss+sentinel://` asks for TLS to sentinels and data nodes.
+public struct SentinelURL: Sendable, Hashable {
+    public var sentinels: [ServerAddress]
+    public var masterName: String
+    public var database: Int?
+    /// The data nodes' credentials (the userinfo part).
+    public var dataCredentials: Credentials?
+    /// The sentinels' credentials (`sentinel_user`, `sentinel_pass`).
+    public var sentinelCredentials: Credentials?
+    public var tls: Bool
+
+    public static let defaultSentinelPort = 26379
+
+    /// Whether `text` is meant as a URL (its scheme is one of ours).
+    public static func looksLikeURL(_ text: String) -> Bool {
+        text.hasPrefix("redis+sentinel://") || text.hasPrefix("rediss+sentinel://")
+    }
+
+    /// Parses `text`; the error says which part is wrong and never repeats the password.
+    public init(_ text: String) throws(SentinelURLError) {
+        let scheme: Substring
+        guard let schemeEnd = text.firstRange(of: "://") else { throw .init("it has no scheme (redis+sentinel://...)") }
+        scheme = text[..<schemeEnd.lowerBound]
+        switch scheme {
+        case "redis+sentinel": tls = false
+        case "rediss+sentinel": tls = true
+        default: throw .init("scheme '\(scheme)' is not redis+sentinel or rediss+sentinel")
+        }
+        var rest = text[schemeEnd.upperBound...]
+        var query: Substring = ""
+        if let mark = rest.firstIndex(of: "?") {
+            query = rest[rest.index(after: mark)...]
+            rest = rest[..<mark]
+        }
+        guard let slash = rest.firstIndex(of: "/") else { throw .init("it names no master (.../master-name)") }
+        var authority = rest[..<slash]
+        let path = rest[rest.index(after: slash)...].split(separator: "/", omittingEmptySubsequences: false)
+        // The userinfo ends at the last '@' before the path: a password may hold '@' encoded or not.
+        if let at = authority.lastIndex(of: "@") {
+            dataCredentials = try Self.credentials(authority[..<at])
+            authority = authority[authority.index(after: at)...]
+        }
+        sentinels = try Self.hosts(authority)
+        guard let name = path.first, !name.isEmpty else { throw .init("it names no master (.../master-name)") }
+        masterName = try Self.decoded(name, part: "the master name")
+        switch path.count {
+        case 1: database = nil
+        case 2 where path[1].isEmpty: database = nil
+        case 2:
+            guard let db = Int(path[1]), db >= 0 else { throw .init("database '\(path[1])' is not a number from 0") }
+            database = db
+        default: throw .init("its path has more than /master-name/db")
+        }
+        sentinelCredentials = try Self.sentinelCredentials(query)
+    }
+
+    private static func credentials(_ userinfo: Substring) throws(SentinelURLError) -> Credentials? {
+        guard let colon = userinfo.firstIndex(of: ":") else {
+            // A bare user with no password: nothing to authenticate with, as redis-cli reads it.
+            guard !userinfo.isEmpty else { return nil }
+            throw .init("its user has no password (user:password@)")
+        }
+        let user = try decoded(userinfo[..<colon], part: "the user")
+        let password = try decoded(userinfo[userinfo.index(after: colon)...], part: "the password")
+        return Credentials(user: user.isEmpty ? nil : user, password: password)
+    }
+
+    private static func hosts(_ authority: Substring) throws(SentinelURLError) -> [ServerAddress] {
+        guard !authority.isEmpty else { throw .init("it names no sentinel (host[:port] after ://)") }
+        var addresses: [ServerAddress] = []
+        for host in authority.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let address = ServerAddress(String(host), defaultPort: defaultSentinelPort) else {
+                throw .init("'\(host)' is not a sentinel address (host[:port], port 1 to 65535)")
+            }
+            addresses.append(address)
+        }
+        return addresses
+    }
+
+    private static func sentinelCredentials(_ query: Substring) throws(SentinelURLError) -> Credentials? {
+        var user: String?
+        var password: String?
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let value = parts.count == 2 ? parts[1] : ""
+            switch parts[0] {
+            case "sentinel_user": user = try decoded(value, part: "sentinel_user")
+            case "sentinel_pass", "sentinel_password": password = try decoded(value, part: "sentinel_pass")
+            default: throw .init("query parameter '\(parts[0])' is not sentinel_user or sentinel_pass")
+            }
+        }
+        if user != nil && password == nil { throw .init("sentinel_user has no sentinel_pass") }
+        return password.map { Credentials(user: user, password: $0) }
+    }
+
+    /// Percent-decoding as UTF-8; the part is named, its text is not repeated.
+    static func decoded(_ text: Substring, part: String) throws(SentinelURLError) -> String {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                throw .init("\(part) has a '%' not followed by two hex digits")
+            }
+            bytes.append(high << 4 | low)
+        }
+        guard let decoded = String(validating: bytes, as: UTF8.self) else { throw .init("\(part) is not UTF-8 once decoded") }
+        return decoded
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}
+
+/// What is wrong with a Sentinel URL, without the URL's password.
+public struct SentinelURLError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var problem: String
+    init(_ problem: String) { self.problem = problem }
+    public var description: String { "invalid Sentinel URL: \(problem)" }
+}
+
+extension SentinelClientConfiguration {
+    /// The sentinels, master name, database and credentials of `url`. TLS is not
+    /// supported yet: a `rediss+sentinel://` URL is refused.
+    public init(url: SentinelURL) throws(SentinelURLError) {
+        guard !url.tls else { throw .init("rediss+sentinel:// needs TLS, which this version does not support yet") }
+        self.init(sentinels: url.sentinels, masterName: url.masterName)
+        database = url.database ?? 0
+        dataCredentials = url.dataCredentials
+        sentinelCredentials = url.sentinelCredentials
+    }
+}
