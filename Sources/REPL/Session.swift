@@ -405,7 +405,7 @@ public actor Session {
         case .agreementChanged(let agreement):
             let unreachable = agreement.unreachable.isEmpty ? "" : "; not answering: " + agreement.unreachable.map(\.description).joined(separator: ", ")
             let dissenting = agreement.dissenting.isEmpty ? "" : "; naming another master: " + agreement.dissenting.map(\.description).joined(separator: ", ")
-            return "-- \(agreement)\(unreachable)\(dissenting) (:sentinels shows who says what)"
+            return "-- \(agreement)\(unreachable)\(dissenting)\(agreement.isFull ? "" : " (:sentinels shows who says what)")"
         case .earlySwitchOverruled(let early, let named):
             let sentinels = named.map { "the sentinels name \($0)" } ?? "no sentinel names a master"
             return "-- \(sentinels), not \(early) (promoted and used since Sentinel selected it): writes sent there may be lost"

@@ -556,6 +556,8 @@ public actor SentinelClient: Service {
                 }
                 for waiter in done { waiter.resume() }
             }
+            // After a switch the marks of the old agreement would mislead until the next probe.
+            if topology.agreementStale { await checkAgreement() }
         }
     }
 
@@ -704,7 +706,9 @@ public actor SentinelClient: Service {
         }
     }
 
+    /// While a promotion is followed the sentinels lag on purpose: no verdict then.
     private func checkAgreement() async {
+        guard topology.promotion == nil else { return }
         let probes = await probeSentinels()
         guard lifecycle == .running, !Task.isCancelled else { return }
         publish(topology.probed(probes))
@@ -926,9 +930,9 @@ public actor SentinelClient: Service {
         case .masterStateChanged(let channel):
             await reconcile(reason: "\(channel) from \(sentinel)")
         case .sentinelDown(let address):
-            publish([.sentinelDown(address)])
+            publish(topology.sentinelReported(address, down: true))
         case .sentinelUp(let address):
-            publish([.sentinelUp(address)])
+            publish(topology.sentinelReported(address, down: false))
         case .sentinelAdded(let address):
             publishAndWatch(topology.learn(address))
         case .replicaSelected(let candidate, let master):

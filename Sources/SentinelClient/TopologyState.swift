@@ -19,6 +19,10 @@ struct TopologyState: Sendable {
     private(set) var promotion: Promotion?
     /// The sentinels' stand on the master, from the last probe of them all.
     private(set) var agreement: SentinelAgreement?
+    /// The master moved or an early switch was confirmed since that probe: probe again.
+    private(set) var agreementStale = false
+    /// Sentinels that other sentinels report down (`+sdown sentinel ...`).
+    private var reportedDown: Set<ServerAddress> = []
 
     init(masterName: String, sentinels: [ServerAddress]) {
         self.masterName = masterName
@@ -68,6 +72,7 @@ struct TopologyState: Sendable {
         let wasReachable = masterReachable
         masterReachable = true
         if moved {
+            agreementStale = agreement != nil
             if previous != nil { failovers += 1 }
             return [.masterSwitched(from: previous, to: address)]
         }
@@ -108,6 +113,13 @@ struct TopologyState: Sendable {
         return [subscribed ? .sentinelUp(sentinel) : .sentinelDown(sentinel)]
     }
 
+    /// Another sentinel reports `sentinel` down or up: news once, however many report it.
+    mutating func sentinelReported(_ sentinel: ServerAddress, down: Bool) -> [TopologyEvent] {
+        let changed = down ? reportedDown.insert(sentinel).inserted : reportedDown.remove(sentinel) != nil
+        guard changed else { return [] }
+        return [down ? .sentinelDown(sentinel) : .sentinelUp(sentinel)]
+    }
+
     /// Every known sentinel was asked: who answered, and which master each named.
     /// The event when the agreement on the master in use changed.
     mutating func probed(_ probes: [SentinelProbe]) -> [TopologyEvent] {
@@ -125,7 +137,10 @@ struct TopologyState: Sendable {
             known: probes.count, agreeing: probes.count { $0.reachable && $0.namedMaster == master },
             unreachable: probes.filter { !$0.reachable }.map(\.address),
             dissenting: probes.filter { $0.reachable && $0.namedMaster != master }.map(\.address))
-        defer { agreement = now }
+        defer {
+            agreement = now
+            agreementStale = false
+        }
         // The first probe is news only when it finds something wrong.
         return now == agreement || (agreement == nil && now.isFull) ? [] : [.agreementChanged(now)]
     }
@@ -167,6 +182,7 @@ struct TopologyState: Sendable {
         guard let promotion, case .switchedEarly(let switchedAt) = promotion.phase else { return .apply }
         if named == promotion.candidate {
             self.promotion = nil
+            agreementStale = agreement != nil
             return .apply
         }
         let sentinelsLag = named == nil || named == promotion.old

@@ -324,6 +324,33 @@ final class LateValues: Sendable {
         }
     }
 
+    @Test func aSentinelReportedDownBySeveralIsNewsOnce() {
+        var state = TopologyState(masterName: "m", sentinels: [s1, s2])
+        #expect(state.sentinelReported(s2, down: true) == [.sentinelDown(s2)])
+        #expect(state.sentinelReported(s2, down: true) == [], "the second sentinel's copy")
+        #expect(state.sentinelReported(s2, down: false) == [.sentinelUp(s2)])
+        #expect(state.sentinelReported(s2, down: false) == [])
+    }
+
+    @Test func theAgreementIsNewsWhenItChangesAndStaleAfterASwitch() {
+        var state = TopologyState(masterName: "m", sentinels: [s1, s2])
+        _ = state.verified(m1, answeredBy: s1, role: role, attempts: [], at: t0)
+        func probe(_ address: ServerAddress, names master: ServerAddress?) -> SentinelProbe {
+            SentinelProbe(address: address, origin: .configured, subscribed: true, reachable: master != nil, namedMaster: master)
+        }
+        #expect(state.probed([probe(s1, names: m1), probe(s2, names: m1)]) == [], "full agreement at first is no news")
+        let hung = state.probed([probe(s1, names: m1), probe(s2, names: nil)])
+        #expect(hung == [.agreementChanged(SentinelAgreement(known: 2, agreeing: 1, unreachable: [s2], dissenting: []))])
+        #expect(state.agreement?.majorityAnswers == false, "1 of 2 is no majority")
+        #expect(state.sentinels.last?.reachable == false)
+        #expect(!state.agreementStale)
+        _ = state.verified(m2, answeredBy: s1, role: role, attempts: [], at: t0 + .seconds(1))
+        #expect(state.agreementStale, "a switch makes the old verdict stale")
+        let dissent = state.probed([probe(s1, names: m2), probe(s2, names: m1)])
+        #expect(dissent == [.agreementChanged(SentinelAgreement(known: 2, agreeing: 1, unreachable: [], dissenting: [s2]))])
+        #expect(!state.agreementStale)
+    }
+
     @Test func aSampledOffsetUpdatesOnlyTheMasterInUse() {
         var state = holding()
         state.sampled(offset: 99, of: m2)
