@@ -6,14 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 prefix=$(mktemp -d "${TMPDIR:-/tmp}/sentinel-repl-install.XXXXXX")
 trap 'rm -rf "$prefix"' EXIT
-scripts/install.sh "$prefix" >"$prefix.log" 2>&1 || { cat "$prefix.log" >&2; rm -f "$prefix.log"; exit 1; }
-rm -f "$prefix.log"
+scripts/install.sh "$prefix" >"$prefix/install.log" 2>&1 || { cat "$prefix/install.log" >&2; exit 1; }
 bin=$prefix/bin/sentinel-repl
 if ldd "$bin" | grep -E 'libswift|libFoundation|libdispatch|/swift'; then
     echo "check-install: the installed binary links the Swift runtime dynamically" >&2
     exit 1
 fi
-[[ $("$bin" --version) == 0.1.0 ]] || { echo "check-install: --version" >&2; exit 1; }
+version=$(sed -n 's/^ *version: "\(.*\)"$/\1/p' Sources/sentinel-repl/SentinelREPLCommand.swift)
+[[ -n $version && $("$bin" --version) == "$version" ]] || { echo "check-install: --version is not '$version'" >&2; exit 1; }
 for file in share/bash-completion/completions/sentinel-repl share/zsh/site-functions/_sentinel-repl \
     share/fish/vendor_completions.d/sentinel-repl.fish share/man/man1/sentinel-repl.1; do
     [[ -s $prefix/$file ]] || { echo "check-install: $file missing" >&2; exit 1; }

@@ -8,8 +8,9 @@
 # Needs Swift 6 and libedit-dev to build (scripts/install-deps.sh installs libedit-dev);
 # the installed binary needs only libedit and the C library.
 set -euo pipefail
+# A relative PREFIX is the caller's, not the repository's.
+prefix=$(realpath -m "${1:-/usr/local}")
 cd "$(dirname "$0")/.."
-prefix=${1:-/usr/local}
 
 # The man page, from the same definition that answers --help. First: the plugin builds the
 # product itself, linked dynamically, and the static build below links it again.

@@ -46,24 +46,30 @@ public struct REPLOptions: Sendable {
     /// `masterName` empty: not given (a URL names it).
     public init(masterName: String) { self.masterName = masterName }
 
-    /// The options with a URL read into them. With `-u` or env `SENTINEL_REPL_URL`, the
-    /// words after the options are all the command; otherwise a URL may stand in the
-    /// master name's place. A URL excludes `-s`, `--user` and `-a`; its db wins over `-n`.
+    /// The options with a URL read into them: `-u URL` (then every word after the options
+    /// is the command), or a URL in the master name's place, or env `SENTINEL_REPL_URL`
+    /// when neither and no `-s` is given (then a first word equal to the URL's master
+    /// name is taken as the name, as without a URL; the other words are the command).
+    /// A URL excludes `-s`, `--user` and `-a`; its db wins over `-n`.
     public func resolvingURL() throws(UsageError) -> REPLOptions {
         var resolved = self
-        var text = url
-        if text == nil, let env = ProcessEnvironment.value("SENTINEL_REPL_URL"), !env.isEmpty { text = env }
-        if text != nil, !masterName.isEmpty {
-            resolved.command = [masterName] + command
-        } else if text == nil, SentinelURL.looksLikeURL(masterName) {
+        var text: String?
+        if let url {
+            text = url
+            if !masterName.isEmpty { resolved.command = [masterName] + command }
+            resolved.urlOnCommandLine = true
+        } else if SentinelURL.looksLikeURL(masterName) {
             text = masterName
             resolved.urlOnCommandLine = true
+        } else if sentinels.isEmpty, let env = ProcessEnvironment.value("SENTINEL_REPL_URL"), !env.isEmpty {
+            text = env
+            let named = (try? SentinelURL(env))?.masterName
+            if !masterName.isEmpty, masterName != named { resolved.command = [masterName] + command }
         }
         guard let text else {
             if masterName.isEmpty { throw UsageError(message: "give the master name (or -u URL, or env SENTINEL_REPL_URL)") }
             return self
         }
-        if url != nil { resolved.urlOnCommandLine = true }
         guard sentinels.isEmpty, user == nil, password == nil, !askPassword else {
             throw UsageError(message: "a Sentinel URL carries the sentinels and credentials: leave out -s, --user, -a and --askpass")
         }

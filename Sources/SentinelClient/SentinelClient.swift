@@ -259,12 +259,16 @@ public actor SentinelClient: Service {
     private func leasePrepared(
         _ prepare: (@Sendable (RedisConnection) async throws -> Void)?, for command: RESPCommand
     ) async throws(SentinelClientError) -> LeasedConnection {
-        let lease = try await lease()
-        do { try await prepare?(lease.connection) } catch {
-            release(lease, healthy: false, error: "\(error)")
-            throw .preparationFailed(command: command.name, address: lease.connection.address, error: error)
+        while true {
+            let lease = try await lease()
+            do { try await prepare?(lease.connection) } catch {
+                release(lease, healthy: false, error: "\(error)")
+                throw .preparationFailed(command: command.name, address: lease.connection.address, error: error)
+            }
+            // A hold or a switch while `prepare` ran: the command waits for its outcome.
+            if isUsable(lease) { return lease }
+            release(lease, healthy: true)
         }
-        return lease
     }
 
     /// Whether a leased connection can still serve: open, to the current master, and
@@ -304,7 +308,13 @@ public actor SentinelClient: Service {
                     let connection = try await dial(address, configuration.dataHandshake, configuration.connectTimeout)
                     let actions = pool.dialSucceeded(connection, generation: generation)
                     perform(actions)
-                    if actions.isEmpty { return LeasedConnection(connection: connection, generation: generation) }
+                    let lease = LeasedConnection(connection: connection, generation: generation)
+                    // A hold that began while dialling: the connection waits in the pool.
+                    if actions.isEmpty, topology.promotion?.holdsCommands == true {
+                        release(lease, healthy: true)
+                    } else if actions.isEmpty {
+                        return lease
+                    }
                 } catch {
                     perform(pool.dialFailed(error.description))
                     if error.code == .shutDown { throw error }
@@ -556,8 +566,6 @@ public actor SentinelClient: Service {
                 }
                 for waiter in done { waiter.resume() }
             }
-            // After a switch the marks of the old agreement would mislead until the next probe.
-            if topology.agreementStale { await checkAgreement() }
         }
     }
 
@@ -604,25 +612,29 @@ public actor SentinelClient: Service {
     }
 
     private func apply(_ result: DiscoveryResult) async {
-        await install(
+        let moving = topology.master.map { $0.address != result.master } ?? false
+        let promotedAt = moving ? await Self.promotionOffset(on: result.connection) : nil
+        guard lifecycle == .running else {
+            result.connection.close(reason: "the client is shutting down")
+            return
+        }
+        install(
             result.master, role: result.role, connection: result.connection, answeredBy: result.answeredBy.sentinel,
-            attempts: result.attempts)
+            attempts: result.attempts, promotedAt: promotedAt)
     }
 
     /// A master verified by ROLE becomes the pool's: a new one closes every connection
     /// to the old one (what waits there fails in doubt now), and the replication
     /// offsets say whether writes the old one acknowledged missed the new one.
+    /// Synchronous on purpose: between the topology, the pool and the hold no other
+    /// task may run (a command slipping through to the old master). `promotedAt` is
+    /// the new master's `promotionOffset`, read before.
     private func install(
         _ master: ServerAddress, role: MasterRole, connection: RedisConnection, answeredBy sentinel: ServerAddress,
-        attempts: [DiscoveryAttempt]
-    ) async {
+        attempts: [DiscoveryAttempt], promotedAt: Int64?
+    ) {
         let previous = topology.master
         let moved = previous != nil && previous?.address != master
-        let promotedAt = moved ? await Self.promotionOffset(on: connection) : nil
-        guard lifecycle == .running else {
-            connection.close(reason: "the client is shutting down")
-            return
-        }
         let events = topology.verified(master, answeredBy: sentinel, role: role, attempts: attempts, at: .now())
         perform(pool.masterVerified(master))
         perform(pool.adopt(connection, generation: pool.generation))
@@ -632,7 +644,7 @@ public actor SentinelClient: Service {
         resumeHoldWaitersIfReleased()
         if let known = topology.master { resolveFirstDiscovery(.success(known)) }
         publish(events)
-        if let previous, let promotedAt, previous.replicationOffset > promotedAt {
+        if moved, let previous, let promotedAt, previous.replicationOffset > promotedAt {
             publish([.replicationGap(from: previous.address, to: master, bytes: previous.replicationOffset - promotedAt)])
         }
     }
@@ -693,16 +705,24 @@ public actor SentinelClient: Service {
 
     /// Reconciles every `reconcileInterval` (more often while no master is reachable),
     /// and asks every known sentinel at that pace how it stands on the master.
+    /// After a switch the agreement is probed again within a tick: the old verdict's marks
+    /// would mislead until then.
     private func reconcilePeriodically() async {
         var lastProbe: NIODeadline?
+        var lastReconcile = NIODeadline.now()
+        let tick = TimeAmount.milliseconds(250)
         while !Task.isCancelled {
-            if lastProbe.map({ NIODeadline.now() - $0 >= configuration.reconcileInterval }) ?? true {
-                lastProbe = .now()
+            let now = NIODeadline.now()
+            if topology.agreementStale || lastProbe.map({ now - $0 >= configuration.reconcileInterval }) ?? true {
+                lastProbe = now
                 await checkAgreement()
             }
             let interval = topology.masterReachable ? configuration.reconcileInterval : configuration.unreachableRetryInterval
-            do { try await Task.sleep(nanoseconds: UInt64(interval.nanoseconds)) } catch { return }
-            await reconcile(reason: "periodic check")
+            if NIODeadline.now() - lastReconcile >= interval {
+                lastReconcile = .now()
+                await reconcile(reason: "periodic check")
+            }
+            do { try await Task.sleep(nanoseconds: UInt64(min(tick, interval).nanoseconds)) } catch { return }
         }
     }
 
@@ -710,7 +730,7 @@ public actor SentinelClient: Service {
     private func checkAgreement() async {
         guard topology.promotion == nil else { return }
         let probes = await probeSentinels()
-        guard lifecycle == .running, !Task.isCancelled else { return }
+        guard lifecycle == .running, !Task.isCancelled, topology.promotion == nil else { return }
         publish(topology.probed(probes))
     }
 
@@ -737,6 +757,7 @@ public actor SentinelClient: Service {
         let deadline = promotion.since + configuration.promotionWaitTimeout
         logger.info("commands held: following a promotion", metadata: ["candidate": "\(promotion.candidate)", "master": "\(promotion.old)"])
         var probe: RedisConnection?
+        var redialled = false
         defer { probe?.close(reason: "promotion followed") }
         while lifecycle == .running, !Task.isCancelled, topology.promotion == promotion, NIODeadline.now() < deadline {
             if probe?.isActive != true {
@@ -749,10 +770,14 @@ public actor SentinelClient: Service {
             {
                 return await switchEarly(promotion, role: role, connection: pooled)
             }
-            // A probe closed by the promotion is dialled again at once.
-            let closedByPromotion = probe.map { !$0.isActive } ?? false
-            if !closedByPromotion {
-                try? await Task.sleep(nanoseconds: UInt64(configuration.promotionPollInterval.nanoseconds))
+            // A probe closed by the promotion (CLIENT KILL) is dialled again at once, once;
+            // a candidate that refuses connections is tried less often.
+            let closed = probe.map { !$0.isActive } ?? false
+            let pause = probe == nil ? max(configuration.promotionPollInterval, .milliseconds(50)) : configuration.promotionPollInterval
+            if closed && !redialled {
+                redialled = true
+            } else {
+                try? await Task.sleep(nanoseconds: UInt64(pause.nanoseconds))
             }
         }
         if topology.promotion == promotion {
@@ -769,13 +794,16 @@ public actor SentinelClient: Service {
     /// ROLE on the candidate said master (on `connection`, with the data nodes' reply
     /// timeout): it becomes the master in use, ahead of Sentinel.
     private func switchEarly(_ promotion: Promotion, role: MasterRole, connection: RedisConnection) async {
+        let promotedAt = await Self.promotionOffset(on: connection)
         guard topology.promotion == promotion, lifecycle == .running else {
             connection.close(reason: "the promotion is no longer followed")
             return
         }
         topology.promotedEarly(at: .now())
         logger.notice("promoted replica verified by ROLE: switching ahead of +switch-master", metadata: ["master": "\(promotion.candidate)"])
-        await install(promotion.candidate, role: role, connection: connection, answeredBy: promotion.reportedBy, attempts: [])
+        install(
+            promotion.candidate, role: role, connection: connection, answeredBy: promotion.reportedBy, attempts: [],
+            promotedAt: promotedAt)
     }
 
     /// While commands are held, the old master's replication offset (ROLE), so that the

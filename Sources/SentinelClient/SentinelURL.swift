@@ -22,29 +22,30 @@ public struct SentinelURL: Sendable, Hashable {
 
     /// Parses `text`; the error says which part is wrong and never repeats the password.
     public init(_ text: String) throws(SentinelURLError) {
-        let scheme: Substring
-        guard let schemeEnd = text.firstRange(of: "://") else { throw .init("it has no scheme (redis+sentinel://...)") }
-        scheme = text[..<schemeEnd.lowerBound]
-        switch scheme {
-        case "redis+sentinel": tls = false
-        case "rediss+sentinel": tls = true
-        default: throw .init("scheme '\(scheme)' is not redis+sentinel or rediss+sentinel")
+        // No part of the text is repeated in an error before the userinfo is cut off.
+        if text.hasPrefix("redis+sentinel://") {
+            tls = false
+        } else if text.hasPrefix("rediss+sentinel://") {
+            tls = true
+        } else {
+            throw .init("it does not start with redis+sentinel:// or rediss+sentinel://")
         }
-        var rest = text[schemeEnd.upperBound...]
+        var rest = text[text.index(text.firstIndex(of: ":")!, offsetBy: 3)...]
         var query: Substring = ""
+        // The userinfo ends at the last '@' before the query: a raw '/', ':' or '@' in the
+        // password stays in it. (A master name with '@' is percent-encoded.)
+        let queryMark = rest.firstIndex(of: "?") ?? rest.endIndex
+        if let at = rest[..<queryMark].lastIndex(of: "@") {
+            dataCredentials = try Self.credentials(rest[..<at])
+            rest = rest[rest.index(after: at)...]
+        }
         if let mark = rest.firstIndex(of: "?") {
             query = rest[rest.index(after: mark)...]
             rest = rest[..<mark]
         }
         guard let slash = rest.firstIndex(of: "/") else { throw .init("it names no master (.../master-name)") }
-        var authority = rest[..<slash]
         let path = rest[rest.index(after: slash)...].split(separator: "/", omittingEmptySubsequences: false)
-        // The userinfo ends at the last '@' before the path: a password may hold '@' encoded or not.
-        if let at = authority.lastIndex(of: "@") {
-            dataCredentials = try Self.credentials(authority[..<at])
-            authority = authority[authority.index(after: at)...]
-        }
-        sentinels = try Self.hosts(authority)
+        sentinels = try Self.hosts(rest[..<slash])
         guard let name = path.first, !name.isEmpty else { throw .init("it names no master (.../master-name)") }
         masterName = try Self.decoded(name, part: "the master name")
         switch path.count {
@@ -60,9 +61,9 @@ public struct SentinelURL: Sendable, Hashable {
 
     private static func credentials(_ userinfo: Substring) throws(SentinelURLError) -> Credentials? {
         guard let colon = userinfo.firstIndex(of: ":") else {
-            // A bare user with no password: nothing to authenticate with, as redis-cli reads it.
+            // `user@`: a user with no password is refused rather than guessed at.
             guard !userinfo.isEmpty else { return nil }
-            throw .init("its user has no password (user:password@)")
+            throw .init("its user has no password (user:password@, or :password@ for the default user)")
         }
         let user = try decoded(userinfo[..<colon], part: "the user")
         let password = try decoded(userinfo[userinfo.index(after: colon)...], part: "the password")
@@ -90,7 +91,8 @@ public struct SentinelURL: Sendable, Hashable {
             switch parts[0] {
             case "sentinel_user": user = try decoded(value, part: "sentinel_user")
             case "sentinel_pass", "sentinel_password": password = try decoded(value, part: "sentinel_pass")
-            default: throw .init("query parameter '\(parts[0])' is not sentinel_user or sentinel_pass")
+            // The key is not repeated: a raw '&' in a password would put its tail here.
+            default: throw .init("its query has a parameter other than sentinel_user and sentinel_pass (a raw '&' in a value must be %26)")
             }
         }
         if user != nil && password == nil { throw .init("sentinel_user has no sentinel_pass") }

@@ -154,7 +154,10 @@ struct TopologyState: Sendable {
         _ candidate: ServerAddress, replacing master: ServerAddress, reportedBy sentinel: ServerAddress,
         at now: NIODeadline
     ) -> Bool {
-        guard master == self.master?.address, candidate != master, promotion == nil else { return false }
+        // A new failover may start while the sentinels still confirm an early switch.
+        guard master == self.master?.address, candidate != master, promotion?.holdsCommands != true,
+            promotion?.candidate != candidate
+        else { return false }
         promotion = Promotion(old: master, candidate: candidate, reportedBy: sentinel, since: now, phase: .awaitingRole)
         return true
     }

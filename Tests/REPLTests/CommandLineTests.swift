@@ -55,6 +55,12 @@ struct CommandLineTests {
             let viaEnvironment = try run(["GET", "k"], environment: ["SENTINEL_REPL_URL": url])
             #expect(viaEnvironment.stdout == "in-db-4\n", "\(viaEnvironment.stderr)")
             #expect(viaEnvironment.stderr.isEmpty, "no warning: the password is not in ps")
+            let named = try run([topology.masterName, "GET", "k"], environment: ["SENTINEL_REPL_URL": url])
+            #expect(named.stdout == "in-db-4\n", "the URL's master name in its place is the name: \(named.stderr)")
+            let overridden = try run(
+                ["-s", "127.0.0.1:\(topology.sentinelPorts[0])", "--sentinel-pass", "sentinel-secret", "-a", "data-secret",
+                 topology.masterName, "GET", "k"], environment: ["SENTINEL_REPL_URL": url])
+            #expect(overridden.stdout == "\n", "with -s the environment's URL (and its db 4) is not used: \(overridden.stderr)")
 
             let wrong = try run([url.replacingOccurrences(of: "data%2Dsecret", with: "wrong-pass-123"), "PING"])
             #expect(wrong.status == 1)

@@ -508,6 +508,8 @@ final class StepLog: Sendable {
         #expect(url.sentinels == [ServerAddress(host: "sentinel.example", port: 26379)])
         #expect(url.database == nil && url.dataCredentials == nil && url.sentinelCredentials == nil)
         #expect(url.tls)
+        let slashed = try SentinelURL("redis+sentinel://u:a/b@c:d@h/m")
+        #expect(slashed.dataCredentials == Credentials(user: "u", password: "a/b@c:d"), "a raw '/', '@' and ':' stay in the password")
         let trailing = try SentinelURL("redis+sentinel://:pw@h/m/")
         #expect(trailing.database == nil)
         #expect(trailing.dataCredentials == Credentials(user: nil, password: "pw"), "no user: the default user")
@@ -516,10 +518,11 @@ final class StepLog: Sendable {
 
     @Test func eachMistakeIsNamedWithoutThePassword() {
         let cases = [
-            ("h/m", "no scheme"), ("redis://h/m", "scheme 'redis'"), ("redis+sentinel://h", "names no master"),
+            ("h/m", "does not start with"), ("redis://h/m", "does not start with"), ("x://secret@h/m", "does not start with"), ("redis+sentinel://h", "names no master"),
             ("redis+sentinel:///m", "names no sentinel"), ("redis+sentinel://h:70000/m", "'h:70000'"),
             ("redis+sentinel://h,/m", "'' is not"), ("redis+sentinel://h/m/-1", "database '-1'"),
-            ("redis+sentinel://h/m/0/x", "more than"), ("redis+sentinel://h/m?x=1", "'x'"),
+            ("redis+sentinel://h/m/0/x", "more than"), ("redis+sentinel://h/m?x=1", "other than sentinel_user"),
+            ("redis+sentinel://h/m?sentinel_pass=a&secret", "other than sentinel_user"), ("redis+sentinel://u:secret@/m", "names no sentinel"), ("redis+sentinel://u:secret@h", "names no master"),
             ("redis+sentinel://h/m?sentinel_user=u", "no sentinel_pass"),
             ("redis+sentinel://u:secret%2@h/m", "the password has a '%'"), ("redis+sentinel://user@h/m", "no password"),
         ]
