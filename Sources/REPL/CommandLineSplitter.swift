@@ -1,3 +1,4 @@
+import RESP
 /// Splits a typed line into arguments exactly as redis-cli (`sdssplitargs`) does:
 /// double quotes take `\n \r \t \b \a \\ \" \xHH`, single quotes take only `\'`,
 /// and an unbalanced quote or a closing quote followed by a non-space is an error.
@@ -26,8 +27,8 @@ public enum CommandLineSplitter {
                 if inDouble {
                     guard i < n else { throw InvalidArguments() }
                     let c = line[i]
-                    if c == 92, i + 3 < n, line[i + 1] == UInt8(ascii: "x"), let hi = hex(line[i + 2]),
-                        let lo = hex(line[i + 3])
+                    if c == 92, i + 3 < n, line[i + 1] == UInt8(ascii: "x"), let hi = HexDigit.value(line[i + 2]),
+                        let lo = HexDigit.value(line[i + 3])
                     {
                         current.append(hi << 4 | lo)
                         i += 3
@@ -90,14 +91,5 @@ public enum CommandLineSplitter {
             }
         }
         return i
-    }
-
-    private static func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }

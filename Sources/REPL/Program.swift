@@ -36,12 +36,11 @@ public struct REPLOptions: Sendable {
     /// `-u URL` (else env `SENTINEL_REPL_URL`, else a URL in the master name's place):
     /// sentinels, master name, db and credentials in one (see `resolvingURL`).
     public var url: String?
-    /// From the URL: the credentials it carries, and whether it was on the command line.
-    var urlDataCredentials: Credentials?
-    var urlSentinelCredentials: Credentials?
+    /// The URL `resolvingURL` read, and whether it was on the command line (`ps` shows it).
+    var sentinelURL: SentinelURL?
     var urlOnCommandLine = false
     /// The sentinels and credentials came from a URL (the hints say where to fix them).
-    var usesURL = false
+    var usesURL: Bool { sentinelURL != nil }
 
     /// `masterName` empty: not given (a URL names it).
     public init(masterName: String) { self.masterName = masterName }
@@ -53,7 +52,7 @@ public struct REPLOptions: Sendable {
     /// A URL excludes `-s`, `--user` and `-a`; its db wins over `-n`.
     public func resolvingURL() throws(UsageError) -> REPLOptions {
         var resolved = self
-        var text: String?
+        let text: String
         if let url {
             text = url
             if !masterName.isEmpty { resolved.command = [masterName] + command }
@@ -63,10 +62,7 @@ public struct REPLOptions: Sendable {
             resolved.urlOnCommandLine = true
         } else if sentinels.isEmpty, let env = ProcessEnvironment.value("SENTINEL_REPL_URL"), !env.isEmpty {
             text = env
-            let named = (try? SentinelURL(env))?.masterName
-            if !masterName.isEmpty, masterName != named { resolved.command = [masterName] + command }
-        }
-        guard let text else {
+        } else {
             if masterName.isEmpty { throw UsageError(message: "give the master name (or -u URL, or env SENTINEL_REPL_URL)") }
             return self
         }
@@ -75,15 +71,11 @@ public struct REPLOptions: Sendable {
         }
         let parsed: SentinelURL
         do { parsed = try SentinelURL(text) } catch { throw UsageError(message: error.description) }
-        guard !parsed.tls else {
-            throw UsageError(message: "rediss+sentinel:// needs TLS, which this version does not support yet (redis+sentinel:// works)")
-        }
-        resolved.usesURL = true
+        let fromEnvironment = !resolved.urlOnCommandLine
+        if fromEnvironment, !masterName.isEmpty, masterName != parsed.masterName { resolved.command = [masterName] + command }
+        resolved.sentinelURL = parsed
         resolved.masterName = parsed.masterName
-        resolved.sentinels = parsed.sentinels.map(\.description)
         if let database = parsed.database { resolved.database = database }
-        resolved.urlDataCredentials = parsed.dataCredentials
-        resolved.urlSentinelCredentials = parsed.sentinelCredentials
         return resolved
     }
 
@@ -216,20 +208,27 @@ public enum Program {
     }
 
     static func clientConfiguration(_ options: REPLOptions) throws(UsageError) -> SentinelClientConfiguration {
-        var configuration = SentinelClientConfiguration(
-            sentinels: try options.sentinelAddresses(), masterName: options.masterName)
-        if options.password != nil || (options.urlOnCommandLine && options.urlDataCredentials != nil) {
+        var configuration: SentinelClientConfiguration
+        if let url = options.sentinelURL {
+            do { configuration = try SentinelClientConfiguration(url: url) } catch { throw UsageError(message: error.description) }
+        } else {
+            configuration = SentinelClientConfiguration(sentinels: try options.sentinelAddresses(), masterName: options.masterName)
+        }
+        if options.password != nil || (options.urlOnCommandLine && configuration.dataCredentials != nil) {
             Session.standardError.write(
                 "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe.\n")
         }
+        // What a URL carries comes first; then the options and the environment.
         var dataPassword = options.password ?? ProcessEnvironment.value("REDISCLI_AUTH")
         if options.askPassword { dataPassword = readPasswordWithoutEcho(prompt: "Please input password: ") }
-        if let pass = dataPassword { configuration.dataCredentials = Credentials(user: options.user, password: pass) }
-        if let pass = options.sentinelPassword ?? ProcessEnvironment.value("SENTINEL_REPL_SENTINEL_AUTH") {
+        if configuration.dataCredentials == nil, let pass = dataPassword {
+            configuration.dataCredentials = Credentials(user: options.user, password: pass)
+        }
+        if configuration.sentinelCredentials == nil,
+            let pass = options.sentinelPassword ?? ProcessEnvironment.value("SENTINEL_REPL_SENTINEL_AUTH")
+        {
             configuration.sentinelCredentials = Credentials(user: options.sentinelUser, password: pass)
         }
-        if let url = options.urlDataCredentials { configuration.dataCredentials = url }
-        if let url = options.urlSentinelCredentials { configuration.sentinelCredentials = url }
         configuration.database = options.database
         configuration.protocolVersion = options.resp3 ? .resp3 : .resp2
         configuration.clientName = "sentinel-repl"

@@ -324,7 +324,7 @@ public actor SentinelClient: Service {
                     await reconcile(reason: "could not connect to the master: \(error)")
                 }
             case .wait:
-                await waitForSlot(waiter, until: deadline)
+                await suspend(waiter, for: .slot, until: deadline)
             case .noMaster:
                 if NIODeadline.now() >= deadline { break }
                 await reconcile(reason: "a command waits for a master")
@@ -393,30 +393,32 @@ public actor SentinelClient: Service {
     /// `SENTINEL CKQUORUM` as the first sentinel that answers says it (`OK 3 usable
     /// Sentinels. ...` or `NOQUORUM ...`), with the sentinel that said it.
     public func checkQuorum() async throws(SentinelClientError) -> (sentinel: ServerAddress, verdict: String) {
-        let discovery = makeDiscovery()
-        var lastError = SentinelClientError.noSentinelReachable(masterName: configuration.masterName, attempts: [])
-        for sentinel in topology.sentinels.map(\.address) {
-            do {
-                return (sentinel, try await discovery.checkQuorum(sentinel))
-            } catch {
-                lastError = .connectFailed(address: sentinel, reason: discovery.reason(for: error), underlying: error)
-            }
+        try await fromFirstAnsweringSentinel { discovery, sentinel in
+            (sentinel, try await discovery.checkQuorum(sentinel))
         }
-        throw lastError
     }
 
     /// Replicas as the first answering sentinel lists them, each checked with ROLE.
     public func probeReplicas() async throws(SentinelClientError) -> [ReplicaProbe] {
+        let listed = try await fromFirstAnsweringSentinel { discovery, sentinel in
+            (discovery, try await discovery.listReplicas(sentinel))
+        }
+        return await Self.concurrently(listed.1) { replica in
+            var probe = replica
+            probe.role = await listed.0.role(of: replica.address)
+            return probe
+        }
+    }
+
+    /// `ask` of each known sentinel in order, until one answers; else the last failure.
+    private func fromFirstAnsweringSentinel<T: Sendable>(
+        _ ask: (Discovery, ServerAddress) async throws -> T
+    ) async throws(SentinelClientError) -> T {
         let discovery = makeDiscovery()
         var lastError = SentinelClientError.noSentinelReachable(masterName: configuration.masterName, attempts: [])
         for sentinel in topology.sentinels.map(\.address) {
             do {
-                let listed = try await discovery.listReplicas(sentinel)
-                return await Self.concurrently(listed) { replica in
-                    var probe = replica
-                    probe.role = await discovery.role(of: replica.address)
-                    return probe
-                }
+                return try await ask(discovery, sentinel)
             } catch {
                 lastError = .connectFailed(address: sentinel, reason: discovery.reason(for: error), underlying: error)
             }
@@ -506,23 +508,36 @@ public actor SentinelClient: Service {
         }
     }
 
-    private func waitForSlot(_ waiter: UInt64, until deadline: NIODeadline) async {
+    /// What a suspended lease waits for: a pool slot, or the end of a hold.
+    private enum Wait { case slot, hold }
+
+    /// Suspends until the waiter is woken (`perform(.wake)`, `resumeHoldWaitersIfReleased`),
+    /// the deadline passes or the task is cancelled, whichever comes first.
+    private func suspend(_ waiter: UInt64, for wait: Wait, until deadline: NIODeadline) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 try? await Task.sleep(nanoseconds: UInt64(max(0, (deadline - .now()).nanoseconds)))
-                await self.stopWaiting(waiter)
+                await self.stopWaiting(waiter, for: wait)
             }
             await withCheckedContinuation { continuation in
-                waiters[waiter] = continuation
-                if Task.isCancelled { stopWaiting(waiter) }
+                switch wait {
+                case .slot: waiters[waiter] = continuation
+                case .hold: holdWaiters[waiter] = continuation
+                }
+                if Task.isCancelled { stopWaiting(waiter, for: wait) }
             }
             group.cancelAll()
         }
     }
 
-    private func stopWaiting(_ waiter: UInt64) {
-        pool.cancelWait(waiter)
-        waiters.removeValue(forKey: waiter)?.resume()
+    private func stopWaiting(_ waiter: UInt64, for wait: Wait) {
+        switch wait {
+        case .slot:
+            pool.cancelWait(waiter)
+            waiters.removeValue(forKey: waiter)?.resume()
+        case .hold:
+            holdWaiters.removeValue(forKey: waiter)?.resume()
+        }
     }
 
     /// COMMAND INFO flags say whether re-running a command is harmless. Cached.
@@ -613,7 +628,7 @@ public actor SentinelClient: Service {
 
     private func apply(_ result: DiscoveryResult) async {
         let moving = topology.master.map { $0.address != result.master } ?? false
-        let promotedAt = moving ? await Self.promotionOffset(on: result.connection) : nil
+        let promotedAt = moving ? await promotionOffset(on: result.connection) : nil
         guard lifecycle == .running else {
             result.connection.close(reason: "the client is shutting down")
             return
@@ -651,8 +666,10 @@ public actor SentinelClient: Service {
 
     /// The offset at which a promoted master stopped following its old master:
     /// `second_repl_offset` - 1 (`INFO replication`); nil when it was never promoted.
-    private static func promotionOffset(on connection: RedisConnection) async -> Int64? {
-        let info = try? await withDeadline(.milliseconds(500)) { try await connection.send(RESPCommand("INFO", "replication")) }
+    private func promotionOffset(on connection: RedisConnection) async -> Int64? {
+        let info = try? await withDeadline(configuration.sentinelTryTimeout) {
+            try await connection.send(RESPCommand("INFO", "replication"))
+        }
         guard let text = info?.string else { return nil }
         for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("second_repl_offset:") {
             guard let value = Int64(line.dropFirst("second_repl_offset:".count)), value > 0 else { return nil }
@@ -708,12 +725,13 @@ public actor SentinelClient: Service {
     /// After a switch the agreement is probed again within a tick: the old verdict's marks
     /// would mislead until then.
     private func reconcilePeriodically() async {
-        var lastProbe: NIODeadline?
+        // The first probe after one interval, not at start-up: a short session never pays for it.
+        var lastProbe = NIODeadline.now()
         var lastReconcile = NIODeadline.now()
         let tick = TimeAmount.milliseconds(250)
         while !Task.isCancelled {
             let now = NIODeadline.now()
-            if topology.agreementStale || lastProbe.map({ now - $0 >= configuration.reconcileInterval }) ?? true {
+            if topology.agreementStale || now - lastProbe >= configuration.reconcileInterval {
                 lastProbe = now
                 await checkAgreement()
             }
@@ -761,14 +779,12 @@ public actor SentinelClient: Service {
         defer { probe?.close(reason: "promotion followed") }
         while lifecycle == .running, !Task.isCancelled, topology.promotion == promotion, NIODeadline.now() < deadline {
             if probe?.isActive != true {
-                probe = try? await dial(
-                    promotion.candidate, configuration.dataHandshake, configuration.sentinelTryTimeout,
-                    commandTimeout: .some(configuration.sentinelTryTimeout))
+                // The data nodes' reply timeout: the probe that sees master joins the pool.
+                probe = try? await dial(promotion.candidate, configuration.dataHandshake, configuration.sentinelTryTimeout)
             }
-            if let connection = probe, await Self.reportsMaster(connection),
-                case .success(let (role, pooled)) = await makeDiscovery().verify(promotion.candidate)
-            {
-                return await switchEarly(promotion, role: role, connection: pooled)
+            if let connection = probe, let role = await masterRole(on: connection) {
+                probe = nil
+                return await switchEarly(promotion, role: role, connection: connection)
             }
             // A probe closed by the promotion (CLIENT KILL) is dialled again at once, once;
             // a candidate that refuses connections is tried less often.
@@ -785,16 +801,17 @@ public actor SentinelClient: Service {
         }
     }
 
-    private static func reportsMaster(_ connection: RedisConnection) async -> Bool {
-        guard let reply = try? await connection.send(RESPCommand("ROLE")) else { return false }
-        if case .success(.master) = ServerRole.parse(reply) { return true }
-        return false
+    /// ROLE within `sentinelTryTimeout` (past it the connection is closed); nil unless master.
+    private func masterRole(on connection: RedisConnection) async -> MasterRole? {
+        let reply = try? await withDeadline(configuration.sentinelTryTimeout) { try await connection.send(RESPCommand("ROLE")) }
+        guard let reply, case .success(.master(let role)) = ServerRole.parse(reply) else { return nil }
+        return role
     }
 
-    /// ROLE on the candidate said master (on `connection`, with the data nodes' reply
-    /// timeout): it becomes the master in use, ahead of Sentinel.
+    /// ROLE on the candidate said master (on `connection`): it becomes the master in use,
+    /// ahead of Sentinel.
     private func switchEarly(_ promotion: Promotion, role: MasterRole, connection: RedisConnection) async {
-        let promotedAt = await Self.promotionOffset(on: connection)
+        let promotedAt = await promotionOffset(on: connection)
         guard topology.promotion == promotion, lifecycle == .running else {
             connection.close(reason: "the promotion is no longer followed")
             return
@@ -858,22 +875,7 @@ public actor SentinelClient: Service {
     private func waitWhileHolding(until deadline: NIODeadline) async {
         guard topology.promotion?.holdsCommands == true, lifecycle == .running else { return }
         nextWaiterID += 1
-        let waiter = nextWaiterID
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try? await Task.sleep(nanoseconds: UInt64(max(0, (deadline - .now()).nanoseconds)))
-                await self.stopHoldWait(waiter)
-            }
-            await withCheckedContinuation { continuation in
-                holdWaiters[waiter] = continuation
-                if Task.isCancelled { stopHoldWait(waiter) }
-            }
-            group.cancelAll()
-        }
-    }
-
-    private func stopHoldWait(_ waiter: UInt64) {
-        holdWaiters.removeValue(forKey: waiter)?.resume()
+        await suspend(nextWaiterID, for: .hold, until: deadline)
     }
 
     private func resumeHoldWaitersIfReleased() {

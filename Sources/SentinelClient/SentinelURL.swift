@@ -1,3 +1,5 @@
+import RESP
+
 /// A Sentinel connection URL, as Lettuce and redis-py spell it:
 /// `redis+sentinel://[user[:password]@]host[:port][,host[:port]...]/master-name[/db]`
 /// with query parameters `sentinel_user` and `sentinel_pass` for the sentinels' own
@@ -108,7 +110,7 @@ public struct SentinelURL: Sendable, Hashable {
                 bytes.append(byte)
                 continue
             }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+            guard let high = iterator.next().flatMap(HexDigit.value), let low = iterator.next().flatMap(HexDigit.value) else {
                 throw .init("\(part) has a '%' not followed by two hex digits")
             }
             bytes.append(high << 4 | low)
@@ -116,29 +118,24 @@ public struct SentinelURL: Sendable, Hashable {
         guard let decoded = String(validating: bytes, as: UTF8.self) else { throw .init("\(part) is not UTF-8 once decoded") }
         return decoded
     }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
 }
 
 /// What is wrong with a Sentinel URL, without the URL's password.
 public struct SentinelURLError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var problem: String
-    init(_ problem: String) { self.problem = problem }
-    public var description: String { "invalid Sentinel URL: \(problem)" }
+    public var description: String
+    /// A part that is wrong (`invalid Sentinel URL: ...`).
+    init(_ problem: String) { description = "invalid Sentinel URL: \(problem)" }
+    /// A URL that is right but asks for what this version cannot do.
+    init(unsupported: String) { description = unsupported }
 }
 
 extension SentinelClientConfiguration {
     /// The sentinels, master name, database and credentials of `url`. TLS is not
     /// supported yet: a `rediss+sentinel://` URL is refused.
     public init(url: SentinelURL) throws(SentinelURLError) {
-        guard !url.tls else { throw .init("rediss+sentinel:// needs TLS, which this version does not support yet") }
+        guard !url.tls else {
+            throw .init(unsupported: "rediss+sentinel:// needs TLS, which this version does not support yet (redis+sentinel:// works)")
+        }
         self.init(sentinels: url.sentinels, masterName: url.masterName)
         database = url.database ?? 0
         dataCredentials = url.dataCredentials
