@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A throwaway Sentinel topology on 127.0.0.1: 1 master, 2 replicas, 3 sentinels,
+# A throwaway Sentinel topology on loopback: 1 master, 2 replicas, 3 sentinels,
 # on free ports, in a temp dir. Every process is stopped by the pid it wrote.
 #
 #   scripts/topology.sh start [options]   prints KEY=value lines (also in DIR/topology.env)
@@ -10,6 +10,12 @@
 #     --data-pass PASS        requirepass/masterauth on the data nodes
 #     --sentinel-pass PASS    requirepass on the sentinels
 #     --owner PID             stop the topology when process PID exits (test harnesses)
+#     --address ipv4|ipv6|hostname
+#                             127.0.0.1 (default); ::1 only; or 127.0.0.1 announced as
+#                             localhost (replica-announce-ip, sentinel announce-hostnames)
+#     --tls                   TLS only (port 0, tls-port, tls-replication) with certificates
+#                             made by scripts/tls-certs.sh in DIR/tls (hostname: SAN localhost only)
+#     --tls-auth-clients yes|optional   whether clients must present a certificate (optional)
 #   scripts/topology.sh stop DIR          stops every process of DIR by pid, removes DIR
 set -euo pipefail
 
@@ -19,12 +25,13 @@ die() { log "$*"; exit 1; }
 need() { command -v "$1" >/dev/null || die "$1 not found: apt-get install -y redis-server redis-sentinel redis-tools"; }
 
 # Free ports: bind them all to port 0 at once, so they are distinct, then release.
-free_ports() {
-    python3 - "$1" <<'PY'
+free_ports() { # free_ports COUNT BIND_ADDRESS
+    python3 - "$1" "$2" <<'PY'
 import socket, sys
+family = socket.AF_INET6 if ":" in sys.argv[2] else socket.AF_INET
 socks = []
 for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+    s = socket.socket(family); s.bind((sys.argv[2], 0)); socks.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 for s in socks: s.close()
 PY
@@ -32,10 +39,27 @@ PY
 
 cli() { # cli PORT PASS args...
     local port=$1 pass=$2; shift 2
+    local tls=()
+    [[ -n $tls_dir ]] && tls=(--tls --cacert "$tls_dir/ca.crt" --cert "$tls_dir/client.crt" --key "$tls_dir/client.key")
     if [[ -n $pass ]]; then
-        REDISCLI_AUTH=$pass redis-cli -h 127.0.0.1 -p "$port" "$@"
+        REDISCLI_AUTH=$pass redis-cli -h "$bind" -p "$port" "${tls[@]}" "$@"
     else
-        redis-cli -h 127.0.0.1 -p "$port" "$@"
+        redis-cli -h "$bind" -p "$port" "${tls[@]}" "$@"
+    fi
+}
+
+listen_on() { # listen_on PORT: the port, bind and TLS lines of a server's config
+    echo "bind $bind"
+    if [[ -n $tls_dir ]]; then
+        echo "port 0"
+        echo "tls-port $1"
+        echo "tls-replication yes"
+        echo "tls-cert-file $tls_dir/$tls_cert.crt"
+        echo "tls-key-file $tls_dir/$tls_cert.key"
+        echo "tls-ca-cert-file $tls_dir/ca.crt"
+        echo "tls-auth-clients $tls_auth_clients"
+    else
+        echo "port $1"
     fi
 }
 
@@ -51,8 +75,7 @@ start_data_node() { # start_data_node PORT [MASTER_PORT]
     local port=$1 master=${2:-}
     mkdir -p "$dir/node-$port"
     {
-        echo "port $port"
-        echo "bind 127.0.0.1"
+        listen_on "$port"
         echo "daemonize yes"
         echo "pidfile $dir/node-$port.pid"
         echo "logfile $dir/node-$port.log"
@@ -67,7 +90,8 @@ start_data_node() { # start_data_node PORT [MASTER_PORT]
             echo "requirepass $data_pass"
             echo "masterauth $data_pass"
         fi
-        [[ -n $master ]] && echo "replicaof 127.0.0.1 $master"
+        [[ $address == hostname ]] && echo "replica-announce-ip localhost"
+        [[ -n $master ]] && echo "replicaof $node_host $master"
     } >"$dir/node-$port.conf"
     redis-server "$dir/node-$port.conf"
     wait_until 10 "node $port" test -s "$dir/node-$port.pid" || die "node $port did not start: $dir/node-$port.log"
@@ -77,13 +101,18 @@ start_data_node() { # start_data_node PORT [MASTER_PORT]
 start_sentinel() { # start_sentinel PORT
     local port=$1
     {
-        echo "port $port"
-        echo "bind 127.0.0.1"
+        listen_on "$port"
         echo "daemonize yes"
         echo "pidfile $dir/sentinel-$port.pid"
         echo "logfile $dir/sentinel-$port.log"
         echo "dir $dir"
-        echo "sentinel monitor $name 127.0.0.1 $master_port 2"
+        if [[ $address == hostname ]]; then
+            # Before the monitor line: it names the master by host name.
+            echo "sentinel resolve-hostnames yes"
+            echo "sentinel announce-hostnames yes"
+            echo "sentinel announce-ip localhost"
+        fi
+        echo "sentinel monitor $name $node_host $master_port 2"
         echo "sentinel down-after-milliseconds $name $down_after"
         echo "sentinel failover-timeout $name $failover_timeout"
         echo "sentinel parallel-syncs $name 1"
@@ -135,6 +164,7 @@ stop_topology() { # stop_topology DIR
 start_topology() {
     need redis-server; need redis-sentinel; need redis-cli; need python3
     dir="" name=mymaster down_after=2000 failover_timeout=6000 data_pass="" sentinel_pass="" owner=""
+    address=ipv4 tls=false tls_dir="" tls_auth_clients=optional
     while (($#)); do
         case $1 in
         --dir) dir=$2; shift 2 ;;
@@ -144,12 +174,24 @@ start_topology() {
         --data-pass) data_pass=$2; shift 2 ;;
         --sentinel-pass) sentinel_pass=$2; shift 2 ;;
         --owner) owner=$2; shift 2 ;;
+        --address) address=$2; shift 2 ;;
+        --tls) tls=true; shift ;;
+        --tls-auth-clients) tls_auth_clients=$2; shift 2 ;;
         *) die "unknown option $1" ;;
         esac
     done
+    case $address in
+    ipv4) bind=127.0.0.1 node_host=127.0.0.1 tls_cert=server ;;
+    ipv6) bind=::1 node_host=::1 tls_cert=server ;;
+    # A certificate with the DNS name only: clients must check the name Sentinel returns.
+    hostname) bind=127.0.0.1 node_host=localhost tls_cert=localhost ;;
+    *) die "--address is ipv4, ipv6 or hostname, not $address" ;;
+    esac
+    [[ $tls_auth_clients == yes || $tls_auth_clients == optional ]] || die "--tls-auth-clients is yes or optional"
     [[ -n $dir ]] || dir=$(mktemp -d "${TMPDIR:-/tmp}/sentinel-topology.XXXXXX")
     mkdir -p "$dir"
-    read -r master_port replica1 replica2 s1 s2 s3 <<<"$(free_ports 6)"
+    if $tls; then need openssl; tls_dir=$dir/tls; fi
+    read -r master_port replica1 replica2 s1 s2 s3 <<<"$(free_ports 6 "$bind")"
     sentinel_ports=("$s1" "$s2" "$s3")
     {
         echo "TOPOLOGY_DIR=$dir"
@@ -159,8 +201,11 @@ start_topology() {
         echo "SENTINEL_PORTS=$s1,$s2,$s3"
         echo "DATA_PASS=$data_pass"
         echo "SENTINEL_PASS=$sentinel_pass"
+        echo "HOST=$node_host"
+        echo "TLS_DIR=$tls_dir"
     } >"$dir/topology.env"
     trap 'log "start failed; stopping what was started"; stop_topology "$dir"' ERR
+    [[ -n $tls_dir ]] && "$(dirname "$0")/tls-certs.sh" "$tls_dir"
     if [[ -n $owner ]]; then
         # A guard that stops the topology when its owner dies (a crashed test run):
         # it kills the pids the servers wrote, then removes the directory.

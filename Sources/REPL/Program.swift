@@ -41,6 +41,10 @@ public struct REPLOptions: Sendable {
     var urlOnCommandLine = false
     /// The sentinels and credentials came from a URL (the hints say where to fix them).
     var usesURL: Bool { sentinelURL != nil }
+    /// `--tls` and its files, for the master and replicas.
+    public var tls = TLSOptions()
+    /// `--sentinel-tls`: its files are `--sentinel-cacert/-cert/-key`, else the data nodes'.
+    public var sentinelTLS = TLSOptions()
 
     /// `masterName` empty: not given (a URL names it).
     public init(masterName: String) { self.masterName = masterName }
@@ -98,6 +102,38 @@ public struct REPLOptions: Sendable {
     }
 }
 
+/// redis-cli's TLS options for one kind of server.
+public struct TLSOptions: Sendable, Equatable {
+    public var enabled = false
+    /// `--cacert`: PEM file of the CAs to trust (default: the system's).
+    public var caCertificateFile: String?
+    /// `--cacertdir`: directory of hashed CA files (`openssl rehash`).
+    public var caCertificateDirectory: String?
+    /// `--cert` and `--key`: a client certificate for servers that ask for one.
+    public var certificateFile: String?
+    public var keyFile: String?
+    /// `--sni`: the name sent and checked against the certificate instead of the host.
+    public var serverName: String?
+    /// `--insecure`: no certificate check at all.
+    public var insecure = false
+    public init() {}
+
+    /// The sentinels' options: their own files where given, else the data nodes'.
+    public func forSentinels(enabled: Bool, caCertificateFile: String?, certificateFile: String?, keyFile: String?)
+        -> TLSOptions
+    {
+        var sentinels = self
+        sentinels.enabled = enabled
+        sentinels.serverName = nil
+        sentinels.caCertificateFile = caCertificateFile ?? self.caCertificateFile
+        if certificateFile != nil || keyFile != nil {
+            sentinels.certificateFile = certificateFile
+            sentinels.keyFile = keyFile
+        }
+        return sentinels
+    }
+}
+
 /// A mistake on the command line (exit 2).
 public struct UsageError: Error, CustomStringConvertible {
     public var message: String
@@ -150,7 +186,7 @@ public enum Program {
         do {
             _ = try await client.verifiedMaster()
         } catch {
-            Session.standardError.write("sentinel-repl: \(error)\(hint(for: error.code, url: options.usesURL))\n")
+            Session.standardError.write("sentinel-repl: \(error)\(hint(for: error, options))\n")
             return (1, nil)
         }
         if !options.command.isEmpty {
@@ -195,8 +231,14 @@ public enum Program {
     }
 
     /// What the person can change on this command line, for the errors that need it.
-    static func hint(for code: SentinelClientError.Code, url: Bool) -> String {
-        switch code {
+    static func hint(for error: SentinelClientError, _ options: REPLOptions) -> String {
+        let url = options.usesURL
+        switch error.code {
+        case .tlsFailed: return tlsHint(error.attempts.compactMap { if case .tls(let f) = $0.reason { f } else { nil } }, options)
+        case .noSentinelReachable where !options.sentinelTLS.enabled && !url && lostConnections(error):
+            return " (a TLS-only sentinel closes plaintext connections: --sentinel-tls)"
+        case .noVerifiedMaster where !options.tls.enabled && !url && lostConnections(error):
+            return " (a TLS-only server closes plaintext connections: --tls)"
         case .noSentinelReachable where url: return " (the URL's host[:port] list)"
         case .sentinelAuthenticationFailed where url: return " (the URL's sentinel_user and sentinel_pass)"
         case .masterAuthenticationFailed where url: return " (the URL's user:password@)"
@@ -205,6 +247,21 @@ public enum Program {
         case .masterAuthenticationFailed: return " (--user, --pass, --askpass or env REDISCLI_AUTH)"
         default: return ""
         }
+    }
+
+    private static func lostConnections(_ error: SentinelClientError) -> Bool {
+        error.attempts.contains { if case .connectionLost = $0.reason { true } else { false } }
+    }
+
+    private static func tlsHint(_ failures: [TLSFailure], _ options: REPLOptions) -> String {
+        let certificate = options.tls.certificateFile != nil || options.sentinelTLS.certificateFile != nil
+        if failures.contains(.plaintextServer) || failures.contains(where: { if case .handshakeTimedOut = $0 { true } else { false } }) {
+            return " (a server without TLS: leave out --tls or --sentinel-tls for it)"
+        }
+        if failures.contains(.closedAfterHandshake) || failures.contains(.closedDuringHandshake), !certificate {
+            return " (a server with tls-auth-clients yes wants --cert and --key)"
+        }
+        return " (--cacert or --cacertdir for the CA that signed them, --sni for another name, --insecure to skip the check)"
     }
 
     static func clientConfiguration(_ options: REPLOptions) throws(UsageError) -> SentinelClientConfiguration {
@@ -228,6 +285,11 @@ public enum Program {
             let pass = options.sentinelPassword ?? ProcessEnvironment.value("SENTINEL_REPL_SENTINEL_AUTH")
         {
             configuration.sentinelCredentials = Credentials(user: options.sentinelUser, password: pass)
+        }
+        let urlAsksTLS = options.sentinelURL?.tls == true
+        if options.tls.enabled || urlAsksTLS { configuration.tls = try options.tls.settings(optionPrefix: "") }
+        if options.sentinelTLS.enabled || urlAsksTLS {
+            configuration.sentinelTLS = try options.sentinelTLS.settings(optionPrefix: "sentinel-")
         }
         configuration.database = options.database
         configuration.protocolVersion = options.resp3 ? .resp3 : .resp2

@@ -10,6 +10,10 @@ public struct SentinelClientConfiguration: Sendable {
     /// Credentials for the sentinels, which may differ from the data nodes'.
     public var sentinelCredentials: Credentials?
     public var database: Int = 0
+    /// TLS to the master and replicas (`.disable` by default).
+    public var tls: TLS = .disable
+    /// TLS to the sentinels, which may differ from the data nodes' (`.disable` by default).
+    public var sentinelTLS: TLS = .disable
     /// RESP3 is negotiated with `HELLO 3`, falling back to RESP2 when refused.
     public var protocolVersion: RESPProtocolVersion = .resp2
     /// `CLIENT SETNAME` on every connection, data nodes and sentinels (none by default).
@@ -60,11 +64,12 @@ public struct SentinelClientConfiguration: Sendable {
     var dataHandshake: HandshakeSettings {
         HandshakeSettings(
             credentials: dataCredentials, clientName: clientName, database: database,
-            protocolVersion: protocolVersion)
+            protocolVersion: protocolVersion, tls: tls)
     }
 
     var sentinelHandshake: HandshakeSettings {
-        HandshakeSettings(credentials: sentinelCredentials, clientName: clientName, database: 0, protocolVersion: .resp2)
+        HandshakeSettings(
+            credentials: sentinelCredentials, clientName: clientName, database: 0, protocolVersion: .resp2, tls: sentinelTLS)
     }
 }
 

@@ -2,7 +2,10 @@ import Logging
 import NIOCore
 import RESP
 
-struct DeadlineExceeded: Error {}
+struct DeadlineExceeded: Error {
+    /// What the operation threw once cut short (a TLS handshake says it timed out).
+    var lateError: (any Error)?
+}
 
 /// Runs `operation`, giving up after `timeout`: the operation is cancelled,
 /// which closes any connection it is waiting on. A value the operation still
@@ -29,10 +32,16 @@ func withDeadline<T: Sendable>(
         }
         // The deadline came first: whatever the operation still returns is discarded.
         group.cancelAll()
-        while let late = try? await group.next() {
-            if let value = late { discardLate(value) }
+        var lateError: (any Error)?
+        while true {
+            do {
+                guard let late = try await group.next() else { break }
+                if let value = late { discardLate(value) }
+            } catch {
+                lateError = lateError ?? error
+            }
         }
-        throw DeadlineExceeded()
+        throw DeadlineExceeded(lateError: lateError)
     }
 }
 
@@ -329,7 +338,10 @@ struct Discovery: Sendable {
     func reason(for error: any Error) -> FailureReason {
         let timedOut = FailureReason.timedOut(milliseconds: Int(configuration.sentinelTryTimeout.nanoseconds / 1_000_000))
         switch error {
-        case is DeadlineExceeded, is CancellationError:
+        case let deadline as DeadlineExceeded:
+            if let late = deadline.lateError as? SentinelClientError, case .tls(let failure)? = late.reason { return .tls(failure) }
+            return timedOut
+        case is CancellationError:
             return timedOut
         case let error as SentinelClientError:
             // A try cut short by its deadline is cancelled: that is the timeout.
@@ -342,9 +354,12 @@ struct Discovery: Sendable {
     /// Turns the attempts into the one error that best tells the person what to fix.
     func classify(_ attempts: [DiscoveryAttempt]) -> SentinelClientError {
         let name = configuration.masterName
+        if !attempts.isEmpty, attempts.allSatisfy({ if case .tls = $0.reason { true } else { false } }) {
+            return .tlsFailed(masterName: name, attempts: attempts)
+        }
         let answered = attempts.filter { attempt in
             switch attempt.reason {
-            case .connectionRefused, .timedOut, .connectionLost, .other: return attempt.namedMaster != nil
+            case .connectionRefused, .timedOut, .connectionLost, .tls, .other: return attempt.namedMaster != nil
             default: return true
             }
         }

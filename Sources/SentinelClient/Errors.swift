@@ -46,6 +46,7 @@ public enum FailureReason: Error, Sendable, Hashable, CustomStringConvertible {
     case errorReply(String)
     case connectionLost(String)
     case malformedReply(String)
+    case tls(TLSFailure)
     case other(String)
 
     public var description: String {
@@ -58,6 +59,7 @@ public enum FailureReason: Error, Sendable, Hashable, CustomStringConvertible {
         case .errorReply(let message): return "error reply: \(message)"
         case .connectionLost(let message): return "connection lost: \(message)"
         case .malformedReply(let message): return message
+        case .tls(let failure): return failure.description
         case .other(let message): return message
         }
     }
@@ -93,7 +95,7 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
         fileprivate enum Value: String, Sendable {
             case noSentinelReachable, unknownMasterName, sentinelAuthenticationFailed, noVerifiedMaster
             case masterAuthenticationFailed, connectFailed, commandInDoubt, commandNotSent, masterUnavailable
-            case malformedReply, pinnedConnectionLost, cancelled, notRunning, shutDown
+            case malformedReply, pinnedConnectionLost, cancelled, notRunning, shutDown, tlsFailed
         }
 
         fileprivate let value: Value
@@ -106,6 +108,8 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
         public static var sentinelAuthenticationFailed: Code { Code(value: .sentinelAuthenticationFailed) }
         /// Sentinels answered, but no address they named is a reachable master (ROLE).
         public static var noVerifiedMaster: Code { Code(value: .noVerifiedMaster) }
+        /// Every server tried failed its TLS handshake (`reason` of each attempt says how).
+        public static var tlsFailed: Code { Code(value: .tlsFailed) }
         /// The master refused the data-node credentials.
         public static var masterAuthenticationFailed: Code { Code(value: .masterAuthenticationFailed) }
         /// A connection to a server could not be made (`reason` says why).
@@ -182,6 +186,14 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
             .sentinelAuthenticationFailed,
             "sentinels refused our credentials while looking up '\(masterName)'; tried \(list(attempts))."
                 + " Check the sentinel user and password.", attempts: attempts)
+    }
+
+    static func tlsFailed(masterName: String, attempts: [DiscoveryAttempt]) -> Self {
+        Self(
+            .tlsFailed,
+            "TLS failed for every server tried for master '\(masterName)'; tried \(list(attempts))."
+                + " Check the TLS settings.",
+            attempts: attempts)
     }
 
     static func noVerifiedMaster(masterName: String, attempts: [DiscoveryAttempt]) -> Self {

@@ -24,6 +24,7 @@ struct HandshakeSettings: Sendable {
     var clientName: String?
     var database: Int = 0
     var protocolVersion: RESPProtocolVersion = .resp2
+    var tls: SentinelClientConfiguration.TLS = .disable
 }
 
 /// One TCP connection to a Redis server or sentinel speaking RESP.
@@ -57,27 +58,65 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
         commandTimeout: TimeAmount?,
         onPush: (@Sendable (RESPValue) -> Void)? = nil
     ) async throws(SentinelClientError) -> RedisConnection {
+        let tls = TLSConnectionSettings(handshake.tls, for: address)
+        let eventLoop = group.next()
+        let tlsHandshake = tls.map { _ in eventLoop.makePromise(of: Void.self) }
         let channel: Channel
         do {
-            channel = try await ClientBootstrap(group: group)
+            channel = try await ClientBootstrap(group: eventLoop)
                 .connectTimeout(connectTimeout)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls, let tlsHandshake { try tls.addHandlers(to: channel, handshake: tlsHandshake) }
                         try channel.pipeline.syncOperations.addHandler(
                             RESPChannelHandler(address: address, commandTimeout: commandTimeout, onPush: onPush))
                     }
                 }
                 .connect(host: address.host, port: address.port).get()
         } catch {
+            tlsHandshake?.fail(error)
             throw .connectFailed(address: address, reason: Self.classify(error, connectTimeout), underlying: error)
+        }
+        if let tls, let tlsHandshake {
+            try await waitForTLSHandshake(tlsHandshake, on: channel, address: address, tls, group, connectTimeout)
         }
         let connection = RedisConnection(address: address, channel: channel, protocolVersion: handshake.protocolVersion)
         do {
             return try await connection.runHandshake(handshake)
         } catch {
             connection.close(reason: "handshake failed")
+            // TLS 1.3 refuses a missing client certificate after the handshake, at the first read.
+            if tls != nil, error.code == .commandInDoubt || error.code == .commandNotSent {
+                throw .connectFailed(address: address, reason: .tls(.closedAfterHandshake), underlying: error)
+            }
             throw error
+        }
+    }
+
+    /// Waits for the TLS handshake (within `timeout`); a failure closes the channel and
+    /// throws `connectFailed` with the `TLSFailure` it stands for.
+    private static func waitForTLSHandshake(
+        _ handshake: EventLoopPromise<Void>, on channel: any Channel, address: ServerAddress,
+        _ tls: TLSConnectionSettings, _ group: any EventLoopGroup, _ timeout: TimeAmount
+    ) async throws(SentinelClientError) {
+        let timedOut = TLSFailure.handshakeTimedOut(milliseconds: Int(timeout.nanoseconds / 1_000_000))
+        let deadline = channel.eventLoop.scheduleTask(in: timeout) { handshake.fail(timedOut) }
+        defer { deadline.cancel() }
+        do {
+            // A try cut short by its own deadline (the same length) is this timeout too.
+            try await withTaskCancellationHandler {
+                try await handshake.futureResult.get()
+            } onCancel: {
+                handshake.fail(timedOut)
+            }
+        } catch {
+            channel.close(promise: nil)
+            var failure = TLSFailure.classify(error)
+            if failure == nil {
+                failure = await TLSFailure.diagnose(error, address: address, settings: tls, on: group, timeout: timeout)
+            }
+            throw .connectFailed(address: address, reason: .tls(failure ?? .closedDuringHandshake), underlying: error)
         }
     }
 

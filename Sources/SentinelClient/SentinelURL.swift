@@ -130,13 +130,19 @@ public struct SentinelURLError: Error, Sendable, Hashable, CustomStringConvertib
 }
 
 extension SentinelClientConfiguration {
-    /// The sentinels, master name, database and credentials of `url`. TLS is not
-    /// supported yet: a `rediss+sentinel://` URL is refused.
+    /// The sentinels, master name, database and credentials of `url`; for
+    /// `rediss+sentinel://`, TLS to sentinels and data nodes with the system's trust roots
+    /// (set `tls` and `sentinelTLS` afterwards for other roots or a client certificate).
     public init(url: SentinelURL) throws(SentinelURLError) {
-        guard !url.tls else {
-            throw .init(unsupported: "rediss+sentinel:// needs TLS, which this version does not support yet (redis+sentinel:// works)")
-        }
         self.init(sentinels: url.sentinels, masterName: url.masterName)
+        if url.tls {
+            do {
+                tls = try .enable(.makeClientConfiguration())
+                sentinelTLS = tls
+            } catch {
+                throw .init(unsupported: "rediss+sentinel:// asks for TLS, which could not be set up: \(error)")
+            }
+        }
         database = url.database ?? 0
         dataCredentials = url.dataCredentials
         sentinelCredentials = url.sentinelCredentials

@@ -95,6 +95,39 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "A command to run once, with its arguments.")
     var command: [String] = []
 
+    @Flag(name: .customLong("tls"), help: "Connect to the master and replicas over TLS.")
+    var tls = false
+
+    @Option(name: .customLong("sni"), help: "Server name for TLS (SNI) and the certificate check, instead of the host Sentinel returns.")
+    var sni: String?
+
+    @Option(name: .customLong("cacert"), help: ArgumentHelp("PEM file of the CAs to trust (default: the system's).", valueName: "file"))
+    var cacert: String?
+
+    @Option(name: .customLong("cacertdir"), help: ArgumentHelp("Directory of trusted CA files, hashed (openssl rehash).", valueName: "dir"))
+    var cacertdir: String?
+
+    @Option(name: .customLong("cert"), help: ArgumentHelp("Client certificate (PEM) for servers that ask for one.", valueName: "file"))
+    var cert: String?
+
+    @Option(name: .customLong("key"), help: ArgumentHelp("Private key (PEM) of --cert.", valueName: "file"))
+    var key: String?
+
+    @Flag(name: .customLong("insecure"), help: "Skip the TLS certificate check (for tests only).")
+    var insecure = false
+
+    @Flag(name: .customLong("sentinel-tls"), help: "Connect to the sentinels over TLS, with the TLS files above unless given below.")
+    var sentinelTLS = false
+
+    @Option(name: .customLong("sentinel-cacert"), help: ArgumentHelp("PEM file of the CAs the sentinels' certificates are checked with.", valueName: "file"))
+    var sentinelCacert: String?
+
+    @Option(name: .customLong("sentinel-cert"), help: ArgumentHelp("Client certificate (PEM) for the sentinels.", valueName: "file"))
+    var sentinelCert: String?
+
+    @Option(name: .customLong("sentinel-key"), help: ArgumentHelp("Private key (PEM) of --sentinel-cert.", valueName: "file"))
+    var sentinelKey: String?
+
     @Option(
         name: [.customShort("r"), .customLong("repeat")],
         parsing: .unconditional,  // -r -1: the count, not an option
@@ -153,6 +186,16 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         if !(interval >= 0) { throw ValidationError("--interval takes a number of seconds from 0") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout takes a number of seconds above 0") }
         do { _ = try options.sentinelAddresses() } catch { throw ValidationError(error.message) }
+        let tlsFiles = [cacert, cacertdir, cert, key, sni].contains { $0 != nil } || insecure
+        let urlAsksTLS = [url, masterName].contains { $0?.lowercased().hasPrefix("rediss+sentinel://") == true }
+        if tlsFiles && !(tls || sentinelTLS || urlAsksTLS) {
+            throw ValidationError("--cacert, --cacertdir, --cert, --key, --sni and --insecure need --tls, --sentinel-tls or a rediss+sentinel:// URL")
+        }
+        if [sentinelCacert, sentinelCert, sentinelKey].contains(where: { $0 != nil }) && !(sentinelTLS || urlAsksTLS) {
+            throw ValidationError("--sentinel-cacert, --sentinel-cert and --sentinel-key need --sentinel-tls or a rediss+sentinel:// URL")
+        }
+        if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
+        if (sentinelCert == nil) != (sentinelKey == nil) { throw ValidationError("--sentinel-cert and --sentinel-key go together") }
     }
 
     /// The options as the REPL takes them.
@@ -176,6 +219,15 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         options.events = events
         options.repeatInterval = interval
         options.logLevel = logLevel ?? (verbose ? .debug : nil)
+        options.tls.enabled = tls
+        options.tls.caCertificateFile = cacert
+        options.tls.caCertificateDirectory = cacertdir
+        options.tls.certificateFile = cert
+        options.tls.keyFile = key
+        options.tls.serverName = sni
+        options.tls.insecure = insecure
+        options.sentinelTLS = options.tls.forSentinels(
+            enabled: sentinelTLS, caCertificateFile: sentinelCacert, certificateFile: sentinelCert, keyFile: sentinelKey)
         return options
     }
 

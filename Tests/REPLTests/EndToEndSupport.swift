@@ -4,7 +4,10 @@ import Testing
 
 extension Topology {
     /// `-s` arguments for every sentinel, in order.
-    var sentinelArguments: [String] { sentinelPorts.flatMap { ["-s", "127.0.0.1:\($0)"] } }
+    var sentinelArguments: [String] { sentinelPorts.flatMap { ["-s", address(of: $0)] } }
+
+    /// `host:port`, or `[::1]:port` on an IPv6 topology.
+    func address(of port: Int) -> String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Runs sentinel-repl on this topology with `stdin` as its input.
     func runREPL(_ arguments: [String], stdin: String = "") throws -> Topology.RunResult {

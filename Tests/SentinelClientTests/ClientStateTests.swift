@@ -513,7 +513,9 @@ final class StepLog: Sendable {
         let trailing = try SentinelURL("redis+sentinel://:pw@h/m/")
         #expect(trailing.database == nil)
         #expect(trailing.dataCredentials == Credentials(user: nil, password: "pw"), "no user: the default user")
-        #expect(throws: SentinelURLError.self) { try SentinelClientConfiguration(url: url) }
+        let configuration = try SentinelClientConfiguration(url: url)
+        #expect(configuration.tls.isEnabled && configuration.sentinelTLS.isEnabled, "rediss: TLS to both")
+        #expect(!(try SentinelClientConfiguration(url: slashed)).tls.isEnabled)
     }
 
     @Test func eachMistakeIsNamedWithoutThePassword() {

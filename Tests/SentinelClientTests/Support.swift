@@ -36,7 +36,7 @@ final class RecordingLogs: Sendable {
 }
 
 extension Topology {
-    var sentinelAddresses: [ServerAddress] { sentinelPorts.map { ServerAddress(host: "127.0.0.1", port: $0) } }
+    var sentinelAddresses: [ServerAddress] { sentinelPorts.map { ServerAddress(host: host, port: $0) } }
 
     /// A test that reads `lastDiscoveryAttempts` asks for a long `reconcileInterval`:
     /// a reconcile overwrites them.

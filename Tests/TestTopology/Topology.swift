@@ -5,6 +5,10 @@ import Foundation
 /// by `scripts/topology.sh` for one test and stopped by it, by pid.
 public final class Topology: @unchecked Sendable {
     public let directory: String
+    /// The host every node and sentinel is known by: `127.0.0.1`, `::1` or `localhost`.
+    public let host: String
+    /// Where the CA, server, client, other-CA and expired certificates are (TLS topologies).
+    public let tlsDirectory: String?
     public let masterName: String
     public let masterPort: Int
     public let replicaPorts: [Int]
@@ -19,7 +23,18 @@ public final class Topology: @unchecked Sendable {
         public var failoverTimeoutMilliseconds = 6000
         public var dataPassword: String?
         public var sentinelPassword: String?
+        public var address = Address.ipv4
+        /// TLS only, with certificates made in the topology's directory.
+        public var tls = false
+        /// With `tls`: clients must present a certificate signed by the test CA.
+        public var requireClientCertificates = false
         public init() {}
+    }
+
+    public enum Address: String, Sendable {
+        case ipv4, ipv6
+        /// 127.0.0.1 announced as `localhost` by the replicas and the sentinels.
+        case hostname
     }
 
     /// The repository root, found from this file's place in it.
@@ -38,6 +53,8 @@ public final class Topology: @unchecked Sendable {
         ]
         if let pass = options.dataPassword { arguments += ["--data-pass", pass] }
         if let pass = options.sentinelPassword { arguments += ["--sentinel-pass", pass] }
+        arguments += ["--address", options.address.rawValue]
+        if options.tls { arguments += ["--tls", "--tls-auth-clients", options.requireClientCertificates ? "yes" : "optional"] }
         let result = try run("/bin/bash", arguments)
         guard result.status == 0 else {
             throw TopologyError.startFailed(result.stderr)
@@ -50,6 +67,8 @@ public final class Topology: @unchecked Sendable {
         func ports(_ key: String) -> [Int] { (values[key] ?? "").split(separator: ",").compactMap { Int($0) } }
         return Topology(
             directory: values["TOPOLOGY_DIR"] ?? "",
+            host: values["HOST"] ?? "127.0.0.1",
+            tlsDirectory: values["TLS_DIR"].flatMap { $0.isEmpty ? nil : $0 },
             masterName: values["MASTER_NAME"] ?? "mymaster",
             masterPort: Int(values["MASTER_PORT"] ?? "") ?? 0,
             replicaPorts: ports("REPLICA_PORTS"),
@@ -59,10 +78,12 @@ public final class Topology: @unchecked Sendable {
     }
 
     init(
-        directory: String, masterName: String, masterPort: Int, replicaPorts: [Int], sentinelPorts: [Int],
+        directory: String, host: String, tlsDirectory: String?, masterName: String, masterPort: Int, replicaPorts: [Int], sentinelPorts: [Int],
         dataPassword: String?, sentinelPassword: String?
     ) {
         self.directory = directory
+        self.host = host
+        self.tlsDirectory = tlsDirectory
         self.masterName = masterName
         self.masterPort = masterPort
         self.replicaPorts = replicaPorts
@@ -106,8 +127,15 @@ public final class Topology: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         if let pass = isSentinel ? sentinelPassword : dataPassword { environment["REDISCLI_AUTH"] = pass }
         let result = try Self.run(
-            "/usr/bin/env", ["redis-cli", "-h", "127.0.0.1", "-p", String(port)] + arguments, environment: environment)
+            "/usr/bin/env", ["redis-cli", "-h", host, "-p", String(port)] + cliTLSArguments + arguments,
+            environment: environment)
         return result.stdout
+    }
+
+    /// redis-cli's (and sentinel-repl's) options for this topology's TLS, with the client certificate.
+    public var cliTLSArguments: [String] {
+        guard let tls = tlsDirectory else { return [] }
+        return ["--tls", "--cacert", "\(tls)/ca.crt", "--cert", "\(tls)/client.crt", "--key", "\(tls)/client.key"]
     }
 
     /// The master's port as the first sentinel names it now.
@@ -245,5 +273,69 @@ extension Topology {
                 guard columns.count > 9, columns[2] == remote, inodes.contains(String(columns[9])) else { return nil }
                 return String(columns[9])
             })
+    }
+}
+
+extension Topology {
+    /// `--cacert` and the CA file for the sentinel-repl and redis-cli of a TLS topology.
+    public var caCertificate: String? { tlsDirectory.map { "\($0)/ca.crt" } }
+
+    /// A sentinel of its own on a free port, speaking TLS with `certificate` (a name that
+    /// scripts/tls-certs.sh made in this topology's TLS directory), or plaintext when nil.
+    /// On 127.0.0.1; it monitors nothing that runs. Stopped by pid with the topology, or by `stop`.
+    public func startLoneSentinel(certificate: String?) throws -> LoneServer {
+        let port = try Self.freePort()
+        let name = "lone-\(port)"
+        var lines = ["bind 127.0.0.1", "daemonize yes", "pidfile \(directory)/sentinel-\(port).pid",
+            "logfile \(directory)/\(name).log", "dir \(directory)"]
+        if let certificate, let tls = tlsDirectory {
+            lines += ["port 0", "tls-port \(port)", "tls-cert-file \(tls)/\(certificate).crt",
+                "tls-key-file \(tls)/\(certificate).key", "tls-ca-cert-file \(tls)/ca.crt", "tls-auth-clients no"]
+        } else {
+            lines += ["port \(port)"]
+        }
+        lines.append("sentinel monitor \(masterName) 127.0.0.1 1 2")
+        let config = "\(directory)/\(name).conf"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: config, atomically: true, encoding: .utf8)
+        let started = try Self.run("/usr/bin/env", ["redis-sentinel", config])
+        guard started.status == 0 else { throw TopologyError.startFailed(started.stderr) }
+        let server = LoneServer(port: port, pidFile: "\(directory)/sentinel-\(port).pid")
+        guard server.waitUntilListening() else { throw TopologyError.startFailed("lone sentinel on \(port) did not start") }
+        return server
+    }
+
+    /// A port nothing listens on now, on 127.0.0.1.
+    static func freePort() throws -> Int {
+        let result = try run("/usr/bin/env", ["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
+        guard let port = Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw TopologyError.startFailed("no free port: \(result.stderr)")
+        }
+        return port
+    }
+}
+
+/// One server a test started beside a topology, stopped by the pid it wrote.
+public struct LoneServer: Sendable {
+    public let port: Int
+    let pidFile: String
+
+    func waitUntilListening() -> Bool {
+        for _ in 0..<100 {
+            if (try? String(contentsOfFile: pidFile, encoding: .utf8)) != nil,
+                (try? Topology.run("/usr/bin/env", ["python3", "-c", "import socket; socket.create_connection(('127.0.0.1', \(port)), 1)"]))?.status == 0
+            {
+                return true
+            }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    public func stop() {
+        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return }
+        kill(pid, SIGKILL)
+        unlink(pidFile)
     }
 }

@@ -1,0 +1,142 @@
+import Foundation
+import TestTopology
+import Testing
+
+/// Production topologies: TLS-only ones, host names announced by Sentinel, `::1` only.
+@Suite(.serialized, .timeLimit(.minutes(4)))
+struct DeploymentTests {
+    /// On host-name, `::1` and TLS topologies: a one-shot command, then an interactive
+    /// session that follows a `SENTINEL FAILOVER` and runs the next line on the new
+    /// master, then Ctrl-D with exit 0 and nothing on stderr. Over TLS the certificate
+    /// is checked against the name Sentinel returns: `localhost` against a certificate
+    /// whose only name is DNS:localhost, `::1` and 127.0.0.1 against its IP names.
+    @Test(arguments: [
+        (Topology.Address.hostname, false), (.hostname, true), (.ipv6, false), (.ipv6, true), (.ipv4, true),
+    ])
+    func aCommandAndASessionThatFollowsAFailover(address: Topology.Address, tls: Bool) async throws {
+        var options = Topology.Options()
+        options.address = address
+        options.tls = tls
+        try await withTopology(options) { topology in
+            let tlsArguments = tls ? ["--tls", "--sentinel-tls", "--cacert", try #require(topology.caCertificate)] : []
+            let oneShot = try topology.runREPL(tlsArguments + [topology.masterName, "SET", "k", "before"])
+            #expect(oneShot.status == 0 && oneShot.stdout == "OK\n" && oneShot.stderr.isEmpty, "\(oneShot)")
+
+            let terminal = try topology.openREPL(tlsArguments + ["--history-file", "/dev/null"])
+            defer { terminal.close() }
+            let old = topology.address(of: topology.masterPort)
+            #expect(terminal.waitFor("mymaster@\(old)> ", seconds: 15), "screen: \(terminal.screen)")
+            #expect(terminal.enter("GET k", thenPromptAfter: "\"before\""))
+            try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
+            #expect(terminal.waitFor("-- failover: master of mymaster moved from \(old) to ", seconds: 30), "screen: \(terminal.screen)")
+            var newPort: Int?
+            #expect(
+                await eventually(within: 20) {
+                    newPort = topology.sentinelMasterPort()
+                    return newPort != nil && newPort != topology.masterPort
+                }, "the sentinels name a new master")
+            let new = topology.address(of: try #require(newPort))
+            #expect(terminal.waitFor("mymaster@\(new)> ", seconds: 20), "screen: \(terminal.screen)")
+            #expect(terminal.enter("SET k after", thenPromptAfter: "OK"))
+            #expect(try topology.cli(try #require(newPort), "GET", "k") == "after\n", "the write went to the new master")
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+            #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")
+        }
+    }
+
+    /// A TLS-only topology: the CA, `--insecure`, a `rediss+sentinel://` URL, and each
+    /// wrong setting as one line on stderr that names the server and what failed, exit 1.
+    @Test func tlsSettingsRightAndWrong() async throws {
+        var options = Topology.Options()
+        options.tls = true
+        try await withTopology(options) { topology in
+            let tlsDirectory = try #require(topology.tlsDirectory)
+            let ca = "\(tlsDirectory)/ca.crt", otherCA = "\(tlsDirectory)/other-ca.crt"
+            let sentinel = topology.address(of: topology.sentinelPorts[0])
+            let master = topology.address(of: topology.masterPort)
+            func run(_ arguments: [String]) throws -> Topology.RunResult {
+                try Topology.run(sentinelREPLExecutable, arguments + ["PING"])
+            }
+            func expectPong(_ arguments: [String]) throws {
+                let result = try run(arguments)
+                #expect(result.status == 0 && result.stdout == "PONG\n" && result.stderr.isEmpty, "\(arguments): \(result)")
+            }
+            func expectOneLine(_ arguments: [String], _ parts: [String]) throws {
+                let result = try run(arguments)
+                #expect(result.status == 1 && result.stdout.isEmpty, "\(arguments): \(result)")
+                #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")
+                for part in parts { #expect(result.stderr.contains(part), "\(part) in: \(result.stderr)") }
+            }
+            let s = ["-s", sentinel]
+            try expectPong(s + ["--tls", "--sentinel-tls", "--cacert", ca, topology.masterName])
+            try expectPong(s + ["--tls", "--sentinel-tls", "--insecure", topology.masterName])
+            let url = "rediss+sentinel://" + topology.sentinelPorts.map { topology.address(of: $0) }.joined(separator: ",") + "/mymaster"
+            try expectPong(["--cacert", ca, url])
+            let hashed = "\(tlsDirectory)/hashed"
+            try FileManager.default.createDirectory(atPath: hashed, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: ca, toPath: "\(hashed)/ca.pem")
+            #expect(try Topology.run("/usr/bin/env", ["openssl", "rehash", hashed]).status == 0)
+            try expectPong(s + ["--tls", "--sentinel-tls", "--cacertdir", hashed, topology.masterName])
+            try expectOneLine(
+                s + ["--tls", "--sentinel-tls", "--cacert", otherCA, topology.masterName],
+                ["sentinel \(sentinel): TLS: the server's certificate is not signed by a trusted CA", "--cacert"])
+            try expectOneLine(
+                s + ["--tls", "--sentinel-tls", "--cacert", otherCA, "--sentinel-cacert", ca, topology.masterName],
+                ["named \(master): TLS: the server's certificate is not signed by a trusted CA"])
+            try expectOneLine(s + [topology.masterName], ["sentinel \(sentinel): connection lost", "--sentinel-tls"])
+            try expectOneLine(s + ["--sentinel-tls", "--cacert", ca, topology.masterName], ["named \(master): connection lost", "--tls"])
+
+            let expired = try topology.startLoneSentinel(certificate: "expired")
+            defer { expired.stop() }
+            try expectOneLine(
+                ["-s", "127.0.0.1:\(expired.port)", "--sentinel-tls", "--cacert", ca, topology.masterName],
+                ["sentinel 127.0.0.1:\(expired.port): TLS: the server's certificate expired on 2020-01-31 00:00:00 UTC"])
+            let wrongName = try topology.startLoneSentinel(certificate: "wrong-name")
+            defer { wrongName.stop() }
+            try expectOneLine(
+                ["-s", "127.0.0.1:\(wrongName.port)", "--sentinel-tls", "--cacert", ca, topology.masterName],
+                ["sentinel 127.0.0.1:\(wrongName.port): TLS: the server's certificate is not valid for 127.0.0.1"])
+            let plaintext = try topology.startLoneSentinel(certificate: nil)
+            defer { plaintext.stop() }
+            try expectOneLine(
+                ["-s", "127.0.0.1:\(plaintext.port)", "--sentinel-tls", "--cacert", ca, topology.masterName],
+                ["sentinel 127.0.0.1:\(plaintext.port): TLS: no handshake within", "leave out --tls or --sentinel-tls"])
+        }
+    }
+
+    /// `tls-auth-clients yes`: without a client certificate the server ends the
+    /// connection and the line says which options give one; with `--cert --key` it works.
+    @Test func mutualTLS() async throws {
+        var options = Topology.Options()
+        options.tls = true
+        options.requireClientCertificates = true
+        try await withTopology(options) { topology in
+            let tlsDirectory = try #require(topology.tlsDirectory)
+            let base = ["-s", topology.address(of: topology.sentinelPorts[0]), "--tls", "--sentinel-tls", "--cacert", "\(tlsDirectory)/ca.crt"]
+            let refused = try Topology.run(sentinelREPLExecutable, base + [topology.masterName, "PING"])
+            #expect(refused.status == 1 && refused.stdout.isEmpty, "\(refused)")
+            #expect(refused.stderr.contains("TLS: the server closed the connection"), "\(refused.stderr)")
+            #expect(refused.stderr.contains("--cert and --key"), "\(refused.stderr)")
+            let certificate = ["--cert", "\(tlsDirectory)/client.crt", "--key", "\(tlsDirectory)/client.key"]
+            let accepted = try Topology.run(sentinelREPLExecutable, base + certificate + [topology.masterName, "PING"])
+            #expect(accepted.status == 0 && accepted.stdout == "PONG\n" && accepted.stderr.isEmpty, "\(accepted)")
+        }
+    }
+
+    /// TLS files that cannot be used are usage errors (exit 2) that name option and file.
+    @Test func unusableTLSFilesAreUsageErrors() throws {
+        let cases: [([String], String)] = [
+            (["--tls", "--cacert", "/nonexistent/ca.crt"], "--cacert /nonexistent/ca.crt: No such file or directory"),
+            (["--tls", "--cacert", "/etc/hostname"], "--cacert /etc/hostname: does not hold PEM certificates"),
+            (["--cacert", "/etc/hostname"], "need --tls, --sentinel-tls or a rediss+sentinel:// URL"),
+            (["--tls", "--cert", "/etc/hostname"], "--cert and --key go together"),
+            (["--tls", "--cacertdir", "/etc/hostname"], "--cacertdir /etc/hostname: not a directory"),
+        ]
+        for (arguments, message) in cases {
+            let result = try Topology.run(sentinelREPLExecutable, ["-s", "127.0.0.1:1"] + arguments + ["mymaster", "PING"])
+            #expect(result.status == 2 && result.stdout.isEmpty, "\(arguments): \(result)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+    }
+}
