@@ -26,6 +26,7 @@ struct MetaCommands: Sendable {
         :sentinels  every known sentinel: reachable, latency, the master it names, subscribed
         :replicas   replicas as Sentinel lists them, with flags and ROLE on each
         :events     on|off: Sentinel's events about this master as notices (on at the prompt)
+        :use        master|replica [host:port]: where the commands go (a replica is read-only)
         :help       this list
         :quit       leave (also quit, exit, Ctrl-D)
 

@@ -41,6 +41,8 @@ public struct REPLOptions: Sendable {
     var urlOnCommandLine = false
     /// The sentinels and credentials came from a URL (the hints say where to fix them).
     var usesURL: Bool { sentinelURL != nil }
+    /// `--replica`: a read-only session on a healthy replica.
+    public var replica = false
     /// `--tls` and its files, for the master and replicas.
     public var tls = TLSOptions()
     /// `--sentinel-tls`: its files are `--sentinel-cacert/-cert/-key`, else the data nodes'.
@@ -185,6 +187,7 @@ public enum Program {
     ) async -> (Int32, LineEditor?) {
         do {
             _ = try await client.verifiedMaster()
+            if options.replica { try await session.startOnReplica() }
         } catch {
             Session.standardError.write("sentinel-repl: \(error)\(hint(for: error, options))\n")
             return (1, nil)

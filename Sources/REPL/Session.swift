@@ -54,6 +54,8 @@ public actor Session {
     /// Replaced by the server's COMMAND DOCS once they arrive; TAB reads it from the editor thread.
     private nonisolated let sharedTable = SharedCommandTable()
     private var sawErrorReply = false
+    /// Outside the prompt the READONLY hint is given once (on stderr).
+    private var readOnlyHintGiven = false
     /// Pasted and piped lines: owned there, confined here.
     let pipeline = BatchPipeline()
 
@@ -135,6 +137,10 @@ public actor Session {
         if name == "quit" || name == "exit" || name == ":quit" { return true }
         if name == ":events" {
             output.write(setEvents(words.dropFirst().map { String(decoding: $0, as: UTF8.self) }))
+            return false
+        }
+        if name == ":use" {
+            output.write(await use(words.dropFirst().map { String(decoding: $0, as: UTF8.self) }))
             return false
         }
         if name.hasPrefix(":") {
@@ -226,6 +232,58 @@ public actor Session {
         } else {
             ReplyRenderer.render(reply, mode: options.mode, into: &out)
         }
+        if pinned.target == .replica, reply.errorCode == "READONLY" { appendReadOnlyHint(into: &out) }
+    }
+
+    /// After a write refused on a replica session: where the session is and how to write.
+    private func appendReadOnlyHint(into out: inout [UInt8]) {
+        let where_ = pinned.replicaAddress.map { "replica \($0)" } ?? "a replica"
+        let hint = "-- this session is on \(where_), which refuses writes: :use master sends commands to the master"
+        if editor != nil {
+            out += Array((hint + "\n").utf8)
+        } else if !readOnlyHintGiven {
+            readOnlyHintGiven = true
+            Self.standardError.write(hint + " (or leave out --replica)\n")
+        }
+    }
+
+    // MARK: Replica sessions
+
+    /// `--replica`: the session starts on a healthy replica, or fails with why.
+    func startOnReplica() async throws(SentinelClientError) {
+        _ = try await pinned.useReplica(at: nil)
+    }
+
+    /// `:use master`, `:use replica [host:port]`; no argument tells where the session is.
+    private func use(_ arguments: [String]) async -> String {
+        switch (arguments.first?.lowercased(), arguments.count) {
+        case (nil, _):
+            return pinned.target == .master ? "master\n" : "replica \(pinned.replicaAddress.map { "\($0)" } ?? "(none yet)")\n"
+        case ("master", 1):
+            return await pinned.useMaster() + "\n"
+        case ("replica", 1), ("replica", 2):
+            var address: ServerAddress?
+            if arguments.count == 2 {
+                guard let given = ServerAddress(arguments[1], defaultPort: 6379) else { return "Usage: :use replica [host:port]\n" }
+                address = given
+            }
+            do {
+                return try await pinned.useReplica(at: address) + "\n"
+            } catch {
+                return (options.mode == .tty ? "(error) " : "") + "\(error); the session stays where it was\n"
+            }
+        default:
+            return "Usage: :use master|replica [host:port]\n"
+        }
+    }
+
+    /// The replica in use went (promoted or down): the session moves to another one now.
+    private func moveReplicaNow() async -> String? {
+        do {
+            return try await pinned.connection().notice
+        } catch {
+            return "-- the session has no replica now (\(error)); the next command tries again, or :use master"
+        }
     }
 
     private func reportError(_ error: Error) {
@@ -259,10 +317,18 @@ public actor Session {
         if options.mode == .tty, command.name != "MONITOR" {
             output.write("Reading messages... (press Ctrl-C to quit)\n")
         }
+        let replica = pinned.target == .replica ? pinned.replicaAddress ?? pinned.lastReplicaAddress : nil
         let (error, interrupted) = await runInterruptibly { [client, options, output] () -> Error? in
+            // In subscriber mode for good: the connection is closed, not reused.
+            if let replica {
+                let connection: RedisConnection
+                do { connection = try await client.connectToReplica(replica) } catch { return error }
+                let error = await Self.printStream(command, on: connection, options: options, to: output)
+                connection.close(reason: "the stream ended")
+                return error
+            }
             let lease: LeasedConnection
             do { lease = try await client.lease() } catch { return error }
-            // In subscriber mode for good: the connection is closed, not reused.
             let error = await Self.printStream(command, on: lease.connection, options: options, to: output)
             await client.release(lease, healthy: false)
             return error
@@ -308,8 +374,14 @@ public actor Session {
 
     func prompt() async -> String {
         let name = options.masterName
-        guard await client.isMasterReachable, let master = await client.master else { return "\(name)@(no master)> " }
         let state = pinned.state
+        if pinned.target == .replica {
+            let db = state.database != 0 ? "[\(state.database)]" : ""
+            let tx = state.inTransaction ? "(TX)" : ""
+            guard let replica = pinned.replicaAddress else { return "\(name)@(no replica)> " }
+            return "\(name)@\(replica)\(db)\(tx) (replica)> "
+        }
+        guard await client.isMasterReachable, let master = await client.master else { return "\(name)@(no master)> " }
         let db = state.database != 0 ? "[\(state.database)]" : ""
         let tx = state.inTransaction ? "(TX)" : ""
         let failover = failoverUnderWay ? " (failover)" : ""
@@ -334,8 +406,13 @@ public actor Session {
             switch event {
             case .masterSwitched(let from, let to):
                 failoverUnderWay = false
+                let change = pinned.masterChanged(to: to)
+                if change.replicaPromoted {
+                    lost = [change.notice, await moveReplicaNow()].compactMap { $0 }.joined(separator: "\n")
+                } else if from != nil {
+                    lost = change.notice
+                }
                 if let from {
-                    lost = pinned.masterChanged()
                     let waiting = commandsUnderWay > 0 || pipeline.batch.running
                     failover.masterMoved(from: from, to: to, at: .now(), commandsWaiting: waiting)
                 }
@@ -346,6 +423,10 @@ public actor Session {
                 failover.trouble(at: .now())
             case .replicationGap(_, _, let bytes):
                 failover.writesLost(bytes: bytes)
+            case .sentinelEvent(let event) where event.channel == "+sdown" && event.payload.hasPrefix("slave "):
+                if let address = Self.replicaAddress(inEventPayload: event.payload), pinned.replicaReportedDown(address) {
+                    lost = await moveReplicaNow()
+                }
             case .sentinelEvent(let event) where FailoverReport.troubleChannels.contains(event.channel):
                 // The master itself (`master <name> ...`), or the replica chosen to replace it.
                 if event.payload.hasPrefix("master ") || event.channel == "+selected-slave" { failover.trouble(at: .now()) }
@@ -359,6 +440,13 @@ public actor Session {
                 Self.standardError.write(notices.map { "\(Timestamp.now()) \($0)\n" }.joined())
             }
         }
+    }
+
+    /// `slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster ...`: the replica's host and port.
+    static func replicaAddress(inEventPayload payload: String) -> ServerAddress? {
+        let words = payload.split(separator: " ")
+        guard words.count >= 4, let port = Int(words[3]) else { return nil }
+        return ServerAddress(host: String(words[2]), port: port)
     }
 
     /// A notice among replies: in the transcript at the prompt; elsewhere on stderr

@@ -73,27 +73,45 @@ struct ConnectionState: Sendable, Equatable {
     private static let stateCommandNames = CommandNameSet(["SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "RESET"])
 }
 
+/// Where the session's commands go: the master, or one replica (read-only).
+enum SessionTarget: Equatable {
+    case master
+    case replica
+}
+
 /// The session's pinned connection and the state on it: the one owner of the
-/// lease, the database and MULTI/WATCH. Confined to the session actor that holds
-/// it (its async methods run on the caller's actor).
+/// lease (or the replica connection), the database and MULTI/WATCH. Confined to the
+/// session actor that holds it (its async methods run on the caller's actor).
 final class SessionConnection {
     private let client: SentinelClient
     private var lease: LeasedConnection?
     private(set) var state: ConnectionState
+    private(set) var target = SessionTarget.master
+    /// On a replica session: the replica connection, and the last one's address with
+    /// why it went (nil: dropped by the session, as after Ctrl-C; it is tried first again).
+    private var replica: RedisConnection?
+    private var lastReplica: (address: ServerAddress, gone: String?)?
 
     init(client: SentinelClient, database: Int) {
         self.client = client
         state = ConnectionState(database: database)
     }
 
+    /// The replica the session reads from now (replica sessions).
+    var replicaAddress: ServerAddress? { replica?.address }
+    /// The replica it read from last, also after its connection went.
+    var lastReplicaAddress: ServerAddress? { lastReplica?.address }
+
+    private var current: RedisConnection? { target == .replica ? replica : lease?.connection }
+
     /// The block a later paste continues, as the session's connection holds it.
     var openBlock: OpenBlock? {
-        guard let connection = lease?.connection, state.inTransaction || state.watching else { return nil }
+        guard let connection = current, state.inTransaction || state.watching else { return nil }
         return OpenBlock(kind: state.inTransaction ? .transaction : .watch, connection: connection)
     }
 
     func isCurrent(_ connection: RedisConnection) -> Bool {
-        lease?.connection === connection
+        current === connection
     }
 
     /// A reply on this connection: its state follows; true when the prompt changed.
@@ -107,6 +125,7 @@ final class SessionConnection {
     nonisolated(nonsending) func execute(
         _ command: RESPCommand
     ) async -> (result: Result<RESPValue, SentinelClientError>, notice: String?) {
+        if target == .replica { return await executeOnReplica(command) }
         do {
             let (reply, fresh) = try await client.execute(
                 command, on: lease, prepare: restoreDatabase(), stayOnPinned: state.mustStayOnConnection(command))
@@ -123,6 +142,7 @@ final class SessionConnection {
     /// The connection for pipelined lines: the current one if still usable, else a new
     /// one with SELECT restored. The notice says what a replaced connection lost.
     nonisolated(nonsending) func connection() async throws -> (RedisConnection, notice: String?) {
+        if target == .replica { return try await replicaConnection(excluding: []) }
         // While the client follows a promotion, new lines wait for its outcome.
         await client.awaitFailoverDecision()
         if let current = await usable() { return (current, nil) }
@@ -139,20 +159,36 @@ final class SessionConnection {
 
     /// The pinned connection if it can serve as it is; nil when it must be replaced.
     nonisolated(nonsending) func usable() async -> RedisConnection? {
+        if target == .replica { return replica?.isActive == true ? replica : nil }
         guard let lease, await client.isUsable(lease) else { return nil }
         return lease.connection
     }
 
     /// The connection failed or was abandoned: it goes, and with it MULTI and WATCH.
     nonisolated(nonsending) func drop(error: String) async -> String? {
+        if target == .replica {
+            dropReplica(gone: nil)
+            return state.drop(reason: nil)
+        }
         if let lease { await client.release(lease, healthy: false, error: error) }
         lease = nil
         return state.drop(reason: nil)
     }
 
-    /// The master changed under an open MULTI or WATCH.
-    func masterChanged() -> String? {
-        lease == nil ? nil : state.drop(reason: "the master changed")
+    /// The master changed under an open MULTI or WATCH; on a replica session, true
+    /// when the replica in use is the new master (the session must move).
+    func masterChanged(to master: ServerAddress) -> (notice: String?, replicaPromoted: Bool) {
+        guard target == .replica else { return (lease == nil ? nil : state.drop(reason: "the master changed"), false) }
+        guard let replica, replica.address == master else { return (nil, false) }
+        dropReplica(gone: "was promoted to master")
+        return (state.drop(reason: "the replica was promoted"), true)
+    }
+
+    /// Sentinel says the replica in use is down (`+sdown slave`): true when it was in use.
+    func replicaReportedDown(_ address: ServerAddress) -> Bool {
+        guard target == .replica, replica?.address == address else { return false }
+        dropReplica(gone: "is down (Sentinel's +sdown)")
+        return true
     }
 
     /// Gives the connection back, healthy, before the client shuts down.
@@ -160,6 +196,113 @@ final class SessionConnection {
         let held = lease
         lease = nil
         if let held { await client.release(held, healthy: true) }
+        dropReplica(gone: nil)
+    }
+
+    // MARK: Replica sessions
+
+    /// Moves the session to a replica: `address`, or the next healthy one. The master's
+    /// connection goes back first only once the replica answered, so a refusal changes nothing.
+    nonisolated(nonsending) func useReplica(at address: ServerAddress?) async throws(SentinelClientError) -> String {
+        let database = state.database
+        let fresh: RedisConnection
+        if let address {
+            fresh = try await client.connectToReplica(address, database: database)
+        } else {
+            fresh = try await client.connectToSomeReplica(database: database)
+        }
+        await release()
+        let lost = state.drop(reason: "the session moved")
+        target = .replica
+        adoptReplica(fresh)
+        return ([lost].compactMap { $0 } + ["-- the session is on replica \(fresh.address) (read-only)"]).joined(separator: "\n")
+    }
+
+    /// Moves the session back to the master (its connection comes at the next command).
+    nonisolated(nonsending) func useMaster() async -> String {
+        guard target == .replica else { return "-- the session is on the master" }
+        let lost = state.drop(reason: "the session moved")
+        dropReplica(gone: nil)
+        lastReplica = nil
+        target = .master
+        return ([lost].compactMap { $0 } + ["-- the session is on the master"]).joined(separator: "\n")
+    }
+
+    private nonisolated(nonsending) func executeOnReplica(
+        _ command: RESPCommand
+    ) async -> (result: Result<RESPValue, SentinelClientError>, notice: String?) {
+        var notices: [String] = []
+        var failed: Set<ServerAddress> = []
+        while true {
+            let connection: RedisConnection
+            do {
+                let (found, notice) = try await replicaConnection(excluding: failed)
+                connection = found
+                notice.map { notices.append($0) }
+            } catch {
+                return (.failure(error), notices.isEmpty ? nil : notices.joined(separator: "\n"))
+            }
+            do {
+                let reply = try await connection.send(command)
+                state.track(command, reply)
+                return (.success(reply), notices.isEmpty ? nil : notices.joined(separator: "\n"))
+            } catch {
+                dropReplica(gone: "closed its connection (\(error.reason.map { "\($0)" } ?? error.description))")
+                // Not written, or a read whose reply was lost: it runs on the next replica, once;
+                // never a line that needs this connection (MULTI, WATCH).
+                var mayResend = error.certainlyNotRun
+                if !mayResend, error.code == .commandInDoubt { mayResend = await client.isReadOnly(command) }
+                if mayResend, failed.isEmpty, !state.mustStayOnConnection(command) {
+                    failed.insert(connection.address)
+                    continue
+                }
+                return (.failure(error), notices.isEmpty ? nil : notices.joined(separator: "\n"))
+            }
+        }
+    }
+
+    /// The replica connection if it serves; else a new one (SELECT restored): the last
+    /// replica again when the session itself dropped it, else the next healthy one, with
+    /// the notice that says where the session moved and why.
+    private nonisolated(nonsending) func replicaConnection(
+        excluding failed: Set<ServerAddress>
+    ) async throws(SentinelClientError) -> (RedisConnection, notice: String?) {
+        if let replica, replica.isActive, !failed.contains(replica.address) { return (replica, nil) }
+        if replica != nil { dropReplica(gone: "closed its connection") }
+        let previous = lastReplica
+        let database = state.database
+        var again: RedisConnection?
+        if let previous, previous.gone == nil, !failed.contains(previous.address) {
+            again = try? await client.connectToReplica(previous.address, database: database)
+        }
+        let connection: RedisConnection
+        if let again {
+            connection = again
+        } else {
+            let excluded = failed.union(previous.map { [$0.address] } ?? [])
+            connection = try await client.connectToSomeReplica(excluding: excluded, database: database)
+        }
+        if let other = replica, other.isActive {  // another line connected meanwhile
+            connection.close(reason: "another line connected first")
+            return (other, nil)
+        }
+        let lost = state.drop(reason: "the session connection was replaced")
+        adoptReplica(connection)
+        guard let previous, previous.address != connection.address || previous.gone != nil else { return (connection, lost) }
+        let move = "-- replica \(previous.address) \(previous.gone ?? "went away"); the session moves to replica \(connection.address)"
+        return (connection, [lost, move].compactMap { $0 }.joined(separator: "\n"))
+    }
+
+    private func adoptReplica(_ connection: RedisConnection) {
+        replica = connection
+        lastReplica = (connection.address, nil)
+    }
+
+    private func dropReplica(gone reason: String?) {
+        guard let replica else { return }
+        replica.close(reason: reason ?? "dropped by the session")
+        lastReplica = (replica.address, reason)
+        self.replica = nil
     }
 
     private func adopt(_ fresh: LeasedConnection) -> String? {

@@ -73,6 +73,16 @@ public struct SentinelClientConfiguration: Sendable {
     }
 }
 
+/// Where `SentinelClient.execute(_:readFrom:)` runs a command.
+public enum ReadFrom: Sendable, Hashable {
+    /// The master, as `execute(_:)` does.
+    case master
+    /// A healthy replica (Sentinel's flags, then ROLE); fails with `noHealthyReplica` when none is.
+    case replica
+    /// A healthy replica when there is one, else the master.
+    case replicaPreferred
+}
+
 /// What the client learnt when it last verified the master.
 public struct MasterInfo: Sendable, Hashable {
     public var name: String

@@ -43,6 +43,7 @@ public enum FailureReason: Error, Sendable, Hashable, CustomStringConvertible {
     case authenticationFailed(String)
     case unknownMasterName
     case notAMaster(role: String)
+    case notAHealthyReplica(role: String)
     case errorReply(String)
     case connectionLost(String)
     case malformedReply(String)
@@ -56,6 +57,7 @@ public enum FailureReason: Error, Sendable, Hashable, CustomStringConvertible {
         case .authenticationFailed(let message): return "authentication failed (\(message))"
         case .unknownMasterName: return "does not know this master name"
         case .notAMaster(let role): return "address is not a master (ROLE says \(role))"
+        case .notAHealthyReplica(let role): return "not a replica with its link to the master up (ROLE says \(role))"
         case .errorReply(let message): return "error reply: \(message)"
         case .connectionLost(let message): return "connection lost: \(message)"
         case .malformedReply(let message): return message
@@ -95,7 +97,7 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
         fileprivate enum Value: String, Sendable {
             case noSentinelReachable, unknownMasterName, sentinelAuthenticationFailed, noVerifiedMaster
             case masterAuthenticationFailed, connectFailed, commandInDoubt, commandNotSent, masterUnavailable
-            case malformedReply, pinnedConnectionLost, cancelled, notRunning, shutDown, tlsFailed
+            case malformedReply, pinnedConnectionLost, cancelled, notRunning, shutDown, tlsFailed, noHealthyReplica
         }
 
         fileprivate let value: Value
@@ -110,6 +112,8 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
         public static var noVerifiedMaster: Code { Code(value: .noVerifiedMaster) }
         /// Every server tried failed its TLS handshake (`reason` of each attempt says how).
         public static var tlsFailed: Code { Code(value: .tlsFailed) }
+        /// No replica Sentinel lists is healthy (flags) and answers ROLE as a connected replica.
+        public static var noHealthyReplica: Code { Code(value: .noHealthyReplica) }
         /// The master refused the data-node credentials.
         public static var masterAuthenticationFailed: Code { Code(value: .masterAuthenticationFailed) }
         /// A connection to a server could not be made (`reason` says why).
@@ -194,6 +198,13 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
             "TLS failed for every server tried for master '\(masterName)'; tried \(list(attempts))."
                 + " Check the TLS settings.",
             attempts: attempts)
+    }
+
+    static func noHealthyReplica(masterName: String, tried: [(ServerAddress, FailureReason)]) -> Self {
+        let detail = tried.isEmpty
+            ? "Sentinel lists none without s_down, o_down or disconnected"
+            : "tried " + tried.map { "\($0.0): \($0.1)" }.joined(separator: "; ")
+        return Self(.noHealthyReplica, "no healthy replica of '\(masterName)': \(detail)")
     }
 
     static func noVerifiedMaster(masterName: String, attempts: [DiscoveryAttempt]) -> Self {

@@ -56,6 +56,10 @@ public actor SentinelClient: Service {
     private var firstDiscovery: Result<MasterInfo, SentinelClientError>?
     private var firstDiscoveryWaiters: [CheckedContinuation<Result<MasterInfo, SentinelClientError>, Never>] = []
     private var stoppedWaiters: [CheckedContinuation<Void, Never>] = []
+    /// The replica `execute(_:readFrom:)` reads from, while it serves.
+    private var readReplica: RedisConnection?
+    /// Round-robin over the healthy replicas; a random start spreads clients that start together.
+    private var replicaTurn = Int.random(in: 0..<1024)
 
     /// - Parameters:
     ///   - configuration: the sentinels, the master's name, credentials and timeouts.
@@ -410,6 +414,122 @@ public actor SentinelClient: Service {
         }
     }
 
+    // MARK: Replicas
+
+    /// The replicas Sentinel lists for the master that are fit to read from: none of
+    /// `s_down`, `o_down` or `disconnected` in their flags. In Sentinel's order.
+    public func healthyReplicas() async throws(SentinelClientError) -> [ServerAddress] {
+        let listed = try await fromFirstAnsweringSentinel { discovery, sentinel in
+            try await discovery.listReplicas(sentinel)
+        }
+        return listed.filter { replica in
+            !replica.flags.split(separator: ",").contains { Self.unfitReplicaFlags.contains(String($0)) }
+        }.map(\.address)
+    }
+
+    private static let unfitReplicaFlags: Set<String> = ["s_down", "o_down", "disconnected"]
+
+    /// A new connection to `address`, with the data nodes' handshake (in `database`
+    /// when given, else the configured one), once ROLE on it says replica with its link
+    /// to the master up. The caller owns it and closes it (shutdown closes it too).
+    public func connectToReplica(_ address: ServerAddress, database: Int? = nil) async throws(SentinelClientError)
+        -> RedisConnection
+    {
+        var handshake = configuration.dataHandshake
+        if let database { handshake.database = database }
+        let connection = try await dial(address, handshake, configuration.connectTimeout)
+        let role: Result<ServerRole, FailureReason>
+        do {
+            role = ServerRole.parse(try await connection.send(RESPCommand("ROLE")))
+        } catch {
+            connection.close(reason: "ROLE failed")
+            throw .connectFailed(address: address, reason: error.reason ?? .other("\(error)"), underlying: error)
+        }
+        switch role {
+        case .success(.replica(_, let link, _)) where link == "connected":
+            return connection
+        case .success(let other):
+            connection.close(reason: "not a healthy replica")
+            throw .connectFailed(address: address, reason: .notAHealthyReplica(role: "\(other)"))
+        case .failure(let reason):
+            connection.close(reason: "ROLE failed")
+            throw .connectFailed(address: address, reason: reason)
+        }
+    }
+
+    /// A connection to the next healthy replica in turn, skipping `excluded` (the one
+    /// that just failed); each refusal is tried past. Throws `noHealthyReplica` with
+    /// every replica tried.
+    public func connectToSomeReplica(excluding excluded: Set<ServerAddress> = [], database: Int? = nil)
+        async throws(SentinelClientError) -> RedisConnection
+    {
+        let candidates = try await healthyReplicas().filter { !excluded.contains($0) }
+        var tried: [(ServerAddress, FailureReason)] = []
+        guard !candidates.isEmpty else {
+            throw .noHealthyReplica(masterName: configuration.masterName, tried: [])
+        }
+        replicaTurn += 1
+        for offset in 0..<candidates.count {
+            let address = candidates[(replicaTurn + offset) % candidates.count]
+            do {
+                return try await connectToReplica(address, database: database)
+            } catch {
+                tried.append((address, error.reason ?? .other(error.description)))
+            }
+        }
+        throw .noHealthyReplica(masterName: configuration.masterName, tried: tried)
+    }
+
+    /// Runs `command` where `readFrom` says: on the master as `execute(_:)` does, or on
+    /// a healthy replica (one connection, kept while it serves; a command that was not
+    /// sent, or a read-only one whose reply was lost, goes to the next replica once), or
+    /// on a replica if one is healthy and else the master. A replica refuses writes (`READONLY`) and may lag behind the master.
+    public func execute(_ command: RESPCommand, readFrom: ReadFrom) async throws(SentinelClientError) -> RESPValue {
+        switch readFrom {
+        case .master:
+            return try await execute(command)
+        case .replica:
+            return try await executeOnReplica(command)
+        case .replicaPreferred:
+            do {
+                return try await executeOnReplica(command)
+            } catch where error.code == .noHealthyReplica || error.code == .noSentinelReachable {
+                return try await execute(command)
+            }
+        }
+    }
+
+    private func executeOnReplica(_ command: RESPCommand) async throws(SentinelClientError) -> RESPValue {
+        var failed: Set<ServerAddress> = []
+        while true {
+            let connection = try await readReplicaConnection(excluding: failed)
+            do {
+                return try await connection.send(command)
+            } catch {
+                if readReplica === connection { readReplica = nil }
+                connection.close(reason: "a read failed")
+                var mayResend = error.certainlyNotRun
+                if !mayResend, error.code == .commandInDoubt { mayResend = await isReadOnly(command) }
+                guard mayResend, failed.isEmpty else { throw error }
+                failed.insert(connection.address)
+            }
+        }
+    }
+
+    private func readReplicaConnection(excluding failed: Set<ServerAddress>) async throws(SentinelClientError)
+        -> RedisConnection
+    {
+        if let current = readReplica, current.isActive, current.address != topology.master?.address { return current }
+        let fresh = try await connectToSomeReplica(excluding: failed)
+        // Another read may have connected meanwhile: keep one.
+        if let other = readReplica, other.isActive, other !== fresh {
+            fresh.close(reason: "another read connected first")
+            return other
+        }
+        readReplica = fresh
+        return fresh
+    }
+
     /// `ask` of each known sentinel in order, until one answers; else the last failure.
     private func fromFirstAnsweringSentinel<T: Sendable>(
         _ ask: (Discovery, ServerAddress) async throws -> T
@@ -540,8 +660,9 @@ public actor SentinelClient: Service {
         }
     }
 
-    /// COMMAND INFO flags say whether re-running a command is harmless. Cached.
-    func isReadOnly(_ command: RESPCommand) async -> Bool {
+    /// Whether re-running `command` is harmless: COMMAND INFO on the master flags it
+    /// `readonly` and not `write`. Cached per name; false when the master cannot say.
+    public func isReadOnly(_ command: RESPCommand) async -> Bool {
         let name = command.name.lowercased()
         if let known = readOnlyCommands[name] { return known }
         guard let lease = try? await lease() else { return false }

@@ -95,6 +95,11 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "A command to run once, with its arguments.")
     var command: [String] = []
 
+    @Flag(
+        name: .customLong("replica"),
+        help: "Open a read-only session on a healthy replica (round-robin); ':use master' and ':use replica [host:port]' switch at the prompt.")
+    var replica = false
+
     @Flag(name: .customLong("tls"), help: "Connect to the master and replicas over TLS.")
     var tls = false
 
@@ -219,6 +224,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         options.events = events
         options.repeatInterval = interval
         options.logLevel = logLevel ?? (verbose ? .debug : nil)
+        options.replica = replica
         options.tls.enabled = tls
         options.tls.caCertificateFile = cacert
         options.tls.caCertificateDirectory = cacertdir

@@ -140,3 +140,82 @@ struct DeploymentTests {
         }
     }
 }
+
+/// `--replica` sessions and `:use master|replica`.
+@Suite(.serialized, .timeLimit(.minutes(4)))
+struct ReplicaSessionTests {
+    /// Reads on a replica; a write gets READONLY as is plus where the session is; `:use
+    /// master` writes; `:use replica` goes back; the replica killed moves the session.
+    @Test func readsWritesSwitchesAndAKilledReplica() async throws {
+        var options = Topology.Options()
+        options.downAfterMilliseconds = 1000
+        try await withTopology(options) { topology in
+            #expect(try topology.cli(topology.masterPort, "SET", "k", "v") == "OK\n")
+            #expect(await eventually(within: 10) {
+                topology.replicaPorts.allSatisfy { (try? topology.cli($0, "GET", "k")) == "v\n" }
+            })
+            let oneShot = try topology.runREPL(["--replica", topology.masterName, "ROLE"])
+            #expect(oneShot.status == 0 && oneShot.outputLines.first == "slave", "\(oneShot)")
+            let piped = try topology.runREPL(["--replica", topology.masterName], stdin: "GET k\nSET k w\nSET k x\n")
+            #expect(piped.outputLines.count == 5, "one output line per line (an error then a blank): \(piped.stdout.debugDescription)")
+            #expect(piped.outputLines.first == "v" && piped.stdout.contains("READONLY"), "\(piped.stdout)")
+            #expect(piped.stderr.components(separatedBy: "which refuses writes").count == 2, "the hint once: \(piped.stderr)")
+
+            let terminal = try topology.openREPL(["--replica", "--history-file", "/dev/null"])
+            defer { terminal.close() }
+            let onReplica = terminal.waitForFirst(seconds: 15) { screen -> Int? in
+                guard let match = screen.firstMatch(of: #/mymaster@127\.0\.0\.1:(\d+) \(replica\)> /#) else { return nil }
+                return Int(match.1)
+            }
+            let first = try #require(onReplica, "screen: \(terminal.screen)")
+            #expect(topology.replicaPorts.contains(first))
+            #expect(terminal.enter("GET k", thenPromptAfter: "\"v\""))
+            #expect(terminal.enter("SET k w", thenPromptAfter: "which refuses writes"))
+            #expect(terminal.screen.contains("(error) READONLY You can't write against a read only replica."))
+            #expect(terminal.screen.contains("-- this session is on replica 127.0.0.1:\(first), which refuses writes: :use master"))
+            #expect(try topology.cli(topology.masterPort, "GET", "k") == "v\n", "never sent to the master")
+            #expect(terminal.enter(":use master", thenPromptAfter: "-- the session is on the master"))
+            #expect(terminal.screen.hasSuffix("mymaster@127.0.0.1:\(topology.masterPort)> "), "screen: \(terminal.screen)")
+            #expect(terminal.enter("SET k w", thenPromptAfter: "OK"))
+            let other = try #require(topology.replicaPorts.first { $0 != first })
+            #expect(terminal.enter(":use replica 127.0.0.1:\(other)", thenPromptAfter: "-- the session is on replica 127.0.0.1:\(other)"))
+            #expect(terminal.screen.hasSuffix("mymaster@127.0.0.1:\(other) (replica)> "), "screen: \(terminal.screen)")
+            #expect(await eventually(within: 10) { (try? topology.cli(other, "GET", "k")) == "w\n" })
+            kill(try #require(topology.pid(ofPort: other)), SIGKILL)
+            #expect(
+                terminal.waitFor("-- replica 127.0.0.1:\(other) is down (Sentinel's +sdown); the session moves to replica 127.0.0.1:\(first)", seconds: 20),
+                "screen: \(terminal.screen)")
+            #expect(terminal.enter("GET k", thenPromptAfter: "\"w\""))
+            #expect(terminal.screen.hasSuffix("mymaster@127.0.0.1:\(first) (replica)> "), "screen: \(terminal.screen)")
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+            #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")
+        }
+    }
+
+    /// The replica in use is promoted by a failover: the session moves to another replica.
+    @Test func aPromotedReplicaMovesTheSession() async throws {
+        try await withTopology { topology in
+            let promoted = topology.replicaPorts[0]
+            // Sentinel promotes the replica with the lowest replica-priority.
+            try topology.cli(promoted, "CONFIG", "SET", "replica-priority", "1")
+            try topology.cli(topology.replicaPorts[1], "CONFIG", "SET", "replica-priority", "100")
+            let terminal = try topology.openREPL(["--replica", "--history-file", "/dev/null"])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("(replica)> ", seconds: 15))
+            #expect(terminal.enter(":use replica 127.0.0.1:\(promoted)", thenPromptAfter: "-- the session is on replica 127.0.0.1:\(promoted)"))
+            try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
+            let moved = terminal.waitForFirst(seconds: 30) { screen -> Int? in
+                guard let match = screen.firstMatch(of: #/-- replica 127\.0\.0\.1:\d+ was promoted to master; the session moves to replica 127\.0\.0\.1:(\d+)/#) else { return nil }
+                return Int(match.1)
+            }
+            let next = try #require(moved, "screen: \(terminal.screen)")
+            #expect(next != promoted)
+            #expect(terminal.enter("ROLE", thenPromptAfter: "1) \"slave\"", seconds: 15), "screen: \(terminal.screen)")
+            #expect(terminal.screen.hasSuffix("mymaster@127.0.0.1:\(next) (replica)> "), "screen: \(terminal.screen)")
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+            #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")
+        }
+    }
+}
