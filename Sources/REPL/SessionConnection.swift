@@ -142,7 +142,7 @@ final class SessionConnection {
     /// The connection for pipelined lines: the current one if still usable, else a new
     /// one with SELECT restored. The notice says what a replaced connection lost.
     nonisolated(nonsending) func connection() async throws -> (RedisConnection, notice: String?) {
-        if target == .replica { return try await replicaConnection(excluding: []) }
+        if target == .replica { return try await replicaConnection(avoiding: []) }
         // While the client follows a promotion, new lines wait for its outcome.
         await client.awaitFailoverDecision()
         if let current = await usable() { return (current, nil) }
@@ -209,7 +209,7 @@ final class SessionConnection {
         if let address {
             fresh = try await client.connectToReplica(address, database: database)
         } else {
-            fresh = try await client.connectToSomeReplica(database: database)
+            fresh = try await pickReplica(avoiding: [])
         }
         await release()
         let lost = state.drop(reason: "the session moved")
@@ -236,7 +236,7 @@ final class SessionConnection {
         while true {
             let connection: RedisConnection
             do {
-                let (found, notice) = try await replicaConnection(excluding: failed)
+                let (found, notice) = try await replicaConnection(avoiding: failed)
                 connection = found
                 notice.map { notices.append($0) }
             } catch {
@@ -261,36 +261,49 @@ final class SessionConnection {
         }
     }
 
-    /// The replica connection if it serves; else a new one (SELECT restored): the last
-    /// replica again when the session itself dropped it, else the next healthy one, with
-    /// the notice that says where the session moved and why.
+    /// The replica connection if it serves; else a new one in the session's database:
+    /// the last replica again when the session itself dropped it, else the next healthy
+    /// one, with the notice that says where the session moved and why.
     private nonisolated(nonsending) func replicaConnection(
-        excluding failed: Set<ServerAddress>
+        avoiding failed: Set<ServerAddress>
     ) async throws(SentinelClientError) -> (RedisConnection, notice: String?) {
         if let replica, replica.isActive, !failed.contains(replica.address) { return (replica, nil) }
         if replica != nil { dropReplica(gone: "closed its connection") }
         let previous = lastReplica
-        let database = state.database
         var again: RedisConnection?
         if let previous, previous.gone == nil, !failed.contains(previous.address) {
-            again = try? await client.connectToReplica(previous.address, database: database)
+            again = try? await client.connectToReplica(previous.address, database: state.database)
         }
-        let connection: RedisConnection
-        if let again {
-            connection = again
-        } else {
-            let excluded = failed.union(previous.map { [$0.address] } ?? [])
-            connection = try await client.connectToSomeReplica(excluding: excluded, database: database)
-        }
+        let fresh: RedisConnection
+        if let again { fresh = again } else { fresh = try await pickReplica(avoiding: failed.union(previous.map { [$0.address] } ?? [])) }
         if let other = replica, other.isActive {  // another line connected meanwhile
-            connection.close(reason: "another line connected first")
+            fresh.close(reason: "another line connected first")
             return (other, nil)
         }
         let lost = state.drop(reason: "the session connection was replaced")
-        adoptReplica(connection)
-        guard let previous, previous.address != connection.address || previous.gone != nil else { return (connection, lost) }
-        let move = "-- replica \(previous.address) \(previous.gone ?? "went away"); the session moves to replica \(connection.address)"
-        return (connection, [lost, move].compactMap { $0 }.joined(separator: "\n"))
+        adoptReplica(fresh)
+        guard let previous, previous.address != fresh.address else { return (fresh, lost) }
+        let move = "-- replica \(previous.address) \(previous.gone ?? "went away"); the session moves to replica \(fresh.address)"
+        return (fresh, [lost, move].compactMap { $0 }.joined(separator: "\n"))
+    }
+
+    /// The next healthy replica, those `avoided` last. Sentinel kills every client of a
+    /// replica it reconfigures, and the replica's link is down for a moment after: a few
+    /// tries, 250 ms apart, before the session says it has none.
+    private nonisolated(nonsending) func pickReplica(
+        avoiding avoided: Set<ServerAddress>
+    ) async throws(SentinelClientError) -> RedisConnection {
+        var tries = 0
+        while true {
+            do {
+                return try await client.connectToSomeReplica(avoiding: avoided, database: state.database)
+            } catch {
+                tries += 1
+                guard tries < 4, error.code == .noHealthyReplica, (try? await Task.sleep(for: .milliseconds(250))) != nil else {
+                    throw error
+                }
+            }
+        }
     }
 
     private func adoptReplica(_ connection: RedisConnection) {

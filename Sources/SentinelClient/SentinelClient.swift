@@ -457,20 +457,18 @@ public actor SentinelClient: Service {
         }
     }
 
-    /// A connection to the next healthy replica in turn, skipping `excluded` (the one
-    /// that just failed); each refusal is tried past. Throws `noHealthyReplica` with
-    /// every replica tried.
-    public func connectToSomeReplica(excluding excluded: Set<ServerAddress> = [], database: Int? = nil)
+    /// A connection to the next healthy replica in turn; those in `avoided` (one that
+    /// just failed) are tried only after the others. Each refusal is tried past; throws
+    /// `noHealthyReplica` with every replica tried.
+    public func connectToSomeReplica(avoiding avoided: Set<ServerAddress> = [], database: Int? = nil)
         async throws(SentinelClientError) -> RedisConnection
     {
-        let candidates = try await healthyReplicas().filter { !excluded.contains($0) }
-        var tried: [(ServerAddress, FailureReason)] = []
-        guard !candidates.isEmpty else {
-            throw .noHealthyReplica(masterName: configuration.masterName, tried: [])
-        }
+        let healthy = try await healthyReplicas()
+        guard !healthy.isEmpty else { throw .noHealthyReplica(masterName: configuration.masterName, tried: []) }
         replicaTurn += 1
-        for offset in 0..<candidates.count {
-            let address = candidates[(replicaTurn + offset) % candidates.count]
+        let turn = healthy.indices.map { healthy[(replicaTurn + $0) % healthy.count] }
+        var tried: [(ServerAddress, FailureReason)] = []
+        for address in turn.filter({ !avoided.contains($0) }) + turn.filter({ avoided.contains($0) }) {
             do {
                 return try await connectToReplica(address, database: database)
             } catch {
@@ -502,7 +500,7 @@ public actor SentinelClient: Service {
     private func executeOnReplica(_ command: RESPCommand) async throws(SentinelClientError) -> RESPValue {
         var failed: Set<ServerAddress> = []
         while true {
-            let connection = try await readReplicaConnection(excluding: failed)
+            let connection = try await readReplicaConnection(avoiding: failed)
             do {
                 return try await connection.send(command)
             } catch {
@@ -516,11 +514,11 @@ public actor SentinelClient: Service {
         }
     }
 
-    private func readReplicaConnection(excluding failed: Set<ServerAddress>) async throws(SentinelClientError)
+    private func readReplicaConnection(avoiding failed: Set<ServerAddress>) async throws(SentinelClientError)
         -> RedisConnection
     {
         if let current = readReplica, current.isActive, current.address != topology.master?.address { return current }
-        let fresh = try await connectToSomeReplica(excluding: failed)
+        let fresh = try await connectToSomeReplica(avoiding: failed)
         // Another read may have connected meanwhile: keep one.
         if let other = readReplica, other.isActive, other !== fresh {
             fresh.close(reason: "another read connected first")

@@ -193,7 +193,8 @@ struct ReplicaSessionTests {
         }
     }
 
-    /// The replica in use is promoted by a failover: the session moves to another replica.
+    /// The replica in use is promoted by a failover: the session moves to another replica,
+    /// and stays there through Sentinel's reconfiguration of it.
     @Test func aPromotedReplicaMovesTheSession() async throws {
         try await withTopology { topology in
             let promoted = topology.replicaPorts[0]
@@ -211,6 +212,9 @@ struct ReplicaSessionTests {
             }
             let next = try #require(moved, "screen: \(terminal.screen)")
             #expect(next != promoted)
+            // Sentinel then reconfigures that replica, killing its clients: the next
+            // command reconnects to it (its link comes up again within moments).
+            #expect(terminal.waitFor("-- +failover-end ", seconds: 30), "screen: \(terminal.screen)")
             #expect(terminal.enter("ROLE", thenPromptAfter: "1) \"slave\"", seconds: 15), "screen: \(terminal.screen)")
             #expect(terminal.screen.hasSuffix("mymaster@127.0.0.1:\(next) (replica)> "), "screen: \(terminal.screen)")
             terminal.type("\u{4}")
