@@ -20,7 +20,7 @@ function __sentinel-repl_parse_tokens -S
     set -l unparsed_tokens (__sentinel-repl_tokens -pc)
     switch $unparsed_tokens[1]
     case 'sentinel-repl'
-        __sentinel-repl_parse_subcommand -r 2 's/sentinel=+' 'n/db=' 'user=' 'a/pass=' 'askpass' 'sentinel-user=' 'sentinel-pass=' '2' '3' 'raw' 'no-raw' 'csv' 'json' 'e' 'history-file=' 'u/url=' 'replica' 'tls' 'sni=' 'cacert=' 'cacertdir=' 'cert=' 'key=' 'insecure' 'sentinel-tls' 'sentinel-cacert=' 'sentinel-cert=' 'sentinel-key=' 'r/repeat=' 'i/interval=' 't/timeout=' 'events' 'verbose' 'log-level=' 'version' 'h/help'
+        __sentinel-repl_parse_subcommand -r 2 's/sentinel=+' 'n/db=' 'user=' 'a/pass=' 'askpass' 'sentinel-user=' 'sentinel-pass=' '2' '3' 'raw' 'no-raw' 'csv' 'json' 'quoted-json' 'e' 'history-file=' 'u/url=' 'replica' 'tls' 'sni=' 'cacert=' 'cacertdir=' 'cert=' 'key=' 'insecure' 'sentinel-tls' 'sentinel-cacert=' 'sentinel-cert=' 'sentinel-key=' 'r/repeat=' 'i/interval=' 't/timeout=' 'events' 'verbose' 'log-level=' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __sentinel-repl_parse_subcommand -r 1 'version'
@@ -90,6 +90,7 @@ complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_fla
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" no-raw' -l 'no-raw' -d 'Print replies formatted, even when stdout is not a terminal.'
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" csv' -l 'csv' -d 'Print replies as CSV.'
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" json' -l 'json' -d 'Print replies as JSON (RESP3 unless -2 is given).'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" quoted-json' -l 'quoted-json' -d 'Print replies as JSON with ASCII-safe quoted strings (RESP3 unless -2 is given).'
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" e' -s 'e' -d 'Exit 1 when a command got an error reply (non-interactive modes).'
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" history-file' -l 'history-file' -d 'History file (env SENTINEL_REPL_HISTFILE; default ~/.sentinel_repl_history; /dev/null disables).' -rfka ''
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" u url' -s 'u' -l 'url' -d 'redis+sentinel://[user:pass@]host[:port][,host[:port]...]/master-name[/db][?sentinel_user=U&sentinel_pass=P] in place of -s, the master name, -n and credentials (env SENTINEL_REPL_URL keeps a password out of ps); then every word after the options is the command.' -rfka ''

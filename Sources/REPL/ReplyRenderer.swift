@@ -12,6 +12,8 @@ public enum ReplyRenderer {
         case csv
         /// `--json`: one JSON value per reply.
         case json
+        /// `--quoted-json`: `--json` with ASCII-safe strings (C escapes, backslashes doubled).
+        case quotedJSON
     }
 
     /// The whole output for one reply, ending with a newline.
@@ -25,7 +27,7 @@ public enum ReplyRenderer {
     public static func render(_ value: RESPValue, mode: Mode, into out: inout [UInt8]) {
         switch mode {
         case .tty:
-            tty(value, prefix: [], into: &out)
+            tty(value, into: &out)
         case .raw:
             raw(value, into: &out)
             out.append(10)
@@ -33,66 +35,156 @@ public enum ReplyRenderer {
             csv(value, into: &out)
             out.append(10)
         case .json:
-            json(value, into: &out)
+            json(value, quotedStrings: false, into: &out)
+            out.append(10)
+        case .quotedJSON:
+            json(value, quotedStrings: true, into: &out)
             out.append(10)
         }
     }
 
     // MARK: CSV and JSON (cliFormatReplyCSV, cliFormatReplyJson)
+    //
+    // Every renderer walks the reply with a stack of its own, not the call stack: a
+    // reply may nest thousands of levels (a Lua table that holds itself).
 
-    static func csv(_ value: RESPValue, into out: inout [UInt8]) {
+    /// An aggregate being rendered: its elements (a map's keys and values in turn) and the next one.
+    private struct Frame {
+        let items: [RESPValue]
+        let isMap: Bool
+        var next = 0
+        /// TTY: the separator (`)`, `~`, `#`), the index width and this aggregate's indentation.
+        var separator: UInt8 = 0
+        var width = 0
+        var indent = 0
+        /// TTY: a map's value comes next, after its key. JSON: where the key's text began,
+        /// and whether the key is a string (else its text is put in quotes).
+        var valueDue = false
+        var keyStart = 0
+        var keyIsString = false
+    }
+
+    /// The elements of an aggregate, a map's as key, value, key, ...; nil for other values.
+    private static func elements(_ value: RESPValue) -> (items: [RESPValue], isMap: Bool)? {
         switch value {
-        case .error(let b), .blobError(let b): out += Array("ERROR,".utf8) + quoted(bytes(b))
+        case .array(.some(let items)), .set(let items), .push(let items): return (items, false)
+        case .map(let pairs): return (pairs.flatMap { [$0.key, $0.value] }, true)
+        default: return nil
+        }
+    }
+
+    /// Attributes are not shown: the value they describe is.
+    private static func unwrapped(_ value: RESPValue) -> RESPValue {
+        var value = value
+        while case .attribute(_, let inner) = value { value = inner }
+        return value
+    }
+
+    static func csv(_ root: RESPValue, into out: inout [UInt8]) {
+        var frames: [Frame] = []
+        var pending: RESPValue? = root
+        while true {
+            if let value = pending.map(unwrapped) {
+                pending = nil
+                if let (items, isMap) = elements(value) {
+                    frames.append(Frame(items: items, isMap: isMap))
+                } else {
+                    csvScalar(value, into: &out)
+                }
+                continue
+            }
+            guard var frame = frames.popLast() else { return }
+            guard frame.next < frame.items.count else { continue }
+            if frame.next > 0 { out.append(UInt8(ascii: ",")) }
+            pending = frame.items[frame.next]
+            frame.next += 1
+            frames.append(frame)
+        }
+    }
+
+    private static func csvScalar(_ value: RESPValue, into out: inout [UInt8]) {
+        switch value {
+        case .error(let b), .blobError(let b): out += Array("ERROR,".utf8) + quoted(untilNUL(b))
         case .simpleString(let b), .bulkString(.some(let b)), .verbatimString(_, let b): out += quoted(bytes(b))
         case .integer(let i): out += Array(String(i).utf8)
         case .double(_, let text): out += Array(text.utf8)
         case .bigNumber(let s): out += Array(s.utf8)
         case .null, .bulkString(nil), .array(nil): out += Array("NULL".utf8)
         case .boolean(let b): out += Array((b ? "true" : "false").utf8)
-        case .attribute(_, let inner): csv(inner, into: &out)
-        case .array(.some(let items)), .set(let items), .push(let items): csvList(items, into: &out)
-        case .map(let pairs): csvList(pairs.flatMap { [$0.key, $0.value] }, into: &out)
+        case .attribute, .array(.some), .set, .push, .map: break  // aggregates are walked by csv
         }
     }
 
-    private static func csvList(_ items: [RESPValue], into out: inout [UInt8]) {
-        for (i, item) in items.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            csv(item, into: &out)
+    /// `cliFormatReplyJson`.
+    static func json(_ root: RESPValue, quotedStrings: Bool, into out: inout [UInt8]) {
+        var frames: [Frame] = []
+        var pending: RESPValue? = root
+        while true {
+            if let value = pending.map(unwrapped) {
+                pending = nil
+                if let (items, isMap) = elements(value) {
+                    out.append(UInt8(ascii: isMap ? "{" : "["))
+                    frames.append(Frame(items: items, isMap: isMap))
+                } else {
+                    jsonScalar(value, quotedStrings: quotedStrings, into: &out)
+                }
+                continue
+            }
+            guard var frame = frames.popLast() else { return }
+            if frame.valueDue {
+                // JSON keys are strings: another type's text goes in quotes, as it is.
+                if !frame.keyIsString, out.count == frame.keyStart || out[frame.keyStart] != UInt8(ascii: "\"") {
+                    out.insert(UInt8(ascii: "\""), at: frame.keyStart)
+                    out.append(UInt8(ascii: "\""))
+                }
+                out.append(UInt8(ascii: ":"))
+                frame.valueDue = false
+            } else if frame.next < frame.items.count {
+                if frame.next > 0 { out.append(UInt8(ascii: ",")) }
+                if frame.isMap {
+                    frame.keyStart = out.count
+                    frame.keyIsString = isJSONString(frame.items[frame.next])
+                    frame.valueDue = true
+                }
+            } else {
+                out.append(UInt8(ascii: frame.isMap ? "}" : "]"))
+                continue
+            }
+            pending = frame.items[frame.next]
+            frame.next += 1
+            frames.append(frame)
         }
     }
 
-    static func json(_ value: RESPValue, into out: inout [UInt8]) {
+    /// hiredis's error, status, string and verbatim types: a map key printed as it is.
+    private static func isJSONString(_ value: RESPValue) -> Bool {
+        switch unwrapped(value) {
+        case .error, .blobError, .simpleString, .bulkString(.some), .verbatimString: return true
+        default: return false
+        }
+    }
+
+    private static func jsonScalar(_ value: RESPValue, quotedStrings: Bool, into out: inout [UInt8]) {
         switch value {
-        case .error(let b), .blobError(let b): out += Array("error:".utf8) + quoted(bytes(b))
-        case .simpleString(let b): out += quoted(bytes(b))
-        case .bulkString(.some(let b)), .verbatimString(_, let b): out += jsonString(bytes(b))
+        case .error(let b), .blobError(let b):
+            // redis-cli takes the message up to a NUL byte (strlen).
+            out += Array("error:".utf8) + jsonStringOutput(untilNUL(b), quotedStrings)
+        case .simpleString(let b), .bulkString(.some(let b)), .verbatimString(_, let b):
+            out += jsonStringOutput(bytes(b), quotedStrings)
         case .integer(let i): out += Array(String(i).utf8)
         case .double(_, let text): out += Array(text.utf8)
         case .bigNumber(let s): out += Array(s.utf8)
         case .null, .bulkString(nil), .array(nil): out += Array("null".utf8)
         case .boolean(let b): out += Array((b ? "true" : "false").utf8)
-        case .attribute(_, let inner): json(inner, into: &out)
-        case .array(.some(let items)), .set(let items), .push(let items):
-            out.append(UInt8(ascii: "["))
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                json(item, into: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .map(let pairs):
-            out.append(UInt8(ascii: "{"))
-            for (i, pair) in pairs.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                var key: [UInt8] = []
-                json(pair.key, into: &key)
-                // JSON keys are strings: other types are quoted as redis-cli does.
-                out += key.first == UInt8(ascii: "\"") ? key : quoted(key)
-                out.append(UInt8(ascii: ":"))
-                json(pair.value, into: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+        case .attribute, .array(.some), .set, .push, .map: break  // aggregates are walked by json
         }
+    }
+
+    /// `jsonStringOutput`: JSON escapes, or for `--quoted-json` sdscatrepr's form with
+    /// every backslash doubled.
+    static func jsonStringOutput(_ bytes: [UInt8], _ quotedStrings: Bool) -> [UInt8] {
+        guard quotedStrings else { return jsonString(bytes) }
+        return quoted(bytes).flatMap { $0 == 92 ? [92, 92] : [$0] }
     }
 
     /// `escapeJsonString`: JSON escapes, other bytes as they are.
@@ -117,14 +209,66 @@ public enum ReplyRenderer {
 
     // MARK: TTY
 
-    static func tty(_ value: RESPValue, prefix: [UInt8], into out: inout [UInt8]) {
+    static func tty(_ root: RESPValue, indent: Int = 0, into out: inout [UInt8]) {
+        var frames: [Frame] = []
+        var pending: (value: RESPValue, indent: Int)? = (root, indent)
+        while true {
+            if let (given, indent) = pending {
+                pending = nil
+                let value = unwrapped(given)
+                if let (items, isMap) = elements(value), !items.isEmpty {
+                    frames.append(ttyFrame(value, items, isMap, indent: indent))
+                } else {
+                    ttyScalar(value, into: &out)
+                }
+                continue
+            }
+            guard var frame = frames.popLast() else { return }
+            let childIndent = frame.indent + frame.width + 2
+            if frame.valueDue {
+                out.removeLast()  // the key's newline: the value follows on the same line
+                out += Array(" => ".utf8)
+                // A value of several lines starts on a line of its own, aligned (cliIsMultilineValueTTY).
+                if isMultilineTTY(frame.items[frame.next]) {
+                    out.append(10)
+                    out += [UInt8](repeating: 32, count: childIndent)
+                }
+                frame.valueDue = false
+            } else if frame.next < frame.items.count {
+                let number = String(frame.isMap ? frame.next / 2 + 1 : frame.next + 1)
+                if frame.next > 0 { out += [UInt8](repeating: 32, count: frame.indent) }
+                out += [UInt8](repeating: 32, count: frame.width - number.count) + Array(number.utf8)
+                out += [frame.separator, 32]
+                frame.valueDue = frame.isMap
+            } else {
+                continue
+            }
+            pending = (frame.items[frame.next], childIndent)
+            frame.next += 1
+            frames.append(frame)
+        }
+    }
+
+    private static func ttyFrame(_ value: RESPValue, _ items: [RESPValue], _ isMap: Bool, indent: Int) -> Frame {
+        let separator: Character
+        switch value {
+        case .set: separator = "~"
+        case .map: separator = "#"
+        default: separator = ")"
+        }
+        let count = isMap ? items.count / 2 : items.count
+        return Frame(
+            items: items, isMap: isMap, separator: separator.asciiValue ?? 41, width: String(count).count, indent: indent)
+    }
+
+    private static func ttyScalar(_ value: RESPValue, into out: inout [UInt8]) {
         switch value {
         case .error(let b), .blobError(let b):
             out += "(error) ".utf8
-            out += b.readableBytesView
+            out += untilNUL(b)
             out.append(10)
         case .simpleString(let b):
-            out += b.readableBytesView
+            out += untilNUL(b)
             out.append(10)
         case .integer(let i):
             out += "(integer) \(i)\n".utf8
@@ -140,46 +284,27 @@ public enum ReplyRenderer {
             out += Array("(nil)\n".utf8)
         case .boolean(let b):
             out += Array((b ? "(true)\n" : "(false)\n").utf8)
-        case .attribute(_, let inner):
-            tty(inner, prefix: prefix, into: &out)
-        case .array(.some(let items)):
-            ttyAggregate(items, isMap: false, separator: ")", empty: "(empty array)", prefix: prefix, into: &out)
-        case .push(let items):
-            ttyAggregate(items, isMap: false, separator: ")", empty: "(empty push)", prefix: prefix, into: &out)
-        case .set(let items):
-            ttyAggregate(items, isMap: false, separator: "~", empty: "(empty set)", prefix: prefix, into: &out)
-        case .map(let pairs):
-            ttyAggregate(
-                pairs.flatMap { [$0.key, $0.value] }, isMap: true, separator: "#", empty: "(empty hash)",
-                prefix: prefix, into: &out)
+        case .array(.some): out += Array("(empty array)\n".utf8)
+        case .push: out += Array("(empty push)\n".utf8)
+        case .set: out += Array("(empty set)\n".utf8)
+        case .map: out += Array("(empty hash)\n".utf8)
+        case .attribute: break  // unwrapped before
         }
     }
 
-    private static func ttyAggregate(
-        _ items: [RESPValue], isMap: Bool, separator: Character, empty: String, prefix: [UInt8],
-        into out: inout [UInt8]
-    ) {
-        guard !items.isEmpty else {
-            out += Array("\(empty)\n".utf8)
-            return
-        }
-        let count = isMap ? items.count / 2 : items.count
-        let width = String(count).count
-        let childPrefix = prefix + [UInt8](repeating: 32, count: width + 2)
-        var index = 0
-        while index < items.count {
-            let number = String(isMap ? index / 2 + 1 : index + 1)
-            if index > 0 { out += prefix }
-            out += [UInt8](repeating: 32, count: width - number.count) + Array(number.utf8)
-            out += Array("\(separator) ".utf8)
-            tty(items[index], prefix: childPrefix, into: &out)
-            if isMap {
-                out.removeLast()  // the key's newline: the value follows on the same line
-                out += Array(" => ".utf8)
-                tty(items[index + 1], prefix: childPrefix, into: &out)
-                index += 2
-            } else {
-                index += 1
+    /// `cliIsMultilineValueTTY`: an aggregate of more than one element, or of one that is.
+    static func isMultilineTTY(_ value: RESPValue) -> Bool {
+        var value = unwrapped(value)
+        while true {
+            switch value {
+            case .array(.some(let items)), .set(let items), .push(let items):
+                guard items.count == 1 else { return items.count > 1 }
+                value = unwrapped(items[0])
+            case .map(let pairs):
+                guard pairs.count == 1 else { return pairs.count > 1 }
+                value = unwrapped(pairs[0].value)
+            default:
+                return false
             }
         }
     }
@@ -208,7 +333,30 @@ public enum ReplyRenderer {
 
     // MARK: Raw
 
-    static func raw(_ value: RESPValue, into out: inout [UInt8]) {
+    static func raw(_ root: RESPValue, into out: inout [UInt8]) {
+        var frames: [Frame] = []
+        var pending: RESPValue? = root
+        while true {
+            if let value = pending.map(unwrapped) {
+                pending = nil
+                if let (items, isMap) = elements(value) {
+                    frames.append(Frame(items: items, isMap: isMap))
+                } else {
+                    rawScalar(value, into: &out)
+                }
+                continue
+            }
+            guard var frame = frames.popLast() else { return }
+            guard frame.next < frame.items.count else { continue }
+            // One element a line; a map's key and value share one, a space between.
+            if frame.next > 0 { out.append(frame.isMap && frame.next % 2 == 1 ? 32 : 10) }
+            pending = frame.items[frame.next]
+            frame.next += 1
+            frames.append(frame)
+        }
+    }
+
+    private static func rawScalar(_ value: RESPValue, into out: inout [UInt8]) {
         switch value {
         case .error(let b), .blobError(let b):
             out += b.readableBytesView
@@ -225,21 +373,13 @@ public enum ReplyRenderer {
             out += Array((b ? "(true)" : "(false)").utf8)
         case .null, .bulkString(nil), .array(nil):
             break
-        case .attribute(_, let inner):
-            raw(inner, into: &out)
-        case .array(.some(let items)), .set(let items), .push(let items):
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.append(10) }
-                raw(item, into: &out)
-            }
-        case .map(let pairs):
-            for (i, pair) in pairs.enumerated() {
-                if i > 0 { out.append(10) }
-                raw(pair.key, into: &out)
-                out.append(32)
-                raw(pair.value, into: &out)
-            }
+        case .attribute, .array(.some), .set, .push, .map: break  // aggregates are walked by raw
         }
+    }
+
+    /// The bytes up to a NUL: redis-cli prints errors (and terminal status replies) as C strings.
+    static func untilNUL(_ buffer: ByteBuffer) -> [UInt8] {
+        Array(buffer.readableBytesView.prefix { $0 != 0 })
     }
 
     static func bytes(_ buffer: ByteBuffer) -> [UInt8] {

@@ -54,6 +54,8 @@ public actor Session {
     /// Replaced by the server's COMMAND DOCS once they arrive; TAB reads it from the editor thread.
     private nonisolated let sharedTable = SharedCommandTable()
     private var sawErrorReply = false
+    /// A command got no reply (in doubt, not run, a malformed reply, no master).
+    private var sawMissingReply = false
     /// Outside the prompt the READONLY hint is given once (on stderr).
     private var readOnlyHintGiven = false
     /// Pasted and piped lines: owned there, confined here.
@@ -71,9 +73,10 @@ public actor Session {
         self.editor = editor
     }
 
-    /// The exit status of a non-interactive mode: 1 with `-e` after an error reply.
+    /// The exit status of a non-interactive mode, as redis-cli: 1 when a command got no reply; with `-e`,
+    /// also when one got an error reply.
     var exitStatus: Int32 {
-        options.exitOnErrorReply && sawErrorReply ? 1 : 0
+        sawMissingReply || (options.exitOnErrorReply && sawErrorReply) ? 1 : 0
     }
 
     /// Typed and shown at the prompt: the line and its prompt, for a line that ran
@@ -291,7 +294,7 @@ public actor Session {
     }
 
     func errorLine(_ error: Error) -> [UInt8] {
-        sawErrorReply = true
+        sawMissingReply = true
         failover.commandFailed(inDoubt: (error as? SentinelClientError)?.code == .commandInDoubt, at: .now())
         let text = "\(error)"
         return Array((options.mode == .tty ? "(error) \(text)\n" : "\(text)\n").utf8)

@@ -34,7 +34,9 @@ public enum RESPDecodingError: Error, Sendable, Hashable, CustomStringConvertibl
 /// calls, so a reply split at any byte decodes the same and is never re-parsed.
 public struct RESPDecoder: Sendable {
     public static let maxBulkLength = 512 * 1024 * 1024
-    public static let defaultMaxDepth = 128
+    /// Lua's reply converter stops at about 8,000 levels; Swift frees a nested value
+    /// recursively, and 40,000 levels fit an 8 MB thread stack even in a debug build.
+    public static let defaultMaxDepth = 16_384
     /// A line (simple string, error, number) longer than this without CRLF is malformed.
     public static let maxLineLength = 64 * 1024 * 1024
     /// Element counts come from the peer: never reserve more than this up front.

@@ -262,25 +262,33 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         }
         watchdog?.cancel()
         watchdog = nil
+        // Only the head's reply was malformed: the commands behind it lost their replies
+        // with the connection (in doubt), or were never written (not sent).
+        var head = true
         while let write = pending.popFirst() {
             while !write.isComplete {
-                write.complete(.failure(error(for: write.current, segment: write.currentSegment, reason: reason)))
+                let error = error(for: write.current, segment: write.currentSegment, reason: reason, isHead: head)
+                write.complete(.failure(error))
+                head = false
             }
         }
     }
 
     private func error(
-        for command: CommandInfo, segment: (sequence: UInt64, size: Int), reason: CloseReason
+        for command: CommandInfo, segment: (sequence: UInt64, size: Int), reason: CloseReason, isHead: Bool
     ) -> SentinelClientError {
         // Write promises complete in order: only the first unfinished segment can be partly out,
         // and a lone command partly out cannot have run.
         let surelyUnsent = segment.sequence > writtenSequence + 1 || (segment.sequence == writtenSequence + 1 && segment.size == 1)
+        var reasonText = reason.text
         if case .malformed(let description) = reason {
-            return .malformedReply(address: address, description: description)
-        } else if !surelyUnsent {
-            return .commandInDoubt(command: command.name, address: address, reason: reason.text)
+            if isHead { return .malformedReply(address: address, description: description) }
+            reasonText = "the connection was closed after an earlier reply that was not valid RESP"
+        }
+        if !surelyUnsent {
+            return .commandInDoubt(command: command.name, address: address, reason: reasonText)
         } else {
-            return .commandNotSent(command: command.name, address: address, reason: reason.text)
+            return .commandNotSent(command: command.name, address: address, reason: reasonText)
         }
     }
 

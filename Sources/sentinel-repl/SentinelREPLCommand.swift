@@ -22,7 +22,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
               sentinel-repl redis+sentinel://10.0.0.1,10.0.0.2:26380/mymaster/2 GET k
               REDISCLI_AUTH=secret sentinel-repl --sentinel-pass s3 mymaster < commands.txt
 
-            Exit status: 0 normal; 1 no master reachable, or -e and an error reply; 2 usage error.
+            Exit status: 0 normal; 1 no master reachable, a command without a reply, or -e and an error reply; 2 usage error.
             """,
         version: "0.1.0"
     )
@@ -73,6 +73,9 @@ struct SentinelREPLCommand: AsyncParsableCommand {
 
     @Flag(name: .customLong("json"), help: "Print replies as JSON (RESP3 unless -2 is given).")
     var json = false
+
+    @Flag(name: .customLong("quoted-json"), help: "Print replies as JSON with ASCII-safe quoted strings (RESP3 unless -2 is given).")
+    var quotedJSON = false
 
     @Flag(name: .customShort("e"), help: "Exit 1 when a command got an error reply (non-interactive modes).")
     var exitOnError = false
@@ -183,8 +186,8 @@ struct SentinelREPLCommand: AsyncParsableCommand {
 
     func validate() throws {
         if resp2 && resp3 { throw ValidationError("-2 and -3 exclude each other") }
-        if [raw, noRaw, csv, json].filter({ $0 }).count > 1 {
-            throw ValidationError("--raw, --no-raw, --csv and --json exclude each other")
+        if [raw, noRaw, csv, json, quotedJSON].filter({ $0 }).count > 1 {
+            throw ValidationError("--raw, --no-raw, --csv, --json and --quoted-json exclude each other")
         }
         if db < 0 { throw ValidationError("--db takes a number from 0") }
         if repeatCount == 0 || repeatCount < -1 { throw ValidationError("--repeat takes a count from 1, or -1 for until Ctrl-C") }
@@ -215,8 +218,8 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         options.askPassword = askPassword
         options.sentinelUser = sentinelUser
         options.sentinelPassword = sentinelPassword
-        options.resp3 = resp3 || (json && !resp2)
-        options.mode = csv ? .csv : json ? .json : raw ? .raw : noRaw ? .tty : nil
+        options.resp3 = resp3 || ((json || quotedJSON) && !resp2)
+        options.mode = csv ? .csv : json ? .json : quotedJSON ? .quotedJSON : raw ? .raw : noRaw ? .tty : nil
         options.exitOnErrorReply = exitOnError
         options.historyFile = historyFile
         options.timeout = timeout

@@ -118,6 +118,41 @@ struct BatchTests {
     /// transaction of ten INCRs written behind it: each of those thirteen lines says it
     /// may or may not have run, none is run again, and the lines that come later (after
     /// the EXEC that ended that transaction, in doubt) run on a new connection.
+    /// A reply that is not valid RESP (a Lua big number with CRLF in it, under RESP3) is
+    /// that line's error alone: the lines written behind it are in doubt (they ran), and
+    /// the lines after them run on a new connection with their real replies.
+    @Test func aMalformedReplyFailsItsLineAloneAndLaterLinesRun() async throws {
+        try await withTopology { topology in
+            // Single quotes keep the backslashes for Lua, whose string then holds CR LF.
+            let malformed = #"EVAL 'return {big_number="123\r\n123"}' 0"#
+            let feed = TwoPartFeed(first: [malformed] + Array(repeating: "INCR c", count: 10), then: Array(repeating: "INCR c", count: 5))
+            let run = feed.run(into: topology, flags: ["-3"])
+            try await Task.sleep(nanoseconds: 1_000_000_000)  // the first part is answered
+            feed.release()
+            let result = try await run.value
+            let output = result.outputLines.map(String.init)
+            #expect(output.count == 16, "one line per line: \(output)")
+            #expect(output.first?.contains("sent a reply that is not valid RESP") == true, "\(output)")
+            #expect(output.dropFirst().prefix(10).allSatisfy { $0.contains("may or may not have run") }, "\(output)")
+            #expect(Array(output.suffix(5)) == ["11", "12", "13", "14", "15"], "the in-doubt INCRs ran; the later ones once each")
+            #expect(try topology.cli(topology.masterPort, "GET", "c") == "15\n")
+
+            // 5,000 lines behind it in one stream: each line one honest outcome.
+            #expect(try topology.cli(topology.masterPort, "DEL", "c") == "1\n")
+            let lines = ([malformed] + Array(repeating: "INCR c", count: 5000)).joined(separator: "\n") + "\n"
+            let big = try topology.runREPL(["-3", topology.masterName], stdin: lines)
+            let outcomes = big.outputLines.map(String.init)
+            #expect(outcomes.count == 5001)
+            #expect(outcomes.filter { $0.contains("sent a reply that is not valid RESP") }.count == 1)
+            let acknowledged = outcomes.compactMap { Int($0) }
+            let inDoubt = outcomes.filter { $0.contains("may or may not have run") }.count
+            #expect(acknowledged.count + inDoubt == 5000, "every INCR a reply or in doubt: \(Set(outcomes.filter { Int($0) == nil }))")
+            let counter = Int(try topology.cli(topology.masterPort, "GET", "c").dropLast()) ?? 0
+            #expect(acknowledged.count <= counter && counter <= acknowledged.count + inDoubt, "A <= F <= A + D")
+            print("malformed reply then 5000 INCR: \(acknowledged.count) acknowledged, \(inDoubt) in doubt, counter \(counter)")
+        }
+    }
+
     @Test func linesInFlightWhenTheConnectionDiesGetOneInDoubtLineEach() async throws {
         try await withTopology { topology in
             let feed = TwoPartFeed(
@@ -457,12 +492,12 @@ struct TwoPartFeed {
     var then: [String]
     let gate = NSTemporaryDirectory() + "feed-gate-\(UInt32.random(in: 0...UInt32.max))"
 
-    func run(into topology: Topology) -> Task<Topology.RunResult, Error> {
+    func run(into topology: Topology, flags: [String] = []) -> Task<Topology.RunResult, Error> {
         // /usr/bin/printf writes a part in writes of 4 KB (bash's builtin writes line by
         // line), so the REPL reads a short part whole, as the tests that need it expect.
         func printf(_ lines: [String]) -> String { "/usr/bin/printf '%s\\n' " + lines.map(shellQuoted).joined(separator: " ") }
         let feed = "\(printf(first)); while [ ! -e \(shellQuoted(gate)) ]; do sleep 0.05; done; rm -f \(shellQuoted(gate)); \(printf(then))"
-        return topology.runREPL(fedBy: feed)
+        return topology.runREPL(fedBy: feed, flags: flags)
     }
 
     func release() {

@@ -19,8 +19,8 @@ extension Topology {
 
     /// Runs sentinel-repl on this topology's master in the background, its stdin the
     /// output of the shell commands `feed`.
-    func runREPL(fedBy feed: String) -> Task<Topology.RunResult, Error> {
-        let command = "(\(feed)) | \(replCommandLine([masterName]))"
+    func runREPL(fedBy feed: String, flags: [String] = []) -> Task<Topology.RunResult, Error> {
+        let command = "(\(feed)) | \(replCommandLine(flags + [masterName]))"
         return Task.detached { try Topology.run("/bin/bash", ["-c", command]) }
     }
 

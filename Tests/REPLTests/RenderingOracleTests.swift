@@ -14,6 +14,12 @@ struct RenderingOracleTests {
         ["ZADD", "z", "1.5", "one", "2", "two", "3.25", "three", "0.1", "tenth"],
         ["SADD", "e", "m1"],
         ["SET", "bin", "caf\u{e9} \u{1} \"q\" \\ \t\n"],
+        ["DEL", "st"],
+        ["XADD", "st", "1-1", "a", "1"],
+        ["XADD", "st", "2-1", "b", "2", "c", "3"],
+        ["XGROUP", "CREATE", "st", "g", "0"],
+        ["FUNCTION", "FLUSH"],
+        ["FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 1 end)"],
     ]
 
     static let commands: [[String]] = [
@@ -33,13 +39,23 @@ struct RenderingOracleTests {
         ["INCR", "s"],
         ["NOSUCHCOMMAND", "x"],
         ["EXISTS", "s", "missing"],
+        // RESP3 maps whose values span several lines (cliIsMultilineValueTTY).
+        ["XINFO", "STREAM", "st"],
+        ["XINFO", "STREAM", "st", "FULL"],
+        ["XRANGE", "st", "-", "+"],
+        ["FUNCTION", "LIST", "WITHCODE"],
+        ["FUNCTION", "STATS"],
+        // A table that holds itself: about 8,000 levels, then Lua's stack limit.
+        ["EVAL", "local a = {}; local b = {a}; a[1] = b; return a", "0"],
     ]
 
     private func populate(_ topology: Topology) throws {
         for command in Self.setup { _ = try topology.cli(topology.masterPort, command) }
     }
 
-    @Test(arguments: [["--no-raw"], ["--raw"], ["-3", "--no-raw"], ["-3", "--raw"], ["--csv"], ["--json"], ["-2", "--json"]])
+    @Test(arguments: [
+        ["--no-raw"], ["--raw"], ["-3", "--no-raw"], ["-3", "--raw"], ["--csv"], ["--json"], ["-2", "--json"], ["--quoted-json"],
+    ])
     func oneShotMatchesRedisCli(flags: [String]) async throws {
         try await withTopology { topology in
             try populate(topology)

@@ -43,6 +43,38 @@ private func render(_ value: RESPValue, _ mode: ReplyRenderer.Mode) -> String {
         #expect(render(.set([bulk("x")]), .tty) == "1~ \"x\"\n")
     }
 
+    /// cliIsMultilineValueTTY: a map value of several lines starts on a line of its own.
+    @Test func multilineMapValuesStartOnTheirOwnLine() {
+        let value = RESPValue.map([
+            RESPPair(key: bulk("one"), value: .array([.integer(1)])),
+            RESPPair(key: bulk("two"), value: .array([.integer(1), .integer(2)])),
+            RESPPair(key: bulk("nested"), value: .map([RESPPair(key: bulk("a"), value: .array([bulk("x"), bulk("y")]))])),
+        ])
+        // " => " keeps its space before the line break, as redis-cli prints it.
+        let expected = [
+            "1# \"one\" => 1) (integer) 1", "2# \"two\" => ", "   1) (integer) 1", "   2) (integer) 2",
+            "3# \"nested\" => ", "   1# \"a\" => ", "      1) \"x\"", "      2) \"y\"",
+        ]
+        #expect(render(value, .tty) == expected.joined(separator: "\n") + "\n")
+    }
+
+    /// Thousands of levels (a Lua table that holds itself gives about 8,000) render
+    /// without recursion in every mode; a map's non-string key is quoted as text in JSON.
+    @Test func deepRepliesRenderInEveryMode() {
+        let depth = RESPDecoder.defaultMaxDepth
+        var value = RESPValue.integer(7)
+        for _ in 0..<depth { value = .array([value]) }
+        #expect(render(value, .tty) == String(repeating: "1) ", count: depth) + "(integer) 7\n")
+        #expect(render(value, .raw) == "7\n")
+        #expect(render(value, .csv) == "7\n")
+        #expect(render(value, .json) == String(repeating: "[", count: depth) + "7" + String(repeating: "]", count: depth) + "\n")
+        let keyed = RESPValue.map([RESPPair(key: .integer(1), value: .array([])), RESPPair(key: .array([.integer(2)]), value: .null)])
+        #expect(render(keyed, .json) == "{\"1\":[],\"[2]\":null}\n")
+        let strings = RESPValue.array([bulk("caf\u{e9}\u{1}\\"), .error(ByteBuffer(string: "ERR \u{7}"))])
+        #expect(render(strings, .json) == "[\"caf\u{e9}\\u0001\\\\\",error:\"ERR \\u0007\"]\n")
+        #expect(render(strings, .quotedJSON) == "[\"caf\\\\xc3\\\\xa9\\\\x01\\\\\\\\\",error:\"ERR \\\\a\"]\n")
+    }
+
     @Test func scalars() {
         #expect(render(.error(ByteBuffer(string: "ERR x")), .tty) == "(error) ERR x\n")
         #expect(render(.error(ByteBuffer(string: "ERR x")), .raw) == "ERR x\n\n")

@@ -45,6 +45,22 @@ struct SlowCommandTests {
         try await withTopology { topology in
             let bounded = try topology.runREPL(["-t", "0.5", topology.masterName, "DEBUG", "SLEEP", "2"])
             #expect(bounded.stdout.contains("may or may not have run"), "stdout: \(bounded.stdout)")
+            #expect(bounded.status == 1, "no reply: exit 1, as redis-cli")
+        }
+    }
+
+    /// Non-interactive exit status as redis-cli's: an error reply is a reply (0, or 1
+    /// with -e); a command without a reply exits 1, one-shot and from stdin.
+    @Test func aMissingReplyExitsOneAndAnErrorReplyDoesNot() async throws {
+        try await withTopology { topology in
+            let errorReply = try topology.runREPL([topology.masterName, "NOSUCHCOMMAND"])
+            #expect(errorReply.status == 0 && errorReply.stdout.hasPrefix("ERR unknown command"), "\(errorReply)")
+            #expect(try topology.runREPL(["-e", topology.masterName, "NOSUCHCOMMAND"]).status == 1)
+            // (Pipelined replies before the sleep leave with it: Redis writes them after the command.)
+            let piped = try topology.runREPL(["-t", "0.5", topology.masterName], stdin: "DEBUG SLEEP 2\n")
+            #expect(piped.status == 1 && piped.outputLines.count == 1, "\(piped)")
+            let fine = try topology.runREPL([topology.masterName], stdin: "SET k v\nNOSUCHCOMMAND\n")
+            #expect(fine.status == 0, "\(fine)")
         }
     }
 }

@@ -128,6 +128,26 @@ private func decodeAll(_ bytes: String) throws -> [RESPValue] {
         }
     }
 
+    /// As deep as the limit, fed in pieces: decoded without recursion, and freed.
+    @Test func aReplyAsDeepAsTheLimitDecodes() throws {
+        let depth = RESPDecoder.defaultMaxDepth
+        var decoder = RESPDecoder()
+        let wire = String(repeating: "*1\r\n", count: depth) + ":7\r\n"
+        var value: RESPValue?
+        var bytes = ByteBuffer()  // what arrived and is not decoded yet, as a connection keeps it
+        for piece in stride(from: 0, to: wire.utf8.count, by: 4093) {
+            bytes.writeBytes(Array(wire.utf8.dropFirst(piece).prefix(4093)))
+            if let decoded = try decoder.decode(&bytes) { value = decoded }
+        }
+        var levels = 0
+        while case .array(.some(let items))? = value, items.count == 1 {
+            levels += 1
+            value = items[0]
+        }
+        #expect(levels == depth)
+        #expect(value == .integer(7))
+    }
+
     @Test func hugeElementCountsAreNotAllocatedUpFront() throws {
         // Claims 2^31 elements but sends two: nothing is reserved for the claim.
         var decoder = RESPDecoder()
