@@ -101,3 +101,19 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets, only when scripts/fuzz.sh asks for them (a build with
+// --sanitize=fuzzer --sanitize=address; libFuzzer brings main).
+if Context.environment["SENTINEL_REPL_FUZZ"] != nil {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("FuzzRESPDecoder", ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzCommandLine", ["REPL"]),
+        ("FuzzSentinelURL", ["SentinelClient"]),
+        ("FuzzRenderer", ["REPL", "RESP", .product(name: "NIOCore", package: "swift-nio")]),
+    ]
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(
+            .executableTarget(name: name, dependencies: dependencies, path: "Tests/Fuzz/\(name)", swiftSettings: strict))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

@@ -1,0 +1,29 @@
+import SentinelClient
+
+/// The URL parser never crashes; a URL it takes names a master and sentinels with
+/// ports in range, and its error text never holds the URL's userinfo.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzSentinelURL(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+    let text = String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
+    do {
+        let url = try SentinelURL(text)
+        precondition(!url.masterName.isEmpty && !url.sentinels.isEmpty, "a URL names a master and sentinels")
+        precondition(url.sentinels.allSatisfy { (1...65535).contains($0.port) && !$0.host.isEmpty })
+    } catch {
+        // A password of 12 or more characters must not appear in the error (shorter ones
+        // may match the error's own words).
+        if let secret = password(in: text), secret.count >= 12 {
+            precondition(!error.description.contains(secret), "the error repeats the password")
+        }
+    }
+    return 0
+}
+
+/// What stands between the first ':' after "//" and the last '@' before the path.
+private func password(in text: String) -> Substring? {
+    guard let scheme = text.firstRange(of: "://") else { return nil }
+    let rest = text[scheme.upperBound...]
+    let authority = rest.prefix { $0 != "/" && $0 != "?" }
+    guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return nil }
+    return authority[authority.index(after: colon)..<at]
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the tests (unit and end to end; the end-to-end ones drive the sanitized
+# sentinel-repl binary too) under ThreadSanitizer or AddressSanitizer, in their own
+# build folder. Extra arguments go to swift test (--filter ...).
+#
+#   scripts/sanitize.sh thread|address [swift test options]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kind=${1:-}
+[[ $kind == thread || $kind == address ]] || { echo "usage: $0 thread|address [swift test options]" >&2; exit 2; }
+shift
+scripts/install-deps.sh
+swift build --build-tests --scratch-path ".build-$kind" --sanitize="$kind"
+# A report fails the run (TSan exits 66 by default, ASan aborts).
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+swift test --skip-build --scratch-path ".build-$kind" --sanitize="$kind" --no-parallel "$@"
