@@ -51,6 +51,8 @@ let package = Package(
             dependencies: [
                 "CLibedit", "RESP", "SentinelClient",
                 .product(name: "NIOCore", package: "swift-nio"),
+                // pthread locks, which ThreadSanitizer understands (Synchronization.Mutex's futex it does not).
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),

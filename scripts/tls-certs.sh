@@ -13,6 +13,7 @@
 set -euo pipefail
 dir=${1:?usage: $0 DIR}
 mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)  # absolute: the CA config below names it after the cd
 cd "$dir"
 
 quiet() { "$@" >/dev/null 2>&1 || { echo "tls-certs: failed: $*" >&2; "$@"; exit 1; }; }

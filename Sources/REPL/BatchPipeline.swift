@@ -268,7 +268,10 @@ final class BatchPipeline {
             let onSession = session.pinned.isCurrent(chunk.connection)
             switch replies.removeFirst() {
             case .success(let reply):
-                if reply.errorCode == "READONLY", let message = reply.errorMessage, !entry.sentInTransaction {
+                // (On a replica session READONLY is the answer itself: shown, not run elsewhere.)
+                if reply.errorCode == "READONLY", let message = reply.errorMessage, !entry.sentInTransaction,
+                    session.pinned.target == .master
+                {
                     // (Inside MULTI the refusal stands: EXEC will abort the transaction.)
                     let rerun = await rerunRefused(command, message: message, onSession: onSession, session: session)
                     out += rerun.output

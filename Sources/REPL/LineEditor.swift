@@ -1,6 +1,6 @@
 import CLibedit
 import Dispatch
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
     import Glibc
@@ -45,7 +45,7 @@ public final class LineEditor: Sendable {
         var closed = false
     }
 
-    private let shared = Mutex(Shared())
+    private let shared = NIOLockedValueBox(Shared())
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private let thread: EditorThread
@@ -86,7 +86,7 @@ public final class LineEditor: Sendable {
     /// appear in one redraw, with the half-typed line kept. When no line is being
     /// edited the notices are written at once.
     public func setPrompt(_ prompt: String, notices: [String]) {
-        let (editing, closed) = shared.withLock { state in
+        let (editing, closed) = shared.withLockedValue { state in
             state.prompt = prompt
             if state.editing { state.notices += notices }
             return (state.editing, state.closed)
@@ -101,13 +101,13 @@ public final class LineEditor: Sendable {
 
     /// The terminal's size changed (SIGWINCH): libedit learns it before its next redraw.
     public func terminalResized() {
-        shared.withLock { $0.resized = true }
+        shared.withLockedValue { $0.resized = true }
         wake()
     }
 
     /// Makes a waiting `readLine` return `.endOfInput` (SIGTERM, SIGHUP).
     public func requestShutdown() {
-        shared.withLock { $0.shutdownRequested = true }
+        shared.withLockedValue { $0.shutdownRequested = true }
         wake()
     }
 
@@ -165,7 +165,7 @@ public final class LineEditor: Sendable {
     /// Ends libedit, restores the terminal as it was, and stops the editor thread.
     /// Safe to call more than once.
     public func close() {
-        let wasClosed = shared.withLock { state in
+        let wasClosed = shared.withLockedValue { state in
             defer { state.closed = true }
             return state.closed
         }
@@ -187,7 +187,7 @@ public final class LineEditor: Sendable {
 
     /// The pipe is written under the lock that `close` takes: never after it is closed.
     private func wake() {
-        shared.withLock { state in
+        shared.withLockedValue { state in
             guard !state.closed else { return }
             var byte: UInt8 = 1
             _ = Glibc.write(wakeWrite, &byte, 1)
@@ -249,7 +249,7 @@ public final class LineEditor: Sendable {
         // A burst that already holds whole lines is a paste: no editing needed.
         let waiting = takeCompleteLines()
         if !waiting.isEmpty { return .batch(waiting, firstShown: false) }
-        let stop = shared.withLock { state in
+        let stop = shared.withLockedValue { state in
             state.editing = !state.shutdownRequested
             return state.shutdownRequested
         }
@@ -260,7 +260,7 @@ public final class LineEditor: Sendable {
         let line = el_gets(el, &count)
         // libedit ends every line in LF; the LF of a CR LF must not end another.
         local.lineEndedInCR = local.lastByteRead == 13
-        shared.withLock { $0.editing = false }
+        shared.withLockedValue { $0.editing = false }
         keepInputQuiet()
         flushNotices()
         if local.interrupted {
@@ -365,7 +365,7 @@ public final class LineEditor: Sendable {
     }
 
     private func promptCString() -> UnsafeMutablePointer<CChar>? {
-        let prompt = shared.withLock { $0.prompt }
+        let prompt = shared.withLockedValue { $0.prompt }
         free(local.promptBuffer)
         local.promptBuffer = strdup(prompt)
         return local.promptBuffer
@@ -413,7 +413,7 @@ public final class LineEditor: Sendable {
             if ready < 0 { if errno == EINTR { continue } else { return nil } }
             if fds[1].revents != 0 {
                 drainWakePipe()
-                if shared.withLock({ $0.shutdownRequested }) {
+                if shared.withLockedValue({ $0.shutdownRequested }) {
                     local.endOfInput = true
                     return nil
                 }
@@ -443,7 +443,7 @@ public final class LineEditor: Sendable {
 
     /// libedit handles no signals here (EL_SIGNAL off): it is told of a new size.
     private func applyResize() {
-        let resized = shared.withLock { state in
+        let resized = shared.withLockedValue { state in
             defer { state.resized = false }
             return state.resized
         }
@@ -458,7 +458,7 @@ public final class LineEditor: Sendable {
     /// Clears the prompt line, prints the notices, and lets libedit redraw the
     /// (possibly new) prompt with the half-typed line.
     private func redrawWithNotices() {
-        let notices = shared.withLock { state in
+        let notices = shared.withLockedValue { state in
             defer { state.notices.removeAll() }
             return state.notices
         }
@@ -471,7 +471,7 @@ public final class LineEditor: Sendable {
     }
 
     private func flushNotices() {
-        let notices = shared.withLock { state in
+        let notices = shared.withLockedValue { state in
             defer { state.notices.removeAll() }
             return state.notices
         }
@@ -533,7 +533,7 @@ final class EditorThread: Sendable {
         thread.stop()
     }
 
-    private let jobs = Mutex<[(@Sendable () -> Void)?]>([])
+    private let jobs = NIOLockedValueBox<[(@Sendable () -> Void)?]>([])
     private let available = DispatchSemaphore(value: 0)
 
     init() {
@@ -548,7 +548,7 @@ final class EditorThread: Sendable {
     }
 
     func run(_ job: @escaping @Sendable () -> Void) {
-        jobs.withLock { $0.append(job) }
+        jobs.withLockedValue { $0.append(job) }
         available.signal()
     }
 
@@ -563,14 +563,14 @@ final class EditorThread: Sendable {
 
     /// Ends the loop after the jobs already submitted.
     func stop() {
-        jobs.withLock { $0.append(nil) }
+        jobs.withLockedValue { $0.append(nil) }
         available.signal()
     }
 
     private func loop() {
         while true {
             available.wait()
-            let job = jobs.withLock { $0.removeFirst() }
+            let job = jobs.withLockedValue { $0.removeFirst() }
             guard let job else { return }
             job()
         }
@@ -579,7 +579,7 @@ final class EditorThread: Sendable {
 
 /// The one serialized writer of the terminal's output.
 public final class TerminalOutput: Sendable {
-    private let lock = Mutex(())
+    private let lock = NIOLockedValueBox(())
     private let fd: Int32
 
     public init(fd: Int32 = 1) { self.fd = fd }
@@ -587,7 +587,7 @@ public final class TerminalOutput: Sendable {
     public func write(_ text: String) { write(Array(text.utf8)) }
 
     public func write(_ bytes: [UInt8]) {
-        lock.withLock { _ in
+        lock.withLockedValue { _ in
             bytes.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {

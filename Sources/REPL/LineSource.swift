@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
     import Glibc
@@ -18,7 +18,7 @@ public final class LineSource: Sendable {
 
     /// How many lines may wait in the queue; also the largest chunk `next` returns.
     public static let capacity = 4096
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let space = DispatchSemaphore(value: 0)
     private let fd: Int32
 
@@ -30,7 +30,7 @@ public final class LineSource: Sendable {
     /// The lines that arrived since the last call (at least one), or nil at the end.
     public func next() async -> [[UInt8]]? {
         await withCheckedContinuation { continuation in
-            let ready: Ready = state.withLock { state in
+            let ready: Ready = state.withLockedValue { state in
                 let ready = Self.take(&state)
                 if case .nothingYet = ready { state.waiter = continuation }
                 return ready
@@ -55,7 +55,7 @@ public final class LineSource: Sendable {
 
     /// The lines that arrived since the last call, without waiting for more.
     public func nextIfReady() -> Ready {
-        let ready = state.withLock { Self.take(&$0) }
+        let ready = state.withLockedValue { Self.take(&$0) }
         if case .lines = ready { space.signal() }
         return ready
     }
@@ -68,7 +68,7 @@ public final class LineSource: Sendable {
 
     /// Stops reading (the consumer is done, e.g. after `quit`).
     public func close() {
-        state.withLock { $0.closed = true }
+        state.withLockedValue { $0.closed = true }
         space.signal()
     }
 
@@ -102,7 +102,7 @@ public final class LineSource: Sendable {
         enum Outcome { case queued, full, closed }
         while true {
             var handOver: (CheckedContinuation<[[UInt8]]?, Never>, [[UInt8]]?)?
-            let outcome: Outcome = state.withLock { state in
+            let outcome: Outcome = state.withLockedValue { state in
                 if state.closed { return .closed }
                 if state.lines.count >= Self.capacity && !lines.isEmpty { return .full }
                 state.lines += lines

@@ -259,7 +259,7 @@ public enum Program {
     private static func tlsHint(_ failures: [TLSFailure], _ options: REPLOptions) -> String {
         let certificate = options.tls.certificateFile != nil || options.sentinelTLS.certificateFile != nil
         if failures.contains(.plaintextServer) || failures.contains(where: { if case .handshakeTimedOut = $0 { true } else { false } }) {
-            return " (a server without TLS: leave out --tls or --sentinel-tls for it)"
+            return " (for a server without TLS, leave out --tls or --sentinel-tls)"
         }
         if failures.contains(.closedAfterHandshake) || failures.contains(.closedDuringHandshake), !certificate {
             return " (a server with tls-auth-clients yes wants --cert and --key)"

@@ -1,7 +1,7 @@
 import NIOCore
 import RESP
 import SentinelClient
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
     import Glibc
@@ -73,8 +73,8 @@ public actor Session {
         self.editor = editor
     }
 
-    /// The exit status of a non-interactive mode, as redis-cli: 1 when a command got no reply; with `-e`,
-    /// also when one got an error reply.
+    /// The exit status of a non-interactive mode: 1 when a command got no reply (redis-cli's
+    /// one-shot exit); with `-e`, also when one got an error reply.
     var exitStatus: Int32 {
         sawMissingReply || (options.exitOnErrorReply && sawErrorReply) ? 1 : 0
     }
@@ -507,13 +507,13 @@ public actor Session {
         guard let reply = try? await client.execute(RESPCommand("COMMAND", "DOCS")),
             let table = CommandTable.parse(reply)
         else { return }
-        sharedTable.mutex.withLock { $0 = table }
+        sharedTable.mutex.withLockedValue { $0 = table }
     }
 
     /// For TAB, called on the editor thread: reads the shared table.
     public nonisolated func completer() -> @Sendable (String) -> Completion {
         let table = sharedTable
-        return { text in table.mutex.withLock { $0.complete(text) } }
+        return { text in table.mutex.withLockedValue { $0.complete(text) } }
     }
 
     private func showHelp(_ words: [String]) {
@@ -521,7 +521,7 @@ public actor Session {
             output.write(
                 "sentinel-repl: redis-cli commands run on the master Sentinel names.\n"
                     + "Type \"help <command>\" for a command, \":help\" for the meta-commands.\n")
-        } else if let text = sharedTable.mutex.withLock({ $0.help(words) }) {
+        } else if let text = sharedTable.mutex.withLockedValue({ $0.help(words) }) {
             output.write(text)
         } else {
             output.write("No help for \(words.joined(separator: " ")) (help needs COMMAND DOCS from Redis 7).\n")
@@ -581,7 +581,7 @@ enum RepeatPrefix: Equatable {
 }
 
 final class SharedCommandTable: Sendable {
-    let mutex = Mutex(CommandTable.builtIn)
+    let mutex = NIOLockedValueBox(CommandTable.builtIn)
 }
 
 extension String {

@@ -211,9 +211,14 @@ final class SessionConnection {
         } else {
             fresh = try await pickReplica(avoiding: [])
         }
-        await release()
+        // The master's connection may hold MULTI, WATCH or another database: it is closed, not pooled.
+        if let held = lease {
+            lease = nil
+            await client.release(held, healthy: false)
+        }
         let lost = state.drop(reason: "the session moved")
         target = .replica
+        dropReplica(gone: nil)
         adoptReplica(fresh)
         return ([lost].compactMap { $0 } + ["-- the session is on replica \(fresh.address) (read-only)"]).joined(separator: "\n")
     }
@@ -247,7 +252,9 @@ final class SessionConnection {
                 state.track(command, reply)
                 return (.success(reply), notices.isEmpty ? nil : notices.joined(separator: "\n"))
             } catch {
-                dropReplica(gone: "closed its connection (\(error.reason.map { "\($0)" } ?? error.description))")
+                // Ctrl-C drops it by the session's choice: the same replica is tried first again.
+                let gone = error.code == .cancelled ? nil : "closed its connection (\(error.reason.map { "\($0)" } ?? error.description))"
+                dropReplica(connection, gone: gone)
                 // Not written, or a read whose reply was lost: it runs on the next replica, once;
                 // never a line that needs this connection (MULTI, WATCH).
                 var mayResend = error.certainlyNotRun
@@ -276,9 +283,14 @@ final class SessionConnection {
         }
         let fresh: RedisConnection
         if let again { fresh = again } else { fresh = try await pickReplica(avoiding: failed.union(previous.map { [$0.address] } ?? [])) }
-        if let other = replica, other.isActive {  // another line connected meanwhile
+        // Meanwhile another line may have connected, or `:use master` moved the session.
+        if let other = replica, other.isActive {
             fresh.close(reason: "another line connected first")
             return (other, nil)
+        }
+        guard target == .replica else {  // (only a move after an event can race with `:use master`)
+            fresh.close(reason: "the session moved to the master")
+            return (fresh, nil)
         }
         let lost = state.drop(reason: "the session connection was replaced")
         adoptReplica(fresh)
@@ -311,8 +323,9 @@ final class SessionConnection {
         lastReplica = (connection.address, nil)
     }
 
-    private func dropReplica(gone reason: String?) {
-        guard let replica else { return }
+    /// Closes the replica connection (only `connection`, when given: not one adopted since).
+    private func dropReplica(_ connection: RedisConnection? = nil, gone reason: String?) {
+        guard let replica, connection == nil || connection === replica else { return }
         replica.close(reason: reason ?? "dropped by the session")
         lastReplica = (replica.address, reason)
         self.replica = nil

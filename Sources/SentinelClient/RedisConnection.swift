@@ -86,8 +86,9 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
             return try await connection.runHandshake(handshake)
         } catch {
             connection.close(reason: "handshake failed")
-            // TLS 1.3 refuses a missing client certificate after the handshake, at the first read.
-            if tls != nil, error.code == .commandInDoubt || error.code == .commandNotSent {
+            // TLS 1.3 refuses a missing client certificate after the handshake, at the first
+            // read: the server ends the connection. A try cut short by its deadline is not that.
+            if tls != nil, !Task.isCancelled, error.code == .commandInDoubt || error.code == .commandNotSent {
                 throw .connectFailed(address: address, reason: .tls(.closedAfterHandshake), underlying: error)
             }
             throw error

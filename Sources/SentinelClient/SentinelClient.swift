@@ -429,6 +429,21 @@ public actor SentinelClient: Service {
 
     private static let unfitReplicaFlags: Set<String> = ["s_down", "o_down", "disconnected"]
 
+    /// Whether a replica's master (as its ROLE names it) is the master in use, or the one
+    /// the last failover replaced (until Sentinel reconfigures the replica). A host
+    /// may be spelt as a name on one side and an address on the other: then the port decides.
+    private func replicates(from master: ServerAddress) -> Bool {
+        guard let known = topology.master?.address else { return true }
+        return [known, topology.replacedMaster].contains { candidate in
+            guard let candidate else { return false }
+            if candidate == master { return true }
+            // ROLE names the master by IP; the topology may know it by host name.
+            let bothAddresses = TLSConnectionSettings.isIPAddress(candidate.host)
+                && TLSConnectionSettings.isIPAddress(master.host)
+            return candidate.port == master.port && !bothAddresses
+        }
+    }
+
     /// A new connection to `address`, with the data nodes' handshake (in `database`
     /// when given, else the configured one), once ROLE on it says replica with its link
     /// to the master up. The caller owns it and closes it (shutdown closes it too).
@@ -446,7 +461,7 @@ public actor SentinelClient: Service {
             throw .connectFailed(address: address, reason: error.reason ?? .other("\(error)"), underlying: error)
         }
         switch role {
-        case .success(.replica(_, let link, _)) where link == "connected":
+        case .success(.replica(let master, let link, _)) where link == "connected" && replicates(from: master):
             return connection
         case .success(let other):
             connection.close(reason: "not a healthy replica")
@@ -517,15 +532,27 @@ public actor SentinelClient: Service {
     private func readReplicaConnection(avoiding failed: Set<ServerAddress>) async throws(SentinelClientError)
         -> RedisConnection
     {
-        if let current = readReplica, current.isActive, current.address != topology.master?.address { return current }
+        if let current = readReplica, serves(current) { return current }
+        dropReadReplica()
         let fresh = try await connectToSomeReplica(avoiding: failed)
         // Another read may have connected meanwhile: keep one.
-        if let other = readReplica, other.isActive, other !== fresh {
+        if let other = readReplica, serves(other), other !== fresh {
             fresh.close(reason: "another read connected first")
             return other
         }
+        dropReadReplica()
         readReplica = fresh
         return fresh
+    }
+
+    /// A read replica that is still open and was not promoted to master since.
+    private func serves(_ replica: RedisConnection) -> Bool {
+        replica.isActive && replica.address != topology.master?.address
+    }
+
+    private func dropReadReplica() {
+        readReplica?.close(reason: "no longer a replica to read from")
+        readReplica = nil
     }
 
     /// `ask` of each known sentinel in order, until one answers; else the last failure.

@@ -38,7 +38,8 @@ extension SentinelClientConfiguration {
 public enum TLSFailure: Error, Sendable, Hashable, CustomStringConvertible {
     /// The server answered the TLS hello with plaintext bytes (a server without TLS on this port).
     case plaintextServer
-    /// No TLS handshake within the connect timeout (a plaintext server waits in silence).
+    /// No TLS handshake within the connect timeout: a plaintext server waits in silence,
+    /// and so does a hung one.
     case handshakeTimedOut(milliseconds: Int)
     /// The server closed the connection during the handshake.
     case closedDuringHandshake
@@ -57,7 +58,8 @@ public enum TLSFailure: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .plaintextServer: return "TLS: the server answered in plaintext (no TLS on this port)"
-        case .handshakeTimedOut(let ms): return "TLS: no handshake within \(ms) ms (a plaintext server waits in silence)"
+        case .handshakeTimedOut(let ms):
+            return "TLS: no handshake within \(ms) ms (a plaintext server waits in silence, and so does a hung one)"
         case .closedDuringHandshake: return "TLS: the server closed the connection during the handshake"
         case .closedAfterHandshake:
             return "TLS: the server closed the connection after the handshake, before any reply (as one that wants a client certificate does)"

@@ -11,6 +11,9 @@ struct TopologyState: Sendable {
     /// False from a failed check of the master until one succeeds again.
     private(set) var masterReachable = true
     private(set) var failovers = 0
+    /// The master the last failover replaced: replicas still follow it until Sentinel
+    /// reconfigures them, so they stay usable meanwhile.
+    private(set) var replacedMaster: ServerAddress?
     /// The failed tries of the last successful discovery.
     private(set) var discoveryAttempts: [DiscoveryAttempt] = []
     /// Sentinels whose watcher link was lost: finding it again is news.
@@ -74,6 +77,7 @@ struct TopologyState: Sendable {
         if moved {
             agreementStale = agreement != nil
             if previous != nil { failovers += 1 }
+            replacedMaster = previous
             return [.masterSwitched(from: previous, to: address)]
         }
         return wasReachable ? [] : [.masterReachable(address)]

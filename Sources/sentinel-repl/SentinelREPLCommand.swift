@@ -202,6 +202,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         if [sentinelCacert, sentinelCert, sentinelKey].contains(where: { $0 != nil }) && !(sentinelTLS || urlAsksTLS) {
             throw ValidationError("--sentinel-cacert, --sentinel-cert and --sentinel-key need --sentinel-tls or a rediss+sentinel:// URL")
         }
+        if sni != nil && !(tls || urlAsksTLS) { throw ValidationError("--sni is for the data nodes: it needs --tls or a rediss+sentinel:// URL") }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         if (sentinelCert == nil) != (sentinelKey == nil) { throw ValidationError("--sentinel-cert and --sentinel-key go together") }
     }

@@ -93,14 +93,17 @@ final class FakeServer: Sendable {
     let group: MultiThreadedEventLoopGroup
     let address: ServerAddress
 
-    init(answer: @escaping @Sendable ([String]) -> String) async throws {
+    /// `closeAfter`: whether to close the connection once the answer to those words is written.
+    init(
+        answer: @escaping @Sendable ([String]) -> String, closeAfter: @escaping @Sendable ([String]) -> Bool = { _ in false }
+    ) async throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPFrameDecoder()))
-                    try child.pipeline.syncOperations.addHandler(FakeServerHandler(answer: answer))
+                    try child.pipeline.syncOperations.addHandler(FakeServerHandler(answer: answer, closeAfter: closeAfter))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -117,12 +120,20 @@ private final class FakeServerHandler: ChannelInboundHandler {
     typealias InboundIn = RESPValue
     typealias OutboundOut = ByteBuffer
     let answer: @Sendable ([String]) -> String
+    let closeAfter: @Sendable ([String]) -> Bool
 
-    init(answer: @escaping @Sendable ([String]) -> String) { self.answer = answer }
+    init(answer: @escaping @Sendable ([String]) -> String, closeAfter: @escaping @Sendable ([String]) -> Bool) {
+        self.answer = answer
+        self.closeAfter = closeAfter
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let words = (unwrapInboundIn(data).elements ?? []).compactMap(\.string)
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer(words))), promise: nil)
+        let written = context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer(words))))
+        if closeAfter(words) {
+            let context = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.whenComplete { _ in context.value.close(promise: nil) }
+        }
     }
 }
 

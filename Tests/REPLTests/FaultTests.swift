@@ -1,0 +1,79 @@
+import Foundation
+import TestTopology
+import Testing
+
+/// Faults against the real topology; every line of a batch counted.
+@Suite(.serialized, .timeLimit(.minutes(4)))
+struct FaultTests {
+    /// `CLIENT PAUSE 800 WRITE`, shorter than down-after-milliseconds: the writes wait
+    /// and go on; nothing is in doubt, nothing ran twice.
+    @Test func aShortWritePauseOnlyDelaysTheLines() async throws {
+        try await withTopology { topology in
+            let feed = "for i in $(seq 300); do printf 'INCR counter\\n%.0s' 1 2 3 4 5 6 7 8 9 10; sleep 0.005; done"
+            let run = topology.runREPL(fedBy: feed)
+            #expect(try await eventually(within: 20) { try topology.cli(topology.masterPort, "GET", "counter") != "\n" })
+            #expect(try topology.cli(topology.masterPort, "CLIENT", "PAUSE", "800", "WRITE") == "OK\n")
+            let result = try await run.value
+            let output = result.outputLines
+            #expect(output.count == 3000 && output.allSatisfy { Int($0) != nil }, "\(output.filter { Int($0) == nil }.prefix(3))")
+            #expect(result.status == 0)
+            #expect(try topology.cli(topology.masterPort, "GET", "counter") == "3000\n")
+            #expect(topology.sentinelMasterPort() == topology.masterPort, "no failover")
+        }
+    }
+
+    /// Two failovers in a row under a paced stream: every line one outcome, none run
+    /// twice, and no connection of ours is left on either demoted master.
+    @Test func twoFailoversInARowUnderAStream() async throws {
+        var options = Topology.Options()
+        options.failoverTimeoutMilliseconds = 3000
+        try await withTopology(options) { topology in
+            let feed = "for i in $(seq 2500); do printf 'INCR counter\\n%.0s' 1 2 3 4 5 6 7 8 9 10; sleep 0.005; done"
+            let run = topology.runREPL(fedBy: feed)
+            #expect(try await eventually(within: 20) { try topology.cli(topology.masterPort, "GET", "counter") != "\n" })
+            var masters = [topology.masterPort]
+            for _ in 0..<2 {
+                #expect(await eventually(within: 20) {
+                    (try? topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)) == "OK\n"
+                }, "a failover starts")
+                var next: Int?
+                #expect(await eventually(within: 30) {
+                    next = topology.sentinelMasterPort()
+                    let flags = (try? topology.cli(topology.sentinelPorts[0], "SENTINEL", "master", topology.masterName)) ?? ""
+                    return next != nil && next != masters.last && !flags.contains("failover_in_progress")
+                }, "the failover ends")
+                masters.append(try #require(next))
+            }
+            try await Task.sleep(nanoseconds: 500_000_000)
+            for old in masters.dropLast() {
+                let ours = ((try? topology.cli(old, "CLIENT", "LIST")) ?? "").split(separator: "\n").filter { $0.contains(" name=sentinel-repl ") }
+                #expect(ours.isEmpty, "no connection of ours on the demoted master \(old): \(ours)")
+            }
+            let output = try await run.value.outputLines
+            #expect(output.count == 25_000, "every line one output line")
+            let acknowledged = output.filter { Int($0) != nil }.count
+            let inDoubt = output.filter { $0.contains("may or may not have run") }.count
+            #expect(acknowledged + inDoubt == output.count, "\(output.filter { Int($0) == nil && !$0.contains("may or may not") }.prefix(3))")
+            let counter = Int(try topology.cli(try #require(masters.last), "GET", "counter").dropLast()) ?? 0
+            print("two failovers: \(acknowledged) acknowledged, \(inDoubt) in doubt, counter \(counter), masters \(masters)")
+            #expect(acknowledged <= counter && counter <= acknowledged + inDoubt, "A <= F <= A + D")
+        }
+    }
+
+    /// Every sentinel stopped while the prompt idles: the prompt says so, commands still
+    /// reach the master; the sentinels started again: it recovers without a restart.
+    @Test func allSentinelsStoppedThenStartedAgain() async throws {
+        try await withREPL { (topology, terminal) async throws in
+            for port in topology.sentinelPorts { kill(try #require(topology.pid(ofPort: port)), SIGKILL) }
+            #expect(terminal.waitFor("(0/3 sentinels)> ", seconds: 20), "screen: \(terminal.screen)")
+            #expect(terminal.enter("SET k still", thenPromptAfter: "OK"), "the known master still serves")
+            for port in topology.sentinelPorts {
+                let started = try Topology.run("/usr/bin/env", ["redis-sentinel", "\(topology.directory)/sentinel-\(port).conf"])
+                #expect(started.status == 0, "\(started.stderr)")
+            }
+            #expect(terminal.waitFor("-- 3/3 sentinels agree", seconds: 30), "screen: \(terminal.screen)")
+            #expect(terminal.enter("GET k", thenPromptAfter: "\"still\""))
+            #expect(terminal.screen.hasSuffix("mymaster@127.0.0.1:\(topology.masterPort)> "), "no mark left: \(terminal.screen)")
+        }
+    }
+}
