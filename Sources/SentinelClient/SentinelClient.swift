@@ -714,6 +714,15 @@ public actor SentinelClient: Service {
         }
     }
 
+    /// A reconcile run without waiting for it: a watcher must read on, since the events
+    /// behind this one (a failover's `+selected-slave`, `+promoted-slave`) must not wait
+    /// for a run that may take a try timeout on a hung master.
+    private func requestReconcile(reason: String) {
+        guard lifecycle == .running else { return }
+        logger.debug("reconcile requested", metadata: ["reason": "\(reason)"])
+        if reconciler.request(nil) == .startRun { reconcileWake.yield() }
+    }
+
     /// Performs the runs the reconcile state machine asks for, until cancelled.
     private func reconcileLoop() async {
         for await _ in reconcileWakes {
@@ -1057,7 +1066,7 @@ public actor SentinelClient: Service {
                         backoff.reset()
                         if everConnected {
                             // Messages sent while the link was down are lost: look again.
-                            await reconcile(reason: "sentinel \(sentinel) link re-established")
+                            requestReconcile(reason: "sentinel \(sentinel) link re-established")
                         }
                         everConnected = true
                     } else if kind == "message" {
@@ -1093,7 +1102,7 @@ public actor SentinelClient: Service {
         }
         switch SentinelMessage.parse(channel: channel, payload: payload, masterName: configuration.masterName) {
         case .masterSwitched:
-            await reconcile(reason: "+switch-master from \(sentinel)")
+            requestReconcile(reason: "+switch-master from \(sentinel)")
         case .failoverStarted(let master):
             // Once per failover of the master we use: several sentinels report it, some
             // only after the switch (then it is about a master we already left).
@@ -1102,9 +1111,9 @@ public actor SentinelClient: Service {
             {
                 publish([.failoverStarted(master: master, reportedBy: sentinel)])
             }
-            await reconcile(reason: "\(channel) from \(sentinel)")
+            requestReconcile(reason: "\(channel) from \(sentinel)")
         case .masterStateChanged(let channel):
-            await reconcile(reason: "\(channel) from \(sentinel)")
+            requestReconcile(reason: "\(channel) from \(sentinel)")
         case .sentinelDown(let address):
             publish(topology.sentinelReported(address, down: true))
         case .sentinelUp(let address):
@@ -1119,7 +1128,7 @@ public actor SentinelClient: Service {
             promotionWake.yield()
         case .failoverAborted:
             releaseHold(reason: "\(channel) from \(sentinel)")
-            await reconcile(reason: "\(channel) from \(sentinel)")
+            requestReconcile(reason: "\(channel) from \(sentinel)")
         case nil:
             return
         }

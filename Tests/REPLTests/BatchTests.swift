@@ -100,12 +100,13 @@ struct BatchTests {
         }
     }
 
+    /// `kill -9` of the master during a 100,000-line batch.
     @Test func aMasterKilledInTheMiddleOfABatchLosesNoLineAndRunsNoneTwice() async throws {
         var options = Topology.Options()
         options.downAfterMilliseconds = 1000
         options.failoverTimeoutMilliseconds = 4000  // a failed election is retried after 8 s, within the client's 15 s wait
         try await withTopology(options) { topology in
-            let outcome = try await Self.incrementBatch(on: topology, chunks: 60) {
+            let outcome = try await Self.incrementBatch(on: topology, chunks: 100) {
                 kill(try #require(topology.pid(ofPort: topology.masterPort)), SIGKILL)
             }
             print("batch kill -9: \(outcome)")

@@ -77,6 +77,40 @@ struct CommandLineTests {
         }
     }
 
+    /// Passwords given in env `SENTINEL_REPL_URL` appear nowhere: not in the process's
+    /// argv (what `ps` shows), `:master`, `:sentinels`, `:pool`, an error, the history
+    /// file or the `--verbose` log.
+    @Test func aURLsPasswordsShowNowhere() async throws {
+        var options = Topology.Options()
+        options.dataPassword = "data-secret-7731"
+        options.sentinelPassword = "sentinel-secret-8842"
+        try await withTopology(options) { topology in
+            let hosts = topology.sentinelPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",")
+            let url = "redis+sentinel://default:data-secret-7731@\(hosts)/\(topology.masterName)?sentinel_pass=sentinel-secret-8842"
+            let history = NSTemporaryDirectory() + "history-\(UInt32.random(in: 0...UInt32.max))"
+            defer { unlink(history) }
+            let terminal = try PseudoTerminal(
+                sentinelREPLExecutable, ["--verbose", "--history-file", history], environment: ["SENTINEL_REPL_URL": url])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("mymaster@127.0.0.1:\(topology.masterPort)> ", seconds: 15), "screen: \(terminal.screen)")
+            let argv = (try? String(contentsOfFile: "/proc/\(terminal.pid)/cmdline", encoding: .utf8)) ?? ""
+            #expect(argv.contains("--verbose"), "argv read: \(argv)")
+            #expect(terminal.enter(":master", thenPromptAfter: "address     127.0.0.1:\(topology.masterPort)"))
+            #expect(terminal.enter(":sentinels", thenPromptAfter: "quorum"))
+            #expect(terminal.enter(":pool", thenPromptAfter: "last error"))
+            #expect(terminal.enter("AUTH default wrong-one", thenPromptAfter: "(error)"))
+            #expect(terminal.enter("SET k v", thenPromptAfter: "OK"))
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+            let saved = (try? String(contentsOfFile: history, encoding: .utf8)) ?? ""
+            #expect(saved.contains("SET\\040k\\040v"), "history (libedit writes a space as \\040): \(saved)")
+            #expect(terminal.stderr.contains("ROLE confirms the master"), "the log: \(terminal.stderr)")
+            for (place, text) in [("argv", argv), ("screen", terminal.screen), ("log", terminal.stderr), ("history", saved)] {
+                #expect(!text.contains("secret"), "a password in the \(place): \(text)")
+            }
+        }
+    }
+
     /// --verbose writes the client's log to stderr with timestamps; without it stderr stays empty.
     @Test func verboseLogsDiscoveryToStderr() async throws {
         try await withTopology { topology in

@@ -7,7 +7,8 @@ import Testing
 struct DeploymentTests {
     /// On host-name, `::1` and TLS topologies: a one-shot command, then an interactive
     /// session that follows a `SENTINEL FAILOVER` and runs the next line on the new
-    /// master, then Ctrl-D with exit 0 and nothing on stderr. Over TLS the certificate
+    /// master, then Ctrl-D with exit 0, nothing on stderr and no connection of ours left
+    /// on any node or sentinel (CLIENT LIST). Over TLS the certificate
     /// is checked against the name Sentinel returns: `localhost` against a certificate
     /// whose only name is DNS:localhost, `::1` and 127.0.0.1 against its IP names.
     @Test(arguments: [
@@ -42,6 +43,7 @@ struct DeploymentTests {
             terminal.type("\u{4}")
             #expect(terminal.waitForExit() == 0)
             #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")
+            #expect(await eventually(within: 5) { topology.replConnections().isEmpty }, "left: \(topology.replConnections())")
         }
     }
 
@@ -102,6 +104,7 @@ struct DeploymentTests {
             try expectOneLine(
                 ["-s", "127.0.0.1:\(plaintext.port)", "--sentinel-tls", "--cacert", ca, topology.masterName],
                 ["sentinel 127.0.0.1:\(plaintext.port): TLS: no handshake within", "leave out --tls or --sentinel-tls"])
+            #expect(await eventually(within: 5) { topology.replConnections().isEmpty }, "left: \(topology.replConnections())")
         }
     }
 
@@ -121,6 +124,7 @@ struct DeploymentTests {
             let certificate = ["--cert", "\(tlsDirectory)/client.crt", "--key", "\(tlsDirectory)/client.key"]
             let accepted = try Topology.run(sentinelREPLExecutable, base + certificate + [topology.masterName, "PING"])
             #expect(accepted.status == 0 && accepted.stdout == "PONG\n" && accepted.stderr.isEmpty, "\(accepted)")
+            #expect(await eventually(within: 5) { topology.replConnections().isEmpty }, "left: \(topology.replConnections())")
         }
     }
 
@@ -190,6 +194,7 @@ struct ReplicaSessionTests {
             terminal.type("\u{4}")
             #expect(terminal.waitForExit() == 0)
             #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")
+            #expect(await eventually(within: 5) { topology.replConnections().isEmpty }, "left: \(topology.replConnections())")
         }
     }
 
@@ -220,6 +225,7 @@ struct ReplicaSessionTests {
             terminal.type("\u{4}")
             #expect(terminal.waitForExit() == 0)
             #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")
+            #expect(await eventually(within: 5) { topology.replConnections().isEmpty }, "left: \(topology.replConnections())")
         }
     }
 }

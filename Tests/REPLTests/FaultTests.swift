@@ -60,6 +60,49 @@ struct FaultTests {
         }
     }
 
+    /// The master hung (SIGSTOP: no RST, no FIN) under a paced stream until Sentinel fails
+    /// over, then resumed (SIGCONT): it comes back as a master and answers what it had
+    /// read, until Sentinel converts it. Those answers are not acknowledgments; every line
+    /// has one outcome, none ran twice, and no connection of ours stays on the old master.
+    @Test func aHungMasterResumedAfterTheFailoverGetsNoLineAndKeepsNoConnection() async throws {
+        var options = Topology.Options()
+        options.downAfterMilliseconds = 1000
+        options.failoverTimeoutMilliseconds = 4000
+        try await withTopology(options) { topology in
+            let feed = "for i in $(seq 2000); do printf 'INCR counter\\n%.0s' 1 2 3 4 5 6 7 8 9 10; sleep 0.005; done"
+            let run = topology.runREPL(fedBy: feed)
+            #expect(try await eventually(within: 20) { try topology.cli(topology.masterPort, "GET", "counter") != "\n" })
+            let old = try #require(topology.pid(ofPort: topology.masterPort))
+            kill(old, SIGSTOP)
+            var resumed = false
+            defer { if !resumed { kill(old, SIGCONT) } }
+            var next: Int?
+            #expect(await eventually(within: 30) {
+                next = topology.sentinelMasterPort()
+                return next != nil && next != topology.masterPort
+            }, "Sentinel fails the hung master over")
+            kill(old, SIGCONT)
+            resumed = true
+            let newMaster = try #require(next)
+            #expect(await eventually(within: 30) {
+                ((try? topology.cli(topology.masterPort, "ROLE")) ?? "").hasPrefix("slave")
+            }, "Sentinel converts the old master")
+            try await Task.sleep(nanoseconds: 500_000_000)
+            let ours = ((try? topology.cli(topology.masterPort, "CLIENT", "LIST")) ?? "").split(separator: "\n")
+                .filter { $0.contains(" name=sentinel-repl ") }
+            #expect(ours.isEmpty, "no connection of ours on the old master: \(ours)")
+            let result = try await run.value
+            let output = result.outputLines
+            #expect(output.count == 20_000, "every line one output line")
+            let acknowledged = output.filter { Int($0) != nil }.count
+            let inDoubt = output.filter { $0.contains("may or may not have run") }.count
+            #expect(acknowledged + inDoubt == output.count, "\(output.filter { Int($0) == nil && !$0.contains("may or may not") }.prefix(3))")
+            let counter = Int(try topology.cli(newMaster, "GET", "counter").dropLast()) ?? 0
+            print("hung master resumed: \(acknowledged) acknowledged, \(inDoubt) in doubt, counter \(counter)")
+            #expect(acknowledged <= counter && counter <= acknowledged + inDoubt, "A <= F <= A + D")
+        }
+    }
+
     /// Every sentinel stopped while the prompt idles: the prompt says so, commands still
     /// reach the master; the sentinels started again: it recovers without a restart.
     @Test func allSentinelsStoppedThenStartedAgain() async throws {

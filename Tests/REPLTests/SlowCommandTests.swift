@@ -11,8 +11,16 @@ struct SlowCommandTests {
         "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] "
         + "repeat local n = redis.call('TIME') until n[1] * 1000000 + n[2] - s > 1500000 return 'slept'"
 
+    /// A master busy for 2 s is not down to Sentinel (the default test topology's 2 s
+    /// down-after would fail it over now and then, which the client then follows).
+    static var patientSentinels: Topology.Options {
+        var options = Topology.Options()
+        options.downAfterMilliseconds = 5000
+        return options
+    }
+
     @Test func oneShotWaitsForTheReply() async throws {
-        try await withTopology { topology in
+        try await withTopology(Self.patientSentinels) { topology in
             let eval = try topology.runREPL([topology.masterName, "EVAL", Self.script, "0"])
             #expect(eval.status == 0, "stderr: \(eval.stderr)")
             #expect(eval.stdout == "slept\n")
@@ -23,16 +31,17 @@ struct SlowCommandTests {
     }
 
     @Test func inABatchTheLinesAfterASlowCommandRunInOrder() async throws {
-        try await withTopology { topology in
+        try await withTopology(Self.patientSentinels) { topology in
             let lines = ["INCR n", "DEBUG SLEEP 2", "INCR n", "EVAL \"\(Self.script)\" 0", "INCR n"]
             let batch = try topology.runREPL([topology.masterName], stdin: lines.joined(separator: "\n") + "\n")
             #expect(batch.status == 0, "stderr: \(batch.stderr)")
             #expect(Array(batch.outputLines) == ["1", "OK", "2", "slept", "3"])
+            #expect(topology.sentinelMasterPort() == topology.masterPort, "no failover")
         }
     }
 
     @Test func atThePromptTheReplyComesWithItsTime() async throws {
-        try await withREPL { (topology, terminal) async throws in
+        try await withREPL(Self.patientSentinels) { (topology, terminal) async throws in
             #expect(terminal.enter("DEBUG SLEEP 2", thenPromptAfter: "OK", seconds: 15), "screen: \(terminal.screen)")
             #expect(terminal.screen.contains("(2.0"), "redis-cli's timing line for a slow command")
             #expect(terminal.enter("EVAL \"\(Self.script)\" 0", thenPromptAfter: "\"slept\"", seconds: 15))
@@ -42,7 +51,7 @@ struct SlowCommandTests {
 
     /// With -t the wait is bounded: past it the command is reported in doubt.
     @Test func aTimeoutBoundsTheWait() async throws {
-        try await withTopology { topology in
+        try await withTopology(Self.patientSentinels) { topology in
             let bounded = try topology.runREPL(["-t", "0.5", topology.masterName, "DEBUG", "SLEEP", "2"])
             #expect(bounded.stdout.contains("may or may not have run"), "stdout: \(bounded.stdout)")
             #expect(bounded.status == 1, "no reply: exit 1, as redis-cli")
@@ -52,7 +61,7 @@ struct SlowCommandTests {
     /// Non-interactive exit status as redis-cli's: an error reply is a reply (0, or 1
     /// with -e); a command without a reply exits 1, one-shot and from stdin.
     @Test func aMissingReplyExitsOneAndAnErrorReplyDoesNot() async throws {
-        try await withTopology { topology in
+        try await withTopology(Self.patientSentinels) { topology in
             let errorReply = try topology.runREPL([topology.masterName, "NOSUCHCOMMAND"])
             #expect(errorReply.status == 0 && errorReply.stdout.hasPrefix("ERR unknown command"), "\(errorReply)")
             #expect(try topology.runREPL(["-e", topology.masterName, "NOSUCHCOMMAND"]).status == 1)

@@ -241,10 +241,15 @@ public func eventually(within seconds: Double, _ condition: () async throws -> B
 }
 
 extension Topology {
-    /// `CLIENT LIST` lines on every data node and sentinel that carry this client name.
+    /// `CLIENT LIST` lines on every data node and sentinel that carry this client name,
+    /// and a line for each live one that did not answer (so no answer never reads as none).
     public func connections(named name: String) -> [String] {
-        (dataPorts + sentinelPorts).flatMap { port in
-            ((try? cli(port, "CLIENT", "LIST")) ?? "").split(separator: "\n").map(String.init)
+        (dataPorts + sentinelPorts).flatMap { port -> [String] in
+            let list = (try? cli(port, "CLIENT", "LIST")) ?? ""
+            if !list.contains(" cmd=client|list"), let pid = pid(ofPort: port), kill(pid, 0) == 0 {
+                return ["port \(port): no CLIENT LIST answer: \(list)"]
+            }
+            return list.split(separator: "\n").map(String.init)
                 .filter { $0.contains(" name=\(name) ") }
                 .map { "port \(port): \($0)" }
         }
