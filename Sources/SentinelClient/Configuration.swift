@@ -112,6 +112,9 @@ public struct SentinelInfo: Sendable, Hashable {
 /// Topology changes, for a user interface to show as they happen.
 public enum TopologyEvent: Sendable, Hashable {
     case masterSwitched(from: ServerAddress?, to: ServerAddress)
+    /// No verified master now. When Sentinel's failover is followed at once, a master that
+    /// died may be reported as `commandsHeld(candidate:replacing:)` and then `masterSwitched`
+    /// instead: a switch ends the check that would have found it unreachable.
     case masterUnreachable(ServerAddress?, reason: String)
     case masterReachable(ServerAddress)
     /// A sentinel announced that a failover started (`+try-failover`, `+odown`).

@@ -1127,7 +1127,9 @@ public actor SentinelClient: Service {
             publish([.commandsHeld(candidate: candidate, replacing: master)])
             promotionWake.yield()
         case .failoverAborted:
-            releaseHold(reason: "\(channel) from \(sentinel)")
+            // Only the leader's abort ends the hold: another sentinel's
+            // -failover-abort-not-elected is about its own, lost attempt.
+            if topology.promotion?.reportedBy == sentinel { releaseHold(reason: "\(channel) from \(sentinel)") }
             requestReconcile(reason: "\(channel) from \(sentinel)")
         case nil:
             return

@@ -246,7 +246,8 @@ extension Topology {
     public func connections(named name: String) -> [String] {
         (dataPorts + sentinelPorts).flatMap { port -> [String] in
             let list = (try? cli(port, "CLIENT", "LIST")) ?? ""
-            if !list.contains(" cmd=client|list"), let pid = pid(ofPort: port), kill(pid, 0) == 0 {
+            // The list always holds our own CLIENT LIST (`cmd=client|list` from Redis 7).
+            if !list.contains(" cmd=client"), let pid = pid(ofPort: port), kill(pid, 0) == 0 {
                 return ["port \(port): no CLIENT LIST answer: \(list)"]
             }
             return list.split(separator: "\n").map(String.init)
