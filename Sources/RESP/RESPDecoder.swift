@@ -12,6 +12,7 @@ public enum RESPDecodingError: Error, Sendable, Hashable, CustomStringConvertibl
     case missingCRLF
     case lineTooLong(Int)
     case nestingTooDeep(Int)
+    case aggregateTooLarge(Int)
 
     public var description: String {
         switch self {
@@ -25,6 +26,7 @@ public enum RESPDecodingError: Error, Sendable, Hashable, CustomStringConvertibl
         case .missingCRLF: return "malformed reply: missing CRLF"
         case .lineTooLong(let n): return "malformed reply: a line of more than \(n) bytes without CRLF"
         case .nestingTooDeep(let n): return "malformed reply: aggregates nested deeper than \(n)"
+        case .aggregateTooLarge(let n): return "malformed reply: an aggregate of \(n) elements (the limit is 2^32)"
         }
     }
 }
@@ -39,6 +41,8 @@ public struct RESPDecoder: Sendable {
     public static let defaultMaxDepth = 16_384
     /// A line (simple string, error, number) longer than this without CRLF is malformed.
     public static let maxLineLength = 64 * 1024 * 1024
+    /// More elements than any server sends (and a map's count doubled stays in range).
+    public static let maxAggregateCount = 1 << 32
     /// Element counts come from the peer: never reserve more than this up front.
     static let maxReservation = 1024
 
@@ -203,6 +207,7 @@ public struct RESPDecoder: Sendable {
             let count = try parseLength(header, allowNull: type == UInt8(ascii: "*"))
             consumeLine()
             if count < 0 { return .value(.array(nil)) }
+            if count > maxAggregateCount { throw RESPDecodingError.aggregateTooLarge(count) }
             let kind: Frame.Kind
             switch type {
             case UInt8(ascii: "*"): kind = .array

@@ -105,6 +105,9 @@ private func decodeAll(_ bytes: String) throws -> [RESPValue] {
         ("~-1\r\n", .invalidLength("-1")),
         ("$99999999999999999999999\r\n", .invalidLength("99999999999999999999999")),
         ("$536870913\r\n", .bulkTooLarge(536_870_913)),
+        // Found by the fuzzer: a map's count doubled overflowed.
+        ("|8888888888888888881\r\n+k\r\n", .aggregateTooLarge(8_888_888_888_888_888_881)),
+        ("%4294967297\r\n", .aggregateTooLarge(4_294_967_297)),
         (":12a\r\n", .invalidInteger("12a")),
         (":99999999999999999999\r\n", .invalidInteger("99999999999999999999")),
         ("$3\r\nabcXY", .missingCRLF),
