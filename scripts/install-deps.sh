@@ -8,6 +8,7 @@ command -v redis-sentinel >/dev/null || need+=(redis-sentinel)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v python3 >/dev/null || need+=(python3)
 command -v openssl >/dev/null || need+=(openssl)  # the TLS topologies' certificates
+command -v man >/dev/null || need+=(man-db)  # scripts/check-install.sh reads the man page
 ((${#need[@]})) || exit 0
 echo "installing: ${need[*]}" >&2
 sudo=""
