@@ -4,7 +4,7 @@ import Testing
 
 /// Input a person or a script may send by mistake: each gets a clear outcome, and
 /// the lines around it run.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3 * testSlowdown)))
 struct BadInputTests {
     /// Runs the REPL with `stdin` as raw bytes (not only UTF-8).
     private func run(_ topology: Topology, _ arguments: [String], stdin: [UInt8]) throws -> Topology.RunResult {

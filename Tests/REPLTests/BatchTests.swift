@@ -3,7 +3,7 @@ import TestTopology
 import Testing
 
 /// Pasted and piped batches: every line once, in order, one reply each.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3 * testSlowdown)))
 struct BatchTests {
     @Test func pipedLinesRunOnceInOrderWithOneReplyEach() async throws {
         try await withTopology { topology in

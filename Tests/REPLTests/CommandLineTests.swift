@@ -3,7 +3,7 @@ import TestTopology
 import Testing
 
 /// The command line as a person types it: short options, passwords, the db, exit codes.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3 * testSlowdown)))
 struct CommandLineTests {
     @Test func dbAndPasswordOptionsReachTheServerAndThePrompt() async throws {
         var options = Topology.Options()

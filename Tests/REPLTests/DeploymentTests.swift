@@ -3,7 +3,7 @@ import TestTopology
 import Testing
 
 /// Production topologies: TLS-only ones, host names announced by Sentinel, `::1` only.
-@Suite(.serialized, .timeLimit(.minutes(4)))
+@Suite(.serialized, .timeLimit(.minutes(4 * testSlowdown)))
 struct DeploymentTests {
     /// On host-name, `::1` and TLS topologies: a one-shot command, then an interactive
     /// session that follows a `SENTINEL FAILOVER` and runs the next line on the new
@@ -146,7 +146,7 @@ struct DeploymentTests {
 }
 
 /// `--replica` sessions and `:use master|replica`.
-@Suite(.serialized, .timeLimit(.minutes(4)))
+@Suite(.serialized, .timeLimit(.minutes(4 * testSlowdown)))
 struct ReplicaSessionTests {
     /// Reads on a replica; a write gets READONLY as is plus where the session is; `:use
     /// master` writes; `:use replica` goes back; the replica killed moves the session.

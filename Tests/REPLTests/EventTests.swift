@@ -4,7 +4,7 @@ import Testing
 
 /// Sentinel's events about the master as notices: above the prompt (`:events on|off`),
 /// on stderr with `--events` elsewhere; each once, however many sentinels publish it.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3 * testSlowdown)))
 struct EventTests {
     /// A killed master, with `GET half` typed and not entered: the notices come once
     /// each, the prompt moves, the half-typed line stays and runs on the new master.

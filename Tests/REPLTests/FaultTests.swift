@@ -3,7 +3,7 @@ import TestTopology
 import Testing
 
 /// Faults against the real topology; every line of a batch counted.
-@Suite(.serialized, .timeLimit(.minutes(4)))
+@Suite(.serialized, .timeLimit(.minutes(4 * testSlowdown)))
 struct FaultTests {
     /// `CLIENT PAUSE 800 WRITE`, shorter than down-after-milliseconds: the writes wait
     /// and go on; nothing is in doubt, nothing ran twice.

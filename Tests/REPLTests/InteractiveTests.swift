@@ -3,7 +3,7 @@ import TestTopology
 import Testing
 
 /// The REPL driven through a pseudo-terminal against a real topology, as a person would.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3 * testSlowdown)))
 struct InteractiveTests {
     private func temporaryPath(_ name: String) -> String {
         NSTemporaryDirectory() + "\(name)-\(UInt32.random(in: 0...UInt32.max))"

@@ -4,7 +4,7 @@ import Testing
 
 /// redis-cli is the oracle: the same commands on the same server must print
 /// the same bytes, in terminal form (RESP2 and RESP3) and raw, one-shot and from stdin.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3 * testSlowdown)))
 struct RenderingOracleTests {
     static let setup = [
         ["DEL", "s", "h", "l", "z", "e", "n", "bin"],

@@ -4,7 +4,7 @@ import Testing
 
 /// redis-cli's repeats: `N command` at the prompt, `-r N -i SECONDS` on the command
 /// line; one reply per repetition, through a failover too.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3 * testSlowdown)))
 struct RepeatTests {
     @Test func aRepeatPrefixRunsTheCommandThatManyTimes() async throws {
         try await withREPL { (topology, terminal) async throws in

@@ -4,7 +4,7 @@ import Testing
 
 /// A slow command is not a failure: its reply comes when the server sends it, in
 /// every mode, and the lines after it run (redis-cli waits the same way).
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3 * testSlowdown)))
 struct SlowCommandTests {
     /// A Lua script that keeps Redis busy for 1.5 s (TIME in microseconds).
     static let script =

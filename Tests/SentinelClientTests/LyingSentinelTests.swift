@@ -9,7 +9,7 @@ import Testing
 
 /// A sentinel that publishes a false `+switch-master` naming a replica: ROLE on that
 /// replica says it is not a master, so the client keeps the real one.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(2 * testSlowdown)))
 struct LyingSentinelTests {
     @Test func aFalseSwitchMasterIsIgnoredAfterROLE() async throws {
         try await withTopology { topology in

@@ -1,5 +1,6 @@
 import NIOCore
 import RESP
+import TestTopology
 import Testing
 
 @testable import SentinelClient
@@ -7,7 +8,7 @@ import Testing
 /// A fake master (behind a fake sentinel that names it) answering with what no real
 /// server sends: each gives a clear error, no crash, no hang, no unbounded allocation,
 /// and the client's next command works on a new connection.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(2 * testSlowdown)))
 struct MalformedServerTests {
     static let cases: [(name: String, bytes: String, closes: Bool, code: SentinelClientError.Code)] = [
         ("huge-bulk", "$99999999999\r\n", false, .malformedReply),

@@ -6,7 +6,7 @@ import Testing
 @testable import SentinelClient
 
 /// The read-from policy: master, replica, replica-preferred, on a real topology.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3 * testSlowdown)))
 struct ReadFromTests {
     @Test func readsGoWhereThePolicySays() async throws {
         try await withTopology { topology in

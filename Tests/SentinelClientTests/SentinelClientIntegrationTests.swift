@@ -9,7 +9,7 @@ import Testing
 @testable import SentinelClient
 
 /// Against real redis-server and redis-sentinel processes on 127.0.0.1.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3 * testSlowdown)))
 struct SentinelClientIntegrationTests {
     // Acceptance 1
     @Test func discoveryPassesADeadFirstSentinel() async throws {

@@ -6,7 +6,7 @@ import Testing
 @testable import SentinelClient
 
 /// The library over TLS, as an adopter configures it: NIOSSL's TLSConfiguration.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3 * testSlowdown)))
 struct TLSIntegrationTests {
     @Test func aClientOverTLSRunsCommandsAndTellsAWrongCAByCode() async throws {
         var options = Topology.Options()
