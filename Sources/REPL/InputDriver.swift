@@ -8,7 +8,7 @@ enum InputDriver {
         await withEventsOnStderr(session) {
             await session.repeatCommand(arguments.map { Array($0.utf8) }, times: count, line: arguments.joined(separator: " "))
         }
-        await session.pinned.release()
+        await session.pinned.release(healthy: true)
         return session.exitStatus
     }
 
@@ -16,7 +16,7 @@ enum InputDriver {
     static func lines(from source: LineSource, session: isolated Session) async -> Int32 {
         await withEventsOnStderr(session) { await runLines(from: source, session: session) }
         source.close()
-        await session.pinned.release()
+        await session.pinned.release(healthy: true)
         return session.exitStatus
     }
 
@@ -60,7 +60,7 @@ enum InputDriver {
             tasks.cancelAll()
             return status
         }
-        await session.pinned.release()
+        await session.pinned.release(healthy: true)
         return status
     }
 

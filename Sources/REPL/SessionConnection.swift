@@ -191,11 +191,12 @@ final class SessionConnection {
         return true
     }
 
-    /// Gives the connection back, healthy, before the client shuts down.
-    nonisolated(nonsending) func release() async {
+    /// Gives the master's connection back (to the pool when `healthy`, else closed) and
+    /// closes the replica connection.
+    nonisolated(nonsending) func release(healthy: Bool) async {
         let held = lease
         lease = nil
-        if let held { await client.release(held, healthy: true) }
+        if let held { await client.release(held, healthy: healthy) }
         dropReplica(gone: nil)
     }
 
@@ -212,13 +213,9 @@ final class SessionConnection {
             fresh = try await pickReplica(avoiding: [])
         }
         // The master's connection may hold MULTI, WATCH or another database: it is closed, not pooled.
-        if let held = lease {
-            lease = nil
-            await client.release(held, healthy: false)
-        }
+        await release(healthy: false)
         let lost = state.drop(reason: "the session moved")
         target = .replica
-        dropReplica(gone: nil)
         adoptReplica(fresh)
         return ([lost].compactMap { $0 } + ["-- the session is on replica \(fresh.address) (read-only)"]).joined(separator: "\n")
     }

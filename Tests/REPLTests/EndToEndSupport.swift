@@ -128,3 +128,29 @@ extension Topology {
         }
     }
 }
+
+/// A batch of INCR lines counted: acknowledged (an integer reply), in doubt, and what
+/// the counter on the master after the faults shows applied.
+struct BatchOutcome: CustomStringConvertible {
+    var acknowledged: Int
+    var inDoubt: Int
+    var counter: Int
+    var description: String { "\(acknowledged) acknowledged, \(inDoubt) in doubt, \(counter) applied on the new master" }
+
+    /// Counts `output`, whose every line must be an integer reply or an in-doubt line.
+    init<Lines: Collection>(counting output: Lines, counter: Int, sourceLocation: SourceLocation = #_sourceLocation)
+    where Lines.Element: StringProtocol {
+        let inDoubt = output.filter { $0.contains("may or may not have run") }
+        let other = output.filter { Int($0) == nil && !$0.contains("may or may not have run") }
+        #expect(other.isEmpty, "unexpected lines: \(other.prefix(5))", sourceLocation: sourceLocation)
+        acknowledged = output.filter { Int($0) != nil }.count
+        self.inDoubt = inDoubt.count
+        self.counter = counter
+    }
+
+    /// A <= F <= A + D: no acknowledged write lost, no line run twice.
+    func expectNoneLostOrRunTwice(sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(acknowledged <= counter, "no acknowledged write lost: \(self)", sourceLocation: sourceLocation)
+        #expect(counter <= acknowledged + inDoubt, "no line ran twice: \(self)", sourceLocation: sourceLocation)
+    }
+}

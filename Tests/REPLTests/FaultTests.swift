@@ -51,12 +51,10 @@ struct FaultTests {
             }
             let output = try await run.value.outputLines
             #expect(output.count == 25_000, "every line one output line")
-            let acknowledged = output.filter { Int($0) != nil }.count
-            let inDoubt = output.filter { $0.contains("may or may not have run") }.count
-            #expect(acknowledged + inDoubt == output.count, "\(output.filter { Int($0) == nil && !$0.contains("may or may not") }.prefix(3))")
             let counter = Int(try topology.cli(try #require(masters.last), "GET", "counter").dropLast()) ?? 0
-            print("two failovers: \(acknowledged) acknowledged, \(inDoubt) in doubt, counter \(counter), masters \(masters)")
-            #expect(acknowledged <= counter && counter <= acknowledged + inDoubt, "A <= F <= A + D")
+            let outcome = BatchOutcome(counting: output, counter: counter)
+            print("two failovers: \(outcome), masters \(masters)")
+            outcome.expectNoneLostOrRunTwice()
         }
     }
 
@@ -93,12 +91,10 @@ struct FaultTests {
             let result = try await run.value
             let output = result.outputLines
             #expect(output.count == 20_000, "every line one output line")
-            let acknowledged = output.filter { Int($0) != nil }.count
-            let inDoubt = output.filter { $0.contains("may or may not have run") }.count
-            #expect(acknowledged + inDoubt == output.count, "\(output.filter { Int($0) == nil && !$0.contains("may or may not") }.prefix(3))")
             let counter = Int(try topology.cli(newMaster, "GET", "counter").dropLast()) ?? 0
-            print("hung master resumed: \(acknowledged) acknowledged, \(inDoubt) in doubt, counter \(counter)")
-            #expect(acknowledged <= counter && counter <= acknowledged + inDoubt, "A <= F <= A + D")
+            let outcome = BatchOutcome(counting: output, counter: counter)
+            print("hung master resumed: \(outcome)")
+            outcome.expectNoneLostOrRunTwice()
         }
     }
 
