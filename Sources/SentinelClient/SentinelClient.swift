@@ -708,9 +708,8 @@ public actor SentinelClient: Service {
     /// after this call has ended. Concurrent calls share runs.
     public func reconcile(reason: String) async {
         guard lifecycle == .running else { return }
-        logger.debug("reconcile requested", metadata: ["reason": "\(reason)"])
         await withCheckedContinuation { continuation in
-            if reconciler.request(continuation) == .startRun { reconcileWake.yield() }
+            submitReconcile(reason: reason, waiter: continuation)
         }
     }
 
@@ -719,8 +718,12 @@ public actor SentinelClient: Service {
     /// for a run that may take a try timeout on a hung master.
     private func requestReconcile(reason: String) {
         guard lifecycle == .running else { return }
+        submitReconcile(reason: reason, waiter: nil)
+    }
+
+    private func submitReconcile(reason: String, waiter: CheckedContinuation<Void, Never>?) {
         logger.debug("reconcile requested", metadata: ["reason": "\(reason)"])
-        if reconciler.request(nil) == .startRun { reconcileWake.yield() }
+        if reconciler.request(waiter) == .startRun { reconcileWake.yield() }
     }
 
     /// Performs the runs the reconcile state machine asks for, until cancelled.
