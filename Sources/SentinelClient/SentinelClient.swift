@@ -430,18 +430,19 @@ public actor SentinelClient: Service {
     private static let unfitReplicaFlags: Set<String> = ["s_down", "o_down", "disconnected"]
 
     /// Whether a replica's master (as its ROLE names it) is the master in use, or the one
-    /// the last failover replaced (until Sentinel reconfigures the replica). A host
-    /// may be spelt as a name on one side and an address on the other: then the port decides.
-    private func replicates(from master: ServerAddress) -> Bool {
+    /// the last failover replaced (until Sentinel reconfigures the replica). One side may
+    /// spell the host as a name and the other as an address (or as another name): then
+    /// they are the same host when they resolve to a common address.
+    private func replicates(from master: ServerAddress) async -> Bool {
         guard let known = topology.master?.address else { return true }
-        return [known, topology.replacedMaster].contains { candidate in
-            guard let candidate else { return false }
-            if candidate == master { return true }
-            // ROLE names the master by IP; the topology may know it by host name.
-            let bothAddresses = TLSConnectionSettings.isIPAddress(candidate.host)
-                && TLSConnectionSettings.isIPAddress(master.host)
-            return candidate.port == master.port && !bothAddresses
+        let samePort = [known, topology.replacedMaster].compactMap { $0 }.filter { $0.port == master.port }
+        if samePort.contains(master) { return true }
+        guard !samePort.isEmpty else { return false }
+        let named = await HostAddresses.of(master.host)
+        for candidate in samePort where !named.isDisjoint(with: await HostAddresses.of(candidate.host)) {
+            return true
         }
+        return false
     }
 
     /// A new connection to `address`, with the data nodes' handshake (in `database`
@@ -453,23 +454,25 @@ public actor SentinelClient: Service {
         var handshake = configuration.dataHandshake
         if let database { handshake.database = database }
         let connection = try await dial(address, handshake, configuration.connectTimeout)
-        let role: Result<ServerRole, FailureReason>
+        let parsed: Result<ServerRole, FailureReason>
         do {
-            role = ServerRole.parse(try await connection.send(RESPCommand("ROLE")))
+            parsed = ServerRole.parse(try await connection.send(RESPCommand("ROLE")))
         } catch {
             connection.close(reason: "ROLE failed")
             throw .connectFailed(address: address, reason: error.reason ?? .other("\(error)"), underlying: error)
         }
-        switch role {
-        case .success(.replica(let master, let link, _)) where link == "connected" && replicates(from: master):
-            return connection
-        case .success(let other):
-            connection.close(reason: "not a healthy replica")
-            throw .connectFailed(address: address, reason: .notAHealthyReplica(role: "\(other)"))
+        let role: ServerRole
+        switch parsed {
+        case .success(let answer): role = answer
         case .failure(let reason):
             connection.close(reason: "ROLE failed")
             throw .connectFailed(address: address, reason: reason)
         }
+        if case .replica(let master, let link, _) = role, link == "connected", await replicates(from: master) {
+            return connection
+        }
+        connection.close(reason: "not a healthy replica")
+        throw .connectFailed(address: address, reason: .notAHealthyReplica(role: "\(role)"))
     }
 
     /// A connection to the next healthy replica in turn; those in `avoided` (one that
