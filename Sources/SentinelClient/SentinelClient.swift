@@ -788,11 +788,17 @@ public actor SentinelClient: Service {
     }
 
     private func apply(_ result: DiscoveryResult) async {
-        let moving = topology.master.map { $0.address != result.master } ?? false
+        let before = topology.master?.address
+        let moving = before.map { $0 != result.master } ?? false
         let promotedAt = moving ? await promotionOffset(on: result.connection) : nil
         guard lifecycle == .running else {
             result.connection.close(reason: "the client is shutting down")
             return
+        }
+        // An early switch to another master while INFO was read: this result is older than it.
+        if let now = topology.master?.address, now != before, now != result.master {
+            result.connection.close(reason: "the master changed while the result was applied")
+            return requestReconcile(reason: "the master changed to \(now) during a reconcile")
         }
         install(
             result.master, role: result.role, connection: result.connection, answeredBy: result.answeredBy.sentinel,
