@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 prefix=$(mktemp -d "${TMPDIR:-/tmp}/sentinel-repl-install.XXXXXX")
 topology=""
 cleanup() {
-    [[ -z $topology ]] || scripts/topology.sh stop "$topology"
     rm -rf "$prefix"
+    if [[ -n $topology ]]; then scripts/topology.sh stop "$topology" || true; fi
 }
 trap cleanup EXIT
 scripts/install.sh "$prefix" >"$prefix/install.log" 2>&1 || { cat "$prefix/install.log" >&2; exit 1; }

@@ -13,7 +13,7 @@ scripts/install-deps.sh
 swift build --build-tests --scratch-path ".build-$kind" --sanitize="$kind"
 # A report fails the run (TSan exits 66 by default, ASan aborts). The suppressions are
 # explained in their file; matching one prints nothing (the end-to-end tests read stderr).
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1 print_suppressions=0 suppressions=$PWD/scripts/tsan-suppressions.txt}
+export TSAN_OPTIONS="halt_on_error=1 print_suppressions=0 suppressions=$PWD/scripts/tsan-suppressions.txt ${TSAN_OPTIONS:-}"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 # Sanitized code runs several times slower (2,000,000 piped lines take about 4 minutes
 # under TSan): the suites' time limits are multiplied by this.

@@ -26,7 +26,7 @@ enum HostAddresses {
 
     private static func resolve(_ host: String) -> Set<String> {
         var hints = addrinfo()
-        #if canImport(Darwin)
+        #if canImport(Darwin) || canImport(Musl)
         hints.ai_socktype = SOCK_STREAM
         #else
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)

@@ -432,18 +432,27 @@ public actor SentinelClient: Service {
     /// Whether a replica's master (as its ROLE names it) is the master in use, or the one
     /// the last failover replaced (until Sentinel reconfigures the replica). One side may
     /// spell the host as a name and the other as an address (or as another name): then
-    /// they are the same host when they resolve to a common address.
+    /// they are the same host when they resolve to a common address. A name this host
+    /// cannot resolve (a cluster-internal name seen from a bastion host) leaves the port to decide.
     private func replicates(from master: ServerAddress) async -> Bool {
-        guard let known = topology.master?.address else { return true }
-        let samePort = [known, topology.replacedMaster].compactMap { $0 }.filter { $0.port == master.port }
-        if samePort.contains(master) { return true }
-        guard !samePort.isEmpty else { return false }
+        guard topology.master != nil else { return true }
+        if mastersInUse.contains(master) { return true }
+        guard mastersInUse.contains(where: { $0.port == master.port }) else { return false }
         let named = await HostAddresses.of(master.host)
-        for candidate in samePort where !named.isDisjoint(with: await HostAddresses.of(candidate.host)) {
-            return true
+        // Read after the lookup: a failover may have installed another master meanwhile.
+        var unresolved = named.isEmpty
+        for candidate in mastersInUse where candidate.port == master.port {
+            let addresses = await HostAddresses.of(candidate.host)
+            if !named.isDisjoint(with: addresses) { return true }
+            unresolved = unresolved || addresses.isEmpty
         }
-        return false
+        if unresolved {
+            logger.debug("a master's host name did not resolve: the port decides", metadata: ["named": "\(master)"])
+        }
+        return unresolved
     }
+
+    private var mastersInUse: [ServerAddress] { [topology.master?.address, topology.replacedMaster].compactMap { $0 } }
 
     /// A new connection to `address`, with the data nodes' handshake (in `database`
     /// when given, else the configured one), once ROLE on it says replica with its link
