@@ -81,11 +81,7 @@ struct TLSConnectionSettings {
     init?(_ tls: SentinelClientConfiguration.TLS, for address: ServerAddress) {
         guard let context = tls.context else { return nil }
         self.context = context
-        serverHostname = tls.serverName ?? (Self.isIPAddress(address.host) ? nil : address.host)
-    }
-
-    static func isIPAddress(_ host: String) -> Bool {
-        (try? SocketAddress(ipAddress: host, port: 0)) != nil
+        serverHostname = tls.serverName ?? (HostAddresses.canonicalIP(address.host) == nil ? address.host : nil)
     }
 
     /// Adds the TLS handlers in front of the RESP handler; `handshake` completes with the

@@ -196,7 +196,3 @@ public let builtProductsDirectory: String = {
 }()
 
 public var sentinelREPLExecutable: String { builtProductsDirectory + "/sentinel-repl" }
-
-/// How many times slower than a plain debug build the code under test runs: set by
-/// `scripts/sanitize.sh` (SENTINEL_REPL_TEST_SLOWDOWN); the suites' time limits scale by it.
-public let testSlowdown: Int = max(1, Int(ProcessInfo.processInfo.environment["SENTINEL_REPL_TEST_SLOWDOWN"] ?? "") ?? 1)

@@ -345,3 +345,7 @@ public struct LoneServer: Sendable {
         unlink(pidFile)
     }
 }
+
+/// How many times slower than a plain debug build the code under test runs: set by
+/// `scripts/sanitize.sh` (SENTINEL_REPL_TEST_SLOWDOWN); the suites' time limits scale by it.
+public let testSlowdown: Int = max(1, Int(ProcessInfo.processInfo.environment["SENTINEL_REPL_TEST_SLOWDOWN"] ?? "") ?? 1)
