@@ -13,12 +13,21 @@ cd "$(dirname "$0")/.."
 runs=${1:-100000}
 targets=(FuzzRESPDecoder FuzzCommandLine FuzzSentinelURL FuzzRenderer)
 export SENTINEL_REPL_FUZZ=1
+# Swift's own crash backtracer, run under ASan, buries the failure under a false ASan
+# report of its own; libFuzzer's handler prints the stack instead.
+export SWIFT_BACKTRACE=enable=no
 # SwiftPM's --sanitize=fuzzer links libFuzzer but leaves Swift code without coverage
 # counters: without them libFuzzer mutates blind. The counters are asked for by name.
 coverage=(-Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp)
 for target in "${targets[@]}"; do
     swift build --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address "${coverage[@]}" --product "$target" >/dev/null
 done
+# What failed, where, and the input that did it; not the shadow-memory dump.
+failure_report() {
+    grep -m1 -E 'Precondition failed|Fatal error|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|deadly signal' "$1" || true
+    grep -E '^ *#[0-9]+ ' "$1" | grep -v -E ' in (fuzzer::|__sanitizer|__asan|__interceptor|_start|__libc)' | head -12 || true
+    grep -E '^(SUMMARY|artifact_prefix|Base64):' "$1" | cut -c1-400 || true
+}
 work=$(mktemp -d "${TMPDIR:-/tmp}/sentinel-repl-fuzz.XXXXXX")
 status=0
 for target in "${targets[@]}"; do
@@ -32,7 +41,7 @@ for target in "${targets[@]}"; do
     else
         status=1
         echo "fuzz: $target FAILED; log and input in $work:" >&2
-        tail -30 "$work/$target.log" >&2
+        failure_report "$work/$target.log" >&2
     fi
 done
 ((status == 0)) && rm -rf "$work"

@@ -54,7 +54,7 @@ public struct SentinelURL: Sendable, Hashable {
         case 1: database = nil
         case 2 where path[1].isEmpty: database = nil
         case 2:
-            guard let db = Int(path[1]), db >= 0 else { throw .init("database '\(path[1])' is not a number from 0") }
+            guard let db = Int(path[1]), db >= 0 else { throw .init("database \(Self.shown(path[1])) is not a number from 0") }
             database = db
         default: throw .init("its path has more than /master-name/db")
         }
@@ -77,7 +77,7 @@ public struct SentinelURL: Sendable, Hashable {
         var addresses: [ServerAddress] = []
         for host in authority.split(separator: ",", omittingEmptySubsequences: false) {
             guard let address = ServerAddress(String(host), defaultPort: defaultSentinelPort) else {
-                throw .init("'\(host)' is not a sentinel address (host[:port], port 1 to 65535)")
+                throw .init("\(shown(host)) is not a sentinel address (host[:port], port 1 to 65535)")
             }
             addresses.append(address)
         }
@@ -99,6 +99,21 @@ public struct SentinelURL: Sendable, Hashable {
         }
         if user != nil && password == nil { throw .init("sentinel_user has no sentinel_pass") }
         return password.map { Credentials(user: user, password: $0) }
+    }
+
+    /// `text` in single quotes with its control and format characters escaped (`\u{1B}`),
+    /// so an error cannot move the cursor, recolour a terminal or forge a log line.
+    static func shown(_ text: Substring) -> String {
+        var out = "'"
+        for scalar in text.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned:
+                out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "'"
     }
 
     /// Percent-decoding as UTF-8; the part is named, its text is not repeated.

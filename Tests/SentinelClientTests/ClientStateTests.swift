@@ -538,4 +538,10 @@ final class StepLog: Sendable {
             }
         }
     }
+
+    @Test func aBadHostIsShownWithItsControlCharactersEscaped() {
+        #expect(throws: SentinelURLError("'a\\u{0}\\u{1B}[2Jb\\u{202E}:' is not a sentinel address (host[:port], port 1 to 65535)")) {
+            try SentinelURL("redis+sentinel://a\u{0}\u{1b}[2Jb\u{202e}:/m")
+        }
+    }
 }
