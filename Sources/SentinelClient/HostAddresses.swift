@@ -13,18 +13,35 @@ import NIOPosix
 /// by IP or by name, and the topology may know it the other way.
 enum HostAddresses {
     /// `host` itself in canonical form when it is an IP address; else what the system
-    /// resolver returns for it now, on NIO's thread pool (empty when it resolves to nothing).
+    /// resolver returns for it now, on NIO's thread pool: empty when it resolves to nothing
+    /// or gives no answer within `limit` (a resolver that does not answer blocks for
+    /// seconds; the lookup cannot be cancelled, so it is left to finish on its own).
     /// Not cached: in Kubernetes a restarted pod keeps its name and gets a new address.
-    static func of(_ host: String) async -> Set<String> {
+    static func of(
+        _ host: String, within limit: TimeAmount, on eventLoop: any EventLoop,
+        resolver: @escaping @Sendable (String) -> Set<String> = resolve
+    ) async -> Set<String> {
         if let canonical = canonicalIP(host) { return [canonical] }
-        return (try? await NIOThreadPool.singleton.runIfActive { resolve(host) }) ?? []
+        let answer = eventLoop.makePromise(of: Set<String>.self)
+        let answered = NIOLoopBoundBox.makeBoxSendingValue(false, eventLoop: eventLoop)
+        let complete: @Sendable (Set<String>) -> Void = { found in
+            guard !answered.value else { return }
+            answered.value = true
+            answer.succeed(found)
+        }
+        let deadline = eventLoop.scheduleTask(in: limit) { complete([]) }
+        NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { resolver(host) }.whenComplete { result in
+            deadline.cancel()
+            complete((try? result.get()) ?? [])
+        }
+        return (try? await answer.futureResult.get()) ?? []
     }
 
     static func canonicalIP(_ host: String) -> String? {
         (try? SocketAddress(ipAddress: host, port: 0))?.ipAddress
     }
 
-    private static func resolve(_ host: String) -> Set<String> {
+    @Sendable static func resolve(_ host: String) -> Set<String> {
         var hints = addrinfo()
         #if canImport(Darwin) || canImport(Musl)
         hints.ai_socktype = SOCK_STREAM

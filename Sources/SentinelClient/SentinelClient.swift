@@ -433,32 +433,48 @@ public actor SentinelClient: Service {
     /// the last failover replaced (until Sentinel reconfigures the replica). One side may
     /// spell the host as a name and the other as an address (or as another name): then
     /// they are the same host when they resolve to a common address. A name this host
-    /// cannot resolve (a cluster-internal name seen from a bastion host) leaves the port to decide.
-    private func replicates(from master: ServerAddress) async -> Bool {
+    /// cannot resolve (a cluster-internal name seen from a bastion host), or not within the
+    /// connect timeout, leaves the port to decide.
+    /// `resolved` keeps the lookups of one search for a replica, each name looked up once.
+    private func replicates(from master: ServerAddress, resolved: inout [String: Set<String>]) async -> Bool {
         guard topology.master != nil else { return true }
         if mastersInUse.contains(master) { return true }
         guard mastersInUse.contains(where: { $0.port == master.port }) else { return false }
-        let named = await HostAddresses.of(master.host)
+        let named = await addresses(of: master.host, resolved: &resolved)
         // Read after the lookup: a failover may have installed another master meanwhile.
         var unresolved = named.isEmpty
         for candidate in mastersInUse where candidate.port == master.port {
-            let addresses = await HostAddresses.of(candidate.host)
+            let addresses = await addresses(of: candidate.host, resolved: &resolved)
             if !named.isDisjoint(with: addresses) { return true }
             unresolved = unresolved || addresses.isEmpty
         }
         if unresolved {
-            logger.debug("a master's host name did not resolve: the port decides", metadata: ["named": "\(master)"])
+            logger.debug("a master's host name did not resolve in time: the port decides", metadata: ["named": "\(master)"])
         }
         return unresolved
     }
 
     private var mastersInUse: [ServerAddress] { [topology.master?.address, topology.replacedMaster].compactMap { $0 } }
 
+    private func addresses(of host: String, resolved: inout [String: Set<String>]) async -> Set<String> {
+        if let known = resolved[host] { return known }
+        let found = await HostAddresses.of(host, within: configuration.connectTimeout, on: group.next())
+        resolved[host] = found
+        return found
+    }
+
     /// A new connection to `address`, with the data nodes' handshake (in `database`
     /// when given, else the configured one), once ROLE on it says replica with its link
     /// to the master up. The caller owns it and closes it (shutdown closes it too).
     public func connectToReplica(_ address: ServerAddress, database: Int? = nil) async throws(SentinelClientError)
         -> RedisConnection
+    {
+        var resolved: [String: Set<String>] = [:]
+        return try await connectToReplica(address, database: database, resolved: &resolved)
+    }
+
+    private func connectToReplica(_ address: ServerAddress, database: Int?, resolved: inout [String: Set<String>])
+        async throws(SentinelClientError) -> RedisConnection
     {
         var handshake = configuration.dataHandshake
         if let database { handshake.database = database }
@@ -477,7 +493,7 @@ public actor SentinelClient: Service {
             connection.close(reason: "ROLE failed")
             throw .connectFailed(address: address, reason: reason)
         }
-        if case .replica(let master, let link, _) = role, link == "connected", await replicates(from: master) {
+        if case .replica(let master, let link, _) = role, link == "connected", await replicates(from: master, resolved: &resolved) {
             return connection
         }
         connection.close(reason: "not a healthy replica")
@@ -495,9 +511,10 @@ public actor SentinelClient: Service {
         replicaTurn += 1
         let turn = healthy.indices.map { healthy[(replicaTurn + $0) % healthy.count] }
         var tried: [(ServerAddress, FailureReason)] = []
+        var resolved: [String: Set<String>] = [:]
         for address in turn.filter({ !avoided.contains($0) }) + turn.filter({ avoided.contains($0) }) {
             do {
-                return try await connectToReplica(address, database: database)
+                return try await connectToReplica(address, database: database, resolved: &resolved)
             } catch {
                 tried.append((address, error.reason ?? .other(error.description)))
             }
