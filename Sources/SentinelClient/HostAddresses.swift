@@ -5,6 +5,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -14,27 +15,33 @@ import NIOPosix
 enum HostAddresses {
     /// `host` itself in canonical form when it is an IP address; else what the system
     /// resolver returns for it now, on NIO's thread pool: empty when it resolves to nothing
-    /// or gives no answer within `limit` (a resolver that does not answer blocks for
-    /// seconds; the lookup cannot be cancelled, so it is left to finish on its own).
+    /// or gives no answer within `limit`.
     /// Not cached: in Kubernetes a restarted pod keeps its name and gets a new address.
     static func of(
-        _ host: String, within limit: TimeAmount, on eventLoop: any EventLoop,
-        resolver: @escaping @Sendable (String) -> Set<String> = resolve
+        _ host: String, within limit: TimeAmount, resolver: @escaping @Sendable (String) -> Set<String> = resolve
     ) async -> Set<String> {
         if let canonical = canonicalIP(host) { return [canonical] }
-        let answer = eventLoop.makePromise(of: Set<String>.self)
-        let answered = NIOLoopBoundBox.makeBoxSendingValue(false, eventLoop: eventLoop)
-        let complete: @Sendable (Set<String>) -> Void = { found in
-            guard !answered.value else { return }
-            answered.value = true
-            answer.succeed(found)
+        return (try? await withDeadline(limit) { await lookUp(host, resolver) }) ?? []
+    }
+
+    /// The resolver's answer, or nothing at once when the task is cancelled: getaddrinfo
+    /// cannot be stopped (a resolver that does not answer blocks for seconds), so it is
+    /// left to finish on the thread pool and its late answer is dropped.
+    private static func lookUp(_ host: String, _ resolver: @escaping @Sendable (String) -> Set<String>) async -> Set<String> {
+        let waiting = NIOLockedValueBox<CheckedContinuation<Set<String>, Never>?>(nil)
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                waiting.withLockedValue { $0 = continuation }
+                // A cancellation that came before the continuation was stored found nothing to resume.
+                if Task.isCancelled { waiting.withLockedValue { $0.take() }?.resume(returning: []) }
+                NIOThreadPool.singleton.submit { state in
+                    let found = state == .active ? resolver(host) : []
+                    waiting.withLockedValue { $0.take() }?.resume(returning: found)
+                }
+            }
+        } onCancel: {
+            waiting.withLockedValue { $0.take() }?.resume(returning: [])
         }
-        let deadline = eventLoop.scheduleTask(in: limit) { complete([]) }
-        NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { resolver(host) }.whenComplete { result in
-            deadline.cancel()
-            complete((try? result.get()) ?? [])
-        }
-        return (try? await answer.futureResult.get()) ?? []
     }
 
     static func canonicalIP(_ host: String) -> String? {

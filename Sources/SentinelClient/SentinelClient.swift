@@ -458,7 +458,7 @@ public actor SentinelClient: Service {
 
     private func addresses(of host: String, resolved: inout [String: Set<String>]) async -> Set<String> {
         if let known = resolved[host] { return known }
-        let found = await HostAddresses.of(host, within: configuration.connectTimeout, on: group.next())
+        let found = await HostAddresses.of(host, within: configuration.connectTimeout)
         resolved[host] = found
         return found
     }
