@@ -74,7 +74,9 @@ public actor SentinelClient: Service {
         self.group = eventLoopGroup
         self.logger = logger
         self.pool = PoolStateMachine(maxSize: configuration.poolSize)
-        self.topology = TopologyState(masterName: configuration.masterName, sentinels: configuration.sentinels)
+        self.topology = TopologyState(
+            masterName: configuration.masterName, sentinels: configuration.sentinels,
+            selectionLifetime: configuration.promotionWaitTimeout)
         (stopRequests, stopRequested) = AsyncStream.makeStream(of: Void.self)
         (reconcileWakes, reconcileWake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (promotionWakes, promotionWake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -852,6 +854,8 @@ public actor SentinelClient: Service {
         resumeHoldWaitersIfReleased()
         if let known = topology.master { resolveFirstDiscovery(.success(known)) }
         publish(events)
+        // The new master is being failed over already (its `+selected-slave` came first).
+        if events.contains(where: { if case .commandsHeld = $0 { true } else { false } }) { promotionWake.yield() }
         if moved, let previous, let promotedAt, previous.replicationOffset > promotedAt {
             publish([.replicationGap(from: previous.address, to: master, bytes: previous.replicationOffset - promotedAt)])
         }

@@ -26,9 +26,14 @@ struct TopologyState: Sendable {
     private(set) var agreementStale = false
     /// Sentinels that other sentinels report down (`+sdown sentinel ...`).
     private var reportedDown: Set<ServerAddress> = []
+    /// A failover of a master the client does not use yet (its view lags one failover
+    /// behind): held as a promotion should that master be verified within `selectionLifetime`.
+    private(set) var pendingSelection: Promotion?
+    private let selectionLifetime: TimeAmount
 
-    init(masterName: String, sentinels: [ServerAddress]) {
+    init(masterName: String, sentinels: [ServerAddress], selectionLifetime: TimeAmount = .seconds(5)) {
         self.masterName = masterName
+        self.selectionLifetime = selectionLifetime
         self.sentinels = sentinels.map { SentinelInfo(address: $0, origin: .configured, subscribed: false) }
     }
 
@@ -78,9 +83,19 @@ struct TopologyState: Sendable {
             agreementStale = agreement != nil
             if previous != nil { failovers += 1 }
             replacedMaster = previous
-            return [.masterSwitched(from: previous, to: address)]
+            return [.masterSwitched(from: previous, to: address)] + holdPendingSelection(of: address, at: now)
         }
         return wasReachable ? [] : [.masterReachable(address)]
+    }
+
+    /// The new master is already being failed over: its commands are held from the start.
+    private mutating func holdPendingSelection(of address: ServerAddress, at now: NIODeadline) -> [TopologyEvent] {
+        defer { pendingSelection = nil }
+        guard promotion == nil, let pending = pendingSelection, pending.old == address, pending.candidate != address,
+            now - pending.since < selectionLifetime
+        else { return [] }
+        promotion = pending
+        return [.commandsHeld(candidate: pending.candidate, replacing: address)]
     }
 
     /// Whether a failed reconcile leaves the master as it is: when no sentinel answered
@@ -153,17 +168,31 @@ struct TopologyState: Sendable {
 
     /// Sentinel chose `candidate` to replace `master` (`+selected-slave`, or a later step
     /// of the same failover when that event was missed). True when this starts a hold:
-    /// only for the master in use, and only once per failover.
+    /// only for the master in use, and only once per failover. About a master the client
+    /// neither uses nor left, it is kept for a while (`pendingSelection`): a client whose
+    /// switch to that master is still to come holds its commands from the switch on.
     mutating func replicaSelected(
         _ candidate: ServerAddress, replacing master: ServerAddress, reportedBy sentinel: ServerAddress,
         at now: NIODeadline
     ) -> Bool {
+        guard candidate != master else { return false }
+        let selection = Promotion(old: master, candidate: candidate, reportedBy: sentinel, since: now, phase: .awaitingRole)
+        guard master == self.master?.address else {
+            // A late step of a failover already followed is about the master it replaced.
+            if master != replacedMaster, !isPending(selection, at: now) { pendingSelection = selection }
+            return false
+        }
         // A new failover may start while the sentinels still confirm an early switch.
-        guard master == self.master?.address, candidate != master, promotion?.holdsCommands != true,
-            promotion?.candidate != candidate
-        else { return false }
-        promotion = Promotion(old: master, candidate: candidate, reportedBy: sentinel, since: now, phase: .awaitingRole)
+        guard promotion?.holdsCommands != true, promotion?.candidate != candidate else { return false }
+        promotion = selection
         return true
+    }
+
+    /// The same failover is pending already (a later step of it, or another sentinel's report).
+    private func isPending(_ selection: Promotion, at now: NIODeadline) -> Bool {
+        guard let pending = pendingSelection else { return false }
+        return pending.old == selection.old && pending.candidate == selection.candidate
+            && now - pending.since < selectionLifetime
     }
 
     /// The master's replication offset as ROLE reported it just now.

@@ -268,7 +268,7 @@ final class LateValues: Sendable {
 
     @Test func aHoldStartsOnlyForTheMasterInUseAndOncePerFailover() {
         var state = TopologyState(masterName: "m", sentinels: [s1])
-        var started = state.replicaSelected(m2, replacing: m1, reportedBy: s1, at: t0)
+        var started = state.replicaSelected(m3, replacing: m2, reportedBy: s1, at: t0)
         #expect(!started, "no master in use yet")
         _ = state.verified(m1, answeredBy: s1, role: role, attempts: [], at: t0)
         started = state.replicaSelected(m2, replacing: m3, reportedBy: s1, at: t0)
@@ -280,6 +280,41 @@ final class LateValues: Sendable {
         #expect(state.promotion?.holdsCommands == true)
         started = state.replicaSelected(m2, replacing: m1, reportedBy: s2, at: t0)
         #expect(!started, "the next step of the same failover")
+    }
+
+    @Test func aFailoverOfTheNextMasterIsHeldFromTheSwitchToIt() {
+        var state = TopologyState(masterName: "m", sentinels: [s1], selectionLifetime: .seconds(5))
+        _ = state.verified(m1, answeredBy: s1, role: role, attempts: [], at: t0)
+        // m1 was replaced by m2 already, and m2 is being failed over to m3 before this client switched.
+        let started = state.replicaSelected(m3, replacing: m2, reportedBy: s2, at: t0 + .seconds(1))
+        #expect(!started && state.promotion == nil, "m1 is still in use: nothing is held on it")
+        let events = state.verified(m2, answeredBy: s1, role: role, attempts: [], at: t0 + .seconds(2))
+        #expect(events == [.masterSwitched(from: m1, to: m2), .commandsHeld(candidate: m3, replacing: m2)])
+        #expect(state.promotion == Promotion(old: m2, candidate: m3, reportedBy: s2, since: t0 + .seconds(1), phase: .awaitingRole))
+        #expect(state.pendingSelection == nil)
+    }
+
+    @Test func aFailoverOfTheFirstMasterBeforeItIsVerifiedIsHeldFromTheStart() {
+        var state = TopologyState(masterName: "m", sentinels: [s1])
+        let started = state.replicaSelected(m2, replacing: m1, reportedBy: s1, at: t0)
+        #expect(!started, "no master in use yet")
+        let events = state.verified(m1, answeredBy: s1, role: role, attempts: [], at: t0 + .milliseconds(10))
+        #expect(events == [.masterSwitched(from: nil, to: m1), .commandsHeld(candidate: m2, replacing: m1)])
+        #expect(state.promotion?.holdsCommands == true)
+    }
+
+    @Test func aLateOrOldSelectionHoldsNothing() {
+        var state = TopologyState(masterName: "m", sentinels: [s1], selectionLifetime: .seconds(5))
+        _ = state.verified(m1, answeredBy: s1, role: role, attempts: [], at: t0)
+        _ = state.verified(m2, answeredBy: s1, role: role, attempts: [], at: t0 + .seconds(1))
+        let started = state.replicaSelected(m2, replacing: m1, reportedBy: s2, at: t0 + .seconds(1))
+        #expect(!started && state.pendingSelection == nil, "a late step of the failover followed is about the master it replaced")
+        _ = state.replicaSelected(m1, replacing: m3, reportedBy: s2, at: t0 + .seconds(2))
+        #expect(state.pendingSelection?.old == m3)
+        let events = state.verified(m3, answeredBy: s1, role: role, attempts: [], at: t0 + .seconds(8))
+        #expect(events == [.masterSwitched(from: m2, to: m3)], "the selection is older than the lifetime")
+        #expect(state.promotion == nil)
+        #expect(state.pendingSelection == nil, "a switch uses up the selection or forgets it")
     }
 
     @Test func anAbandonedHoldEndsAndTheMasterStays() {
