@@ -142,7 +142,11 @@ final class SessionConnection {
     /// The connection for pipelined lines: the current one if still usable, else a new
     /// one with SELECT restored. The notice says what a replaced connection lost.
     nonisolated(nonsending) func connection() async throws -> (RedisConnection, notice: String?) {
-        if target == .replica { return try await replicaConnection(avoiding: []) }
+        if target == .replica {
+            if let found = try await replicaConnection(avoiding: []) { return found }
+            // `:use master` moved the session while a replica was connected.
+            return try await connection()
+        }
         // While the client follows a promotion, new lines wait for its outcome.
         await client.awaitFailoverDecision()
         if let current = await usable() { return (current, nil) }
@@ -238,7 +242,10 @@ final class SessionConnection {
         while true {
             let connection: RedisConnection
             do {
-                let (found, notice) = try await replicaConnection(avoiding: failed)
+                guard let (found, notice) = try await replicaConnection(avoiding: failed) else {
+                    // `:use master` moved the session while a replica was connected.
+                    return await execute(command)
+                }
                 connection = found
                 notice.map { notices.append($0) }
             } catch {
@@ -267,10 +274,11 @@ final class SessionConnection {
 
     /// The replica connection if it serves; else a new one in the session's database:
     /// the last replica again when the session itself dropped it, else the next healthy
-    /// one, with the notice that says where the session moved and why.
+    /// one, with the notice that says where the session moved and why. Nil when `:use
+    /// master` moved the session meanwhile (only a move after an event can race with it).
     private nonisolated(nonsending) func replicaConnection(
         avoiding failed: Set<ServerAddress>
-    ) async throws(SentinelClientError) -> (RedisConnection, notice: String?) {
+    ) async throws(SentinelClientError) -> (RedisConnection, notice: String?)? {
         if let replica, replica.isActive, !failed.contains(replica.address) { return (replica, nil) }
         if replica != nil { dropReplica(gone: "closed its connection") }
         let previous = lastReplica
@@ -285,9 +293,9 @@ final class SessionConnection {
             fresh.close(reason: "another line connected first")
             return (other, nil)
         }
-        guard target == .replica else {  // (only a move after an event can race with `:use master`)
+        guard target == .replica else {
             fresh.close(reason: "the session moved to the master")
-            return (fresh, nil)
+            return nil
         }
         let lost = state.drop(reason: "the session connection was replaced")
         adoptReplica(fresh)
