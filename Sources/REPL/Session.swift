@@ -475,7 +475,7 @@ public actor Session {
 
     private func notice(for event: TopologyEvent) -> String? {
         switch event {
-        case .sentinelEvent(let event): return eventsShown ? "-- \(event.channel) \(event.payload)" : nil
+        case .sentinelEvent(let event): return eventsShown ? "-- \(event)" : nil
         case .masterSwitched(nil, _): return nil
         case .masterSwitched(.some(let from), let to):
             return "-- failover: master of \(options.masterName) moved from \(from) to \(to)"

@@ -176,7 +176,8 @@ public struct SentinelEvent: Sendable, Hashable, CustomStringConvertible {
     /// The sentinel it was heard from first.
     public var reportedBy: ServerAddress
 
-    public var description: String { "\(channel) \(payload)" }
+    /// Escaped for printing (`Printable`): the payload is a sentinel's text.
+    public var description: String { Printable.escaped("\(channel) \(payload)") }
 }
 
 /// One sentinel as asked just now.

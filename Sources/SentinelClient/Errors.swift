@@ -31,7 +31,11 @@ public struct ServerAddress: Hashable, Sendable, CustomStringConvertible, Compar
         self.port = port
     }
 
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    /// A host name a sentinel sent is printed with its control characters escaped.
+    public var description: String {
+        let host = Printable.escaped(host)
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
 
     public static func < (a: ServerAddress, b: ServerAddress) -> Bool { (a.host, a.port) < (b.host, b.port) }
 }
@@ -50,7 +54,10 @@ public enum FailureReason: Error, Sendable, Hashable, CustomStringConvertible {
     case tls(TLSFailure)
     case other(String)
 
-    public var description: String {
+    /// Escaped for printing (`Printable`): most reasons carry a server's words.
+    public var description: String { Printable.escaped(text) }
+
+    private var text: String {
         switch self {
         case .connectionRefused: return "connection refused"
         case .timedOut(let ms): return "no answer within \(ms) ms"
@@ -156,7 +163,8 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
         reason: FailureReason? = nil, attempts: [DiscoveryAttempt] = [], underlying: (any Error)? = nil
     ) {
         self.code = code
-        self.message = message
+        // Server text (an error reply, a role) goes in as it came: it is escaped here.
+        self.message = Printable.escaped(message)
         self.address = address
         self.command = command
         self.reason = reason

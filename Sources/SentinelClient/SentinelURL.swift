@@ -104,16 +104,7 @@ public struct SentinelURL: Sendable, Hashable {
     /// `text` in single quotes with its control and format characters escaped (`\u{1B}`),
     /// so an error cannot move the cursor, recolour a terminal or forge a log line.
     static func shown(_ text: Substring) -> String {
-        var out = "'"
-        for scalar in text.unicodeScalars {
-            switch scalar.properties.generalCategory {
-            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned:
-                out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
-            default:
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "'"
+        "'" + Printable.escaped(text) + "'"
     }
 
     /// Percent-decoding as UTF-8; the part is named, its text is not repeated.

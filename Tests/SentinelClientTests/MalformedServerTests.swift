@@ -61,4 +61,31 @@ struct MalformedServerTests {
         await sentinel.stop()
         await master.stop()
     }
+    /// Terminal escapes in what sentinels send (an error reply, a host name) reach the
+    /// error's description escaped: printing it cannot clear a screen or retitle a window.
+    @Test func serverTextInAnErrorIsEscaped() async throws {
+        let erring = try await FakeServer(answer: { _ in "-ERR \u{1B}[2J\u{1B}[31mred\r\n" })
+        let host = "\u{1B}]0;pwned\u{7}x"
+        let naming = try await FakeServer(answer: { words in
+            guard words.count > 1, words[1].lowercased() == "get-master-addr-by-name" else { return "*0\r\n" }
+            return "*2\r\n$\(host.utf8.count)\r\n\(host)\r\n$4\r\n6399\r\n"
+        })
+        var configuration = SentinelClientConfiguration(sentinels: [erring.address, naming.address], masterName: "fake")
+        configuration.followFailovers = false
+        let client = makeClient(configuration)
+        try await running(client) {
+            do throws(SentinelClientError) {
+                let master = try await client.verifiedMaster()
+                Issue.record("a master from sentinels that name none: \(master)")
+            } catch {
+                let text = error.description
+                #expect(!text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "no raw control character: \(text)")
+                #expect(text.contains("\\u{1B}[2J\\u{1B}[31mred"), "the error reply, escaped: \(text)")
+                #expect(text.contains("\\u{1B}]0;pwned\\u{7}x:6399"), "the host, escaped: \(text)")
+                #expect(error.attempts.contains { $0.namedMaster?.host == host }, "the address itself is kept as sent")
+            }
+        }
+        await erring.stop()
+        await naming.stop()
+    }
 }
