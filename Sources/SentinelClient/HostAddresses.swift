@@ -32,8 +32,12 @@ enum HostAddresses {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 waiting.withLockedValue { $0 = continuation }
-                // A cancellation that came before the continuation was stored found nothing to resume.
-                if Task.isCancelled { waiting.withLockedValue { $0.take() }?.resume(returning: []) }
+                // A cancellation that came before the continuation was stored found nothing to
+                // resume; nor is a lookup whose answer nobody waits for started.
+                if Task.isCancelled {
+                    waiting.withLockedValue { $0.take() }?.resume(returning: [])
+                    return
+                }
                 NIOThreadPool.singleton.submit { state in
                     let found = state == .active ? resolver(host) : []
                     waiting.withLockedValue { $0.take() }?.resume(returning: found)
