@@ -853,9 +853,8 @@ public actor SentinelClient: Service {
         }
         resumeHoldWaitersIfReleased()
         if let known = topology.master { resolveFirstDiscovery(.success(known)) }
-        publish(events)
-        // The new master is being failed over already (its `+selected-slave` came first).
-        if events.contains(where: { if case .commandsHeld = $0 { true } else { false } }) { promotionWake.yield() }
+        // The new master may be being failed over already (its `+selected-slave` came first).
+        publishWakingPromotion(events)
         if moved, let previous, let promotedAt, previous.replicationOffset > promotedAt {
             publish([.replicationGap(from: previous.address, to: master, bytes: previous.replicationOffset - promotedAt)])
         }
@@ -879,6 +878,12 @@ public actor SentinelClient: Service {
         guard lifecycle == .running else { return }
         perform(pool.masterLost(error.description))
         publish(topology.unreachable(error.description))
+    }
+
+    /// Publishes, and starts following a promotion when the events hold commands for one.
+    private func publishWakingPromotion(_ events: [TopologyEvent]) {
+        publish(events)
+        if events.contains(where: { if case .commandsHeld = $0 { true } else { false } }) { promotionWake.yield() }
     }
 
     /// Logs each event, then hands it to every stream of `topologyEvents()`.
@@ -1166,8 +1171,7 @@ public actor SentinelClient: Service {
             guard configuration.followPromotions,
                 topology.replicaSelected(candidate, replacing: master, reportedBy: sentinel, at: .now())
             else { return }
-            publish([.commandsHeld(candidate: candidate, replacing: master)])
-            promotionWake.yield()
+            publishWakingPromotion([.commandsHeld(candidate: candidate, replacing: master)])
         case .failoverAborted:
             // Only the leader's abort ends the hold: another sentinel's
             // -failover-abort-not-elected is about its own, lost attempt.

@@ -92,7 +92,7 @@ struct TopologyState: Sendable {
     private mutating func holdPendingSelection(of address: ServerAddress, at now: NIODeadline) -> [TopologyEvent] {
         defer { pendingSelection = nil }
         guard promotion == nil, let pending = pendingSelection, pending.old == address, pending.candidate != address,
-            now - pending.since < selectionLifetime
+            isFresh(pending, at: now)
         else { return [] }
         promotion = pending
         return [.commandsHeld(candidate: pending.candidate, replacing: address)]
@@ -191,8 +191,11 @@ struct TopologyState: Sendable {
     /// The same failover is pending already (a later step of it, or another sentinel's report).
     private func isPending(_ selection: Promotion, at now: NIODeadline) -> Bool {
         guard let pending = pendingSelection else { return false }
-        return pending.old == selection.old && pending.candidate == selection.candidate
-            && now - pending.since < selectionLifetime
+        return pending.old == selection.old && pending.candidate == selection.candidate && isFresh(pending, at: now)
+    }
+
+    private func isFresh(_ selection: Promotion, at now: NIODeadline) -> Bool {
+        now - selection.since < selectionLifetime
     }
 
     /// The master's replication offset as ROLE reported it just now.
