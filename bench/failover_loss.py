@@ -7,9 +7,12 @@ then reads the counter on the master Sentinel names at the end:
   A acknowledged (an integer reply), D in doubt or failed, F the new master's counter;
   lost = A - F when positive (acknowledged increments the new master does not have);
   silence = the longest time between two replies.
+A control run per client first asks for no failover: its longest silence is that client's
+(and this script's) own jitter, the floor under any failover run's figure.
 Not a test: it prints a table and writes bench/FAILOVER.md, it asserts nothing.
 
-  bench/failover_loss.py [RUNS]        env: SENTINEL_REPL_BIN, RATE (2000), DURATION (12)
+  bench/failover_loss.py [RUNS]        env: SENTINEL_REPL_BIN, RATE (2000), DURATION (12),
+                                            CONTROL (1 control run per client; 0 for none), CLIENTS
 """
 import os
 import subprocess
@@ -58,6 +61,8 @@ def paced(send, stop_at):
 
 
 def failover_later(env, started):
+    if env.get("CONTROL"):
+        return
     time.sleep(max(0, started + FAILOVER_AT - time.monotonic()))
     cli(env["SENTINEL_PORTS"].split(",")[0], "SENTINEL", "FAILOVER", env["MASTER_NAME"])
 
@@ -104,8 +109,10 @@ def run_redis_py(env):
     return counts["acknowledged"], counts["other"], times
 
 
-def measure(client):
+def measure(client, control=False):
     env = topology()
+    if control:
+        env["CONTROL"] = "1"
     try:
         acknowledged, other, times = client(env)
         time.sleep(7)  # let Sentinel finish turning the old master into a replica
@@ -129,6 +136,11 @@ def main():
     if only:
         clients = [c for c in clients if c[0] in only.split(",")]
     rows = []
+    for _ in range(int(os.environ.get("CONTROL", "1"))):
+        for name, client in clients:
+            result = measure(client, control=True)
+            rows.append(("control", name, result))
+            print(f"control {name}: {result}", flush=True)
     for run in range(1, runs + 1):
         for name, client in clients:
             result = measure(client)
@@ -139,8 +151,9 @@ def main():
         "",
         f"`bench/failover_loss.py {runs}`: INCR at {RATE}/s for {DURATION:g} s, failover asked at {FAILOVER_AT:g} s.",
         "A acknowledged, D in doubt or failed, F the new master's counter, lost = A - F (when positive).",
+        "A control run asks for no failover: its longest silence is the client's own jitter (pacing, scheduling, this script's threads).",
         "",
-        "sentinel-repl holds new commands from `+selected-slave` until ROLE on the selected replica says master (one Sentinel timer tick, 50 to 100 ms): that hold is its longest silence. redis-py's silence is short because it never pauses: it keeps writing to the old master, whose writes are discarded when Sentinel demotes it (its `lost`).",
+        "sentinel-repl holds new commands from `+selected-slave` until ROLE on the selected replica says master (one Sentinel timer tick, 50 to 100 ms): that hold is its longest silence. redis-py's silence is short because it never pauses: it keeps writing to the old master, whose writes are discarded when Sentinel demotes it (its `lost`). It learns of the switch only when Sentinel reconfigures the old master, some 16 s after the failover is asked: after a 12 s run ends (`DURATION=40` shows it: one failed INCR, then it goes on on the new master).",
         "",
         "| run | client | A | D | F | lost | longest silence | master moved |",
         "|---|---|---|---|---|---|---|---|",
