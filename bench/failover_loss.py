@@ -4,7 +4,7 @@
 Each run starts a fresh loopback topology (scripts/topology.sh), sends INCR at a fixed
 rate for DURATION seconds, asks a sentinel for a failover after FAILOVER_AT seconds,
 then reads the counter on the master Sentinel names at the end:
-  A acknowledged (an integer reply), D in doubt or failed, F the new master's counter;
+  lines sent; A acknowledged (an integer reply), D in doubt or failed, F the new master's counter;
   lost = A - F when positive (acknowledged increments the new master does not have);
   silence = the longest time between two replies.
 A control run per client first asks for no failover: its longest silence is that client's
@@ -49,15 +49,18 @@ def counter_on_master(env):
 
 
 def paced(send, stop_at):
-    """Calls send() RATE times a second until stop_at (monotonic)."""
+    """Calls send() RATE times a second until stop_at (monotonic); returns how many times."""
     interval = 1.0 / RATE
     next_at = time.monotonic()
+    sent = 0
     while time.monotonic() < stop_at:
         send()
+        sent += 1
         next_at += interval
         delay = next_at - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+    return sent
 
 
 def failover_later(env, started):
@@ -80,12 +83,12 @@ def run_repl(env):
     reader.start()
     started = time.monotonic()
     threading.Thread(target=failover_later, args=(env, started)).start()
-    paced(lambda: proc.stdin.write(b"INCR counter\n"), started + DURATION)
+    sent = paced(lambda: proc.stdin.write(b"INCR counter\n"), started + DURATION)
     proc.stdin.close()
     proc.wait()
     reader.join()
     acknowledged = sum(1 for _, line in replies if line.lstrip("-").isdigit())
-    return acknowledged, len(replies) - acknowledged, [t for t, _ in replies]
+    return sent, acknowledged, len(replies) - acknowledged, [t for t, _ in replies]
 
 
 def run_redis_py(env):
@@ -105,8 +108,8 @@ def run_redis_py(env):
 
     started = time.monotonic()
     threading.Thread(target=failover_later, args=(env, started)).start()
-    paced(send, started + DURATION)
-    return counts["acknowledged"], counts["other"], times
+    sent = paced(send, started + DURATION)
+    return sent, counts["acknowledged"], counts["other"], times
 
 
 def measure(client, control=False):
@@ -114,12 +117,12 @@ def measure(client, control=False):
     if control:
         env["CONTROL"] = "1"
     try:
-        acknowledged, other, times = client(env)
+        sent, acknowledged, other, times = client(env)
         time.sleep(7)  # let Sentinel finish turning the old master into a replica
         counter, port = counter_on_master(env)
         moved = port != int(env["MASTER_PORT"])
         silence = max((b - a for a, b in zip(times, times[1:])), default=0)
-        return dict(A=acknowledged, D=other, F=counter, lost=max(0, acknowledged - counter), silence=silence, moved=moved)
+        return dict(lines=sent, unanswered=sent - acknowledged - other, A=acknowledged, D=other, F=counter, lost=max(0, acknowledged - counter), silence=silence, moved=moved)
     finally:
         stop(env)
 
@@ -150,16 +153,17 @@ def main():
         "# Acknowledged writes lost across SENTINEL FAILOVER",
         "",
         f"`bench/failover_loss.py {runs}`: INCR at {RATE}/s for {DURATION:g} s, failover asked at {FAILOVER_AT:g} s.",
+        "lines sent, unanswered = lines - A - D (0: every line got one reply or one failure),",
         "A acknowledged, D in doubt or failed, F the new master's counter, lost = A - F (when positive).",
         "A control run asks for no failover: its longest silence is the client's own jitter (pacing, scheduling, this script's threads).",
         "",
         "sentinel-repl holds new commands from `+selected-slave` until ROLE on the selected replica says master (one Sentinel timer tick, 50 to 100 ms): that hold is its longest silence. redis-py's silence is short because it never pauses: it keeps writing to the old master, whose writes are discarded when Sentinel demotes it (its `lost`). It learns of the switch only when Sentinel reconfigures the old master, some 16 s after the failover is asked: after a 12 s run ends (`DURATION=40` shows it: one failed INCR, then it goes on on the new master).",
         "",
-        "| run | client | A | D | F | lost | longest silence | master moved |",
-        "|---|---|---|---|---|---|---|---|",
+        "| run | client | lines | unanswered | A | D | F | lost | longest silence | master moved |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run, name, r in rows:
-        lines.append(f"| {run} | {name} | {r['A']} | {r['D']} | {r['F']} | {r['lost']} | {r['silence'] * 1000:.0f} ms | {r['moved']} |")
+        lines.append(f"| {run} | {name} | {r['lines']} | {r['unanswered']} | {r['A']} | {r['D']} | {r['F']} | {r['lost']} | {r['silence'] * 1000:.0f} ms | {r['moved']} |")
     with open(os.path.join(ROOT, "bench/FAILOVER.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
