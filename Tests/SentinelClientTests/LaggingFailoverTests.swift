@@ -58,10 +58,7 @@ struct LaggingFailoverTests {
         -> @Sendable ([String]) -> String
     {
         let state = NIOLockedValueBox((namedFirst: false, subscribed: false))
-        @Sendable func bulk(_ text: String) -> String { "$\(text.utf8.count)\r\n\(text)\r\n" }
-        @Sendable func message(_ channel: String, _ payload: String) -> String {
-            "*3\r\n" + bulk("message") + bulk(channel) + bulk(payload)
-        }
+        let bulk = FakeServer.bulk, message = FakeServer.message
         return { words in
             switch (words.first?.uppercased(), words.dropFirst().first?.lowercased()) {
             case ("SENTINEL", "get-master-addr-by-name"):

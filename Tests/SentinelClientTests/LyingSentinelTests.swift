@@ -14,7 +14,7 @@ struct LyingSentinelTests {
     @Test func aFalseSwitchMasterIsIgnoredAfterROLE() async throws {
         try await withTopology { topology in
             let master = topology.masterPort, replica = topology.replicaPorts[0]
-            @Sendable func bulk(_ text: String) -> String { "$\(text.utf8.count)\r\n\(text)\r\n" }
+            let bulk = FakeServer.bulk
             let lied = NIOLockedValueBox(false)
             let liar = try await FakeServer(answer: { words in
                 switch (words.first?.uppercased(), words.dropFirst().first?.lowercased()) {
@@ -23,7 +23,7 @@ struct LyingSentinelTests {
                     lied.withLockedValue { $0 = true }
                     let lie = "\(topology.masterName) 127.0.0.1 \(master) 127.0.0.1 \(replica)"
                     return "*3\r\n" + bulk("subscribe") + bulk("+switch-master") + ":1\r\n"
-                        + "*3\r\n" + bulk("message") + bulk("+switch-master") + bulk(lie)
+                        + FakeServer.message("+switch-master", lie)
                 case ("SENTINEL", _): return "*0\r\n"
                 default: return "+OK\r\n"
                 }

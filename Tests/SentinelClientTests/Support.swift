@@ -114,6 +114,13 @@ final class FakeServer: Sendable {
         try? await channel.close()
         try? await group.shutdownGracefully()
     }
+    /// A bulk string, as an answer is written.
+    static func bulk(_ text: String) -> String { "$\(text.utf8.count)\r\n\(text)\r\n" }
+
+    /// A Pub/Sub message on `channel`.
+    static func message(_ channel: String, _ payload: String) -> String {
+        "*3\r\n" + bulk("message") + bulk(channel) + bulk(payload)
+    }
 }
 
 private final class FakeServerHandler: ChannelInboundHandler {
