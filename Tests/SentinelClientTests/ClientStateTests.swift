@@ -393,15 +393,6 @@ final class LateValues: Sendable {
         state.sampled(offset: 99, of: m1)
         #expect(state.master?.replicationOffset == 99)
     }
-
-    @Test func aLinkLostAndFoundIsNewsTheFirstIsNot() {
-        var state = TopologyState(masterName: "m", sentinels: [s1])
-        #expect(state.linkChanged(s1, subscribed: true) == [])
-        #expect(state.linkChanged(s1, subscribed: false) == [.sentinelDown(s1)])
-        #expect(state.linkChanged(s1, subscribed: false) == [])
-        #expect(state.linkChanged(s1, subscribed: true) == [.sentinelUp(s1)])
-        #expect(state.linkChanged(s2, subscribed: true) == [], "an unknown sentinel changes nothing")
-    }
 }
 
 /// The Sentinel client protocol's order of steps, with the I/O replaced by values.

@@ -1,9 +1,10 @@
 /// The master connection pool as a plain state machine: it decides, the
-/// owner (the client actor) does the I/O the returned actions ask for.
+/// owner (the client's state machine) does the I/O the returned actions ask for.
 ///
-/// Every connection belongs to a generation; a new master address starts a
-/// new generation, and connections of an older one are closed, idle ones at
-/// once and leased ones when they come back.
+/// Every connection belongs to a generation; a new master starts a new generation,
+/// and connections of an older one are closed, idle ones at once and leased ones
+/// when they come back. The pool does not keep the master's address: the owner
+/// (`TopologyState` holds it) names it at each lease.
 struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection: Sendable {
     typealias WaiterID = UInt64
 
@@ -23,7 +24,6 @@ struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection: Senda
 
 
     let maxSize: Int
-    private(set) var master: ServerAddress?
     private(set) var generation = 0
     private var idle: [Connection] = []
     private var leased: [ObjectIdentifier: Int] = [:]
@@ -32,7 +32,7 @@ struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection: Senda
     private var dialledTotal = 0
     private var closedTotal = 0
     private var lastError: String?
-    private var isShutDown = false
+    private(set) var isShutDown = false
 
     init(maxSize: Int) {
         precondition(maxSize > 0, "a pool needs room for one connection")
@@ -41,15 +41,17 @@ struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection: Senda
 
     private var total: Int { idle.count + leased.count + dialling }
 
-    var snapshot: PoolSnapshot {
+    /// The pool as it is now, serving `master`.
+    func snapshot(master: ServerAddress?) -> PoolSnapshot {
         PoolSnapshot(
             master: master, generation: generation, idle: idle.count, leased: leased.count, dialling: dialling,
             maxSize: maxSize, dialledTotal: dialledTotal, closedTotal: closedTotal, waiting: waiters.count,
             lastError: lastError)
     }
 
-    /// A caller wants a connection; `waiter` identifies it if it has to wait.
-    mutating func lease(waiter: WaiterID) -> LeaseAction {
+    /// A caller wants a connection to `master` (nil: none is verified now); `waiter`
+    /// identifies it if it has to wait.
+    mutating func lease(waiter: WaiterID, master: ServerAddress?) -> LeaseAction {
         guard !isShutDown, let master else { return .noMaster }
         if let connection = idle.popLast() {
             leased[ObjectIdentifier(connection)] = generation
@@ -110,27 +112,28 @@ struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection: Senda
         return wakeOne()
     }
 
-    /// Sentinel and ROLE agree on a master. A different address starts a new generation.
-    mutating func masterVerified(_ address: ServerAddress) -> [Action] {
-        guard address != master else { return [] }
-        master = address
+    /// Sentinel and ROLE agree on a master other than the one served (or on one after
+    /// none was): a new generation; the waiters ask again.
+    mutating func masterChanged() -> [Action] {
         generation += 1
         return closeIdle() + wakeAll()
     }
 
-    /// The master cannot be reached: stop handing out its connections.
+    /// The master served cannot be reached: stop handing out its connections.
     mutating func masterLost(_ error: String) -> [Action] {
         lastError = error
-        guard master != nil else { return [] }
-        master = nil
         generation += 1
         return closeIdle()
+    }
+
+    /// A failure while no master is served: only remembered.
+    mutating func failed(_ error: String) {
+        lastError = error
     }
 
     /// Closes what is idle and wakes every waiter (it will find `noMaster`).
     mutating func shutdown() -> [Action] {
         isShutDown = true
-        master = nil
         return closeIdle() + wakeAll()
     }
 
@@ -148,18 +151,4 @@ struct PoolStateMachine<Connection: AnyObject>: Sendable where Connection: Senda
         defer { waiters.removeAll() }
         return waiters.map { .wake($0) }
     }
-}
-
-/// The pool as it is now, for display and metrics.
-public struct PoolSnapshot: Sendable, Hashable {
-    public var master: ServerAddress?
-    public var generation: Int
-    public var idle: Int
-    public var leased: Int
-    public var dialling: Int
-    public var maxSize: Int
-    public var dialledTotal: Int
-    public var closedTotal: Int
-    public var waiting: Int
-    public var lastError: String?
 }

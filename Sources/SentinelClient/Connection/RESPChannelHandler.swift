@@ -309,12 +309,6 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     }
 }
 
-/// A streaming command's connection ended for another reason than the client closing it.
-public struct StreamEnded: Error, CustomStringConvertible {
-    public var reason: String
-    public var description: String { "the stream ended: \(reason)" }
-}
-
 /// Sent through the pipeline to close a connection with a reason for its pending commands.
 struct ClientCloseRequest: Sendable {
     var reason: String

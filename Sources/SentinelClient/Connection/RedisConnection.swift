@@ -2,31 +2,6 @@ import NIOCore
 import NIOPosix
 import RESP
 
-/// Credentials for a data node or a sentinel.
-public struct Credentials: Sendable, Hashable {
-    public var user: String?
-    public var password: String
-
-    public init(user: String? = nil, password: String) {
-        self.user = user
-        self.password = password
-    }
-}
-
-public enum RESPProtocolVersion: Int, Sendable, Hashable {
-    case resp2 = 2
-    case resp3 = 3
-}
-
-/// How one connection introduces itself after connecting.
-struct HandshakeSettings: Sendable {
-    var credentials: Credentials?
-    var clientName: String?
-    var database: Int = 0
-    var protocolVersion: RESPProtocolVersion = .resp2
-    var tls: SentinelClientConfiguration.TLS = .disable
-}
-
 /// One TCP connection to a Redis server or sentinel speaking RESP.
 /// Safe to share: every piece of state lives on the channel's event loop.
 public final class RedisConnection: Sendable, CustomStringConvertible {
@@ -304,22 +279,5 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
         let deadline = channel.eventLoop.scheduleTask(in: grace) { self.close(reason: reason) }
         await waitUntilClosed()
         deadline.cancel()
-    }
-}
-
-/// The replies to commands written by `RedisConnection.submit`, not yet waited for.
-public struct PendingReplies: Sendable {
-    let connection: RedisConnection
-    let future: EventLoopFuture<[Result<RESPValue, SentinelClientError>]>
-
-    /// One result per command, in order. Cancelling the task closes the connection
-    /// with `cancelReason`: the replies not read yet fail in doubt.
-    public func get(cancelReason: String = "cancelled") async -> [Result<RESPValue, SentinelClientError>] {
-        let connection = self.connection
-        return await withTaskCancellationHandler {
-            (try? await future.get()) ?? []
-        } onCancel: {
-            connection.close(reason: cancelReason)
-        }
     }
 }

@@ -126,15 +126,6 @@ public struct SentinelURL: Sendable, Hashable {
     }
 }
 
-/// What is wrong with a Sentinel URL, without the URL's password.
-public struct SentinelURLError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var description: String
-    /// A part that is wrong (`invalid Sentinel URL: ...`).
-    init(_ problem: String) { description = "invalid Sentinel URL: \(problem)" }
-    /// A URL that is right but asks for what this version cannot do.
-    init(unsupported: String) { description = unsupported }
-}
-
 extension SentinelClientConfiguration {
     /// The sentinels, master name, database and credentials of `url`; for
     /// `rediss+sentinel://`, TLS to sentinels and data nodes with the system's trust roots

@@ -16,8 +16,6 @@ struct TopologyState: Sendable {
     private(set) var replacedMaster: ServerAddress?
     /// The failed tries of the last successful discovery.
     private(set) var discoveryAttempts: [DiscoveryAttempt] = []
-    /// Sentinels whose watcher link was lost: finding it again is news.
-    private var lostLinks: Set<ServerAddress> = []
     /// A failover of the master under way, followed from Sentinel's events (see `Promotion`).
     private(set) var promotion: Promotion?
     /// The sentinels' stand on the master, from the last probe of them all.
@@ -120,16 +118,9 @@ struct TopologyState: Sendable {
         return [.masterUnreachable(master?.address, reason: reason)]
     }
 
-    /// A watcher's subscription came up or went down. The first one is no news; a
-    /// link lost and found again is.
-    mutating func linkChanged(_ sentinel: ServerAddress, subscribed: Bool) -> [TopologyEvent] {
-        guard let index = index(of: sentinel) else { return [] }
-        let was = sentinels[index].subscribed
-        sentinels[index].subscribed = subscribed
-        sentinels[index].reachable = subscribed
-        defer { if subscribed { lostLinks.remove(sentinel) } else { lostLinks.insert(sentinel) } }
-        guard was != subscribed, !subscribed || lostLinks.contains(sentinel) else { return [] }
-        return [subscribed ? .sentinelUp(sentinel) : .sentinelDown(sentinel)]
+    /// A watcher's link to `sentinel` came up or went down (`SentinelWatchers` keeps the link).
+    mutating func linkChanged(_ sentinel: ServerAddress, up: Bool) {
+        if let index = index(of: sentinel) { sentinels[index].reachable = up }
     }
 
     /// Another sentinel reports `sentinel` down or up: news once, however many report it.
@@ -234,35 +225,4 @@ struct TopologyState: Sendable {
     private func index(of sentinel: ServerAddress) -> Int? {
         sentinels.firstIndex { $0.address == sentinel }
     }
-}
-
-/// A failover of the master in use, as the client follows it: from Sentinel's choice
-/// of a replica, commands are held (nothing more goes to the old master, whose writes
-/// are discarded once the replica is promoted); when ROLE on the candidate says master
-/// the client switches to it, ahead of `+switch-master`, and keeps it while the
-/// sentinels still name the old master.
-struct Promotion: Sendable, Equatable {
-    enum Phase: Sendable, Equatable {
-        case awaitingRole
-        case switchedEarly(at: NIODeadline)
-    }
-    var old: ServerAddress
-    var candidate: ServerAddress
-    /// The sentinel that published the step (the failover's leader).
-    var reportedBy: ServerAddress
-    var since: NIODeadline
-    var phase: Phase
-
-    var holdsCommands: Bool { phase == .awaitingRole }
-}
-
-/// What a reconcile does with its result during an early switch.
-enum PromotionDecision: Sendable, Equatable {
-    /// As usual: no early switch pending, or the sentinels now name the early master.
-    case apply
-    /// The sentinels still name the old master (or none answered): the early master stays.
-    case keepEarlyMaster
-    /// The sentinels name a third master, or the early one stopped being master (or the
-    /// grace ran out): follow the sentinels; writes since `since` may be lost.
-    case overruled(early: ServerAddress, since: NIODeadline)
 }

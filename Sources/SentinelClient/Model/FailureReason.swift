@@ -1,0 +1,35 @@
+import RESP
+
+/// Why one try at one server failed, as shown to a person.
+public enum FailureReason: Error, Sendable, Hashable, CustomStringConvertible {
+    case connectionRefused
+    case timedOut(milliseconds: Int)
+    case authenticationFailed(String)
+    case unknownMasterName
+    case notAMaster(role: String)
+    case notAHealthyReplica(role: String)
+    case errorReply(String)
+    case connectionLost(String)
+    case malformedReply(String)
+    case tls(TLSFailure)
+    case other(String)
+
+    /// Escaped for printing (`Printable`): most reasons carry a server's words.
+    public var description: String { Printable.escaped(text) }
+
+    private var text: String {
+        switch self {
+        case .connectionRefused: return "connection refused"
+        case .timedOut(let ms): return "no answer within \(ms) ms"
+        case .authenticationFailed(let message): return "authentication failed (\(message))"
+        case .unknownMasterName: return "does not know this master name"
+        case .notAMaster(let role): return "address is not a master (ROLE says \(role))"
+        case .notAHealthyReplica(let role): return "not a replica with its link to the master up (ROLE says \(role))"
+        case .errorReply(let message): return "error reply: \(message)"
+        case .connectionLost(let message): return "connection lost: \(message)"
+        case .malformedReply(let message): return message
+        case .tls(let failure): return failure.description
+        case .other(let message): return message
+        }
+    }
+}
