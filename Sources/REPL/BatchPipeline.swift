@@ -3,33 +3,6 @@ import NIOCore
 import RESP
 import SentinelClient
 
-/// Pasted or piped lines: every line runs exactly once, in order, pipelined on
-/// the session connection, and yields exactly one reply or one error line.
-///
-/// Lines are written in chunks; up to `window` chunks are in flight at once, so
-/// the server works on one chunk while the replies of the one before it are
-/// printed. A chunk's replies are printed in one write.
-struct BatchState {
-    /// Lines waiting to be written, in order.
-    var queue: Deque<BatchPipeline.BatchEntry> = []
-    /// Chunks written on the session connection, oldest first.
-    var inFlight: [BatchPipeline.InFlightChunk] = []
-    /// Print each line after the prompt before its reply (a paste).
-    var echo = false
-    /// Set while lines run, so that Ctrl-C between two chunks is not lost.
-    var running = false
-    var abandoned = false
-    /// The MULTI or WATCH block open where lines are being written, and the connection
-    /// its first line went to (see `BatchPipeline.step`).
-    var openBlock: OpenBlock?
-
-    static let chunkSize = 1024
-    /// A paste's transcript appears a chunk at a time: smaller chunks, so that a slow
-    /// or blocking command holds back few of the lines before it.
-    static let echoChunkSize = 128
-    static let window = 4
-}
-
 /// The batch pipeline: the one owner of the batch's queue, its window of chunks
 /// in flight and the accounting of lines in doubt or not run. Confined to the
 /// session actor, which it is handed as `session` for the connection, rendering
@@ -130,16 +103,8 @@ final class BatchPipeline {
         guard let words = try? CommandLineSplitter.split(line) else { return .output("Invalid argument(s)\n") }
         guard let first = words.first else { return .barrier }
         // A repeat (`5 INCR n`) runs alone too: one line, several replies.
-        return isBarrier(first) || RepeatPrefix(words) != .none ? .barrier : .command(RESPCommand(arguments: words))
+        return CommandClassifier.kind(of: first).runsAlone || RepeatPrefix(words) != .none ? .barrier : .command(RESPCommand(arguments: words))
     }
-
-    /// Meta-commands, quit, exit, help and the streaming commands run alone. Compared
-    /// as bytes: this runs for every line of a batch.
-    static func isBarrier(_ name: [UInt8]) -> Bool {
-        name.first == UInt8(ascii: ":") || barrierNames.contains(name)
-    }
-
-    private static let barrierNames = CommandNameSet(["QUIT", "EXIT", "HELP"] + CommandNameSet.streamingNames)
 
     // MARK: The window
 
@@ -218,11 +183,11 @@ final class BatchPipeline {
             switch batch.queue[index].item {
             case .command(let c): command = c
             case .notRun(let c):
-                batch.openBlock = Self.step(batch.openBlock, ConnectionState.stateCommandName(c), on: connection).open
+                batch.openBlock = Self.step(batch.openBlock, CommandClassifier.stateCommandName(c), on: connection).open
                 continue
             case .output, .barrier: continue
             }
-            let name = ConnectionState.stateCommandName(command)  // a string only for MULTI, EXEC...
+            let name = CommandClassifier.stateCommandName(command)  // a string only for MULTI, EXEC...
             batch.queue[index].sentInTransaction = batch.openBlock?.kind == .transaction && name != "MULTI"
             let (runs, open) = Self.step(batch.openBlock, name, on: connection)
             batch.openBlock = open
@@ -269,7 +234,7 @@ final class BatchPipeline {
             switch replies.removeFirst() {
             case .success(let reply):
                 // (On a replica session READONLY is the answer itself: shown, not run elsewhere.)
-                if reply.errorCode == "READONLY", let message = reply.errorMessage, !entry.sentInTransaction,
+                if ResendRule.refusedByDemotedMaster(reply, pinned: entry.sentInTransaction), let message = reply.errorMessage,
                     session.pinned.target == .master
                 {
                     // (Inside MULTI the refusal stands: EXEC will abort the transaction.)
@@ -290,7 +255,7 @@ final class BatchPipeline {
                 out += Session.interruptedLine
                 await reportAbandoned(unanswered: replies, out: out, session: session)
                 return false
-            case .failure(let error) where error.code == .commandNotSent:
+            case .failure(let error) where ResendRule.after(error, pinned: false) == .resend:
                 session.output.write(out)
                 await requeueNeverSent(from: position, of: chunk, onSession: onSession, session: session)
                 return true
@@ -334,7 +299,7 @@ final class BatchPipeline {
     ) async {
         await settleWindow()
         batch.openBlock = chunk.entries[..<position].reduce(chunk.blockBefore) { open, entry in
-            entry.command.map { Self.step(open, ConnectionState.stateCommandName($0), on: chunk.connection).open } ?? open
+            entry.command.map { Self.step(open, CommandClassifier.stateCommandName($0), on: chunk.connection).open } ?? open
         }
         var resend = Array(chunk.entries[position...])
         resend[0].shown = resend[0].shown || batch.echo  // its line is on the screen already
@@ -355,7 +320,7 @@ final class BatchPipeline {
         for chunk in batch.inFlight { unanswered += await Self.replies(of: chunk) }
         let answered = unanswered.count { if case .success = $0 { true } else { false } }
         let surelyNotRun = unanswered.count {
-            if case .failure(let error) = $0 { error.certainlyNotRun } else { false }
+            if case .failure(let error) = $0 { ResendRule.after(error, pinned: false) == .resend } else { false }
         }
         let inDoubt = unanswered.count - answered - surelyNotRun
         let notRun = surelyNotRun + batch.queue.count(where: \.isCommand)
@@ -425,21 +390,5 @@ final class BatchPipeline {
         case (.failure(let error), false):
             return session.errorLine(error)
         }
-    }
-}
-
-/// A MULTI (transaction) or WATCH block, and the connection its first line went to.
-struct OpenBlock: Sendable {
-    enum Kind: Sendable { case transaction, watch }
-    var kind: Kind
-    /// Held, not just named: a freed connection's identity could come back as a new one's.
-    var connection: any AnyObject & Sendable
-}
-
-/// A line of a MULTI or WATCH block whose connection was lost.
-struct LostBlock: Error, CustomStringConvertible {
-    var command: String
-    var description: String {
-        "\(command) was not run: the MULTI or WATCH block it belongs to was lost with its connection"
     }
 }

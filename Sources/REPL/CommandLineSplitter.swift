@@ -2,10 +2,10 @@ import RESP
 /// Splits a typed line into arguments exactly as redis-cli (`sdssplitargs`) does:
 /// double quotes take `\n \r \t \b \a \\ \" \xHH`, single quotes take only `\'`,
 /// and an unbalanced quote or a closing quote followed by a non-space is an error.
-public enum CommandLineSplitter {
-    public struct InvalidArguments: Error, Equatable {}
+package enum CommandLineSplitter {
+    package struct InvalidArguments: Error, Equatable {}
 
-    public static func split(_ line: [UInt8]) throws(InvalidArguments) -> [[UInt8]] {
+    package static func split(_ line: [UInt8]) throws(InvalidArguments) -> [[UInt8]] {
         var arguments: [[UInt8]] = []
         var i = 0
         let n = line.count

@@ -1,23 +1,24 @@
+import NIOConcurrencyHelpers
 import RESP
 
 /// What `help <command>` shows, from `COMMAND DOCS`.
-public struct CommandDoc: Sendable, Equatable {
-    public var name: String
-    public var summary: String
-    public var since: String
-    public var group: String
-    public var syntax: String
+package struct CommandDoc: Sendable, Equatable {
+    package var name: String
+    package var summary: String
+    package var since: String
+    package var group: String
+    package var syntax: String
 }
 
 /// Command names for completion and docs for `help`, from the server's
 /// `COMMAND DOCS`, or a built-in list of names when it cannot be asked.
-public struct CommandTable: Sendable {
+package struct CommandTable: Sendable {
     /// Keys are upper-case: `GET`, `CONFIG SET`.
-    public private(set) var docs: [String: CommandDoc]
-    public private(set) var names: [String]
-    public static let metaCommands = [":master", ":pool", ":sentinels", ":replicas", ":help", ":quit"]
+    package private(set) var docs: [String: CommandDoc]
+    package private(set) var names: [String]
+    package static let metaCommands = [":master", ":pool", ":sentinels", ":replicas", ":help", ":quit"]
 
-    public init(docs: [String: CommandDoc]) {
+    package init(docs: [String: CommandDoc]) {
         self.docs = docs
         self.names = docs.keys.sorted()
     }
@@ -28,7 +29,7 @@ public struct CommandTable: Sendable {
     }
 
     /// Names known without a server (Redis 7.0), containers with their subcommands.
-    public static let builtIn: CommandTable = {
+    package static let builtIn: CommandTable = {
         var names = builtInNames.split(separator: " ").map(String.init)
         for (container, subs) in builtInSubcommands {
             names += subs.split(separator: " ").map { "\(container) \($0)" }
@@ -37,7 +38,7 @@ public struct CommandTable: Sendable {
     }()
 
     /// Parses a `COMMAND DOCS` reply (RESP2 flat arrays or RESP3 maps).
-    public static func parse(_ reply: RESPValue) -> CommandTable? {
+    package static func parse(_ reply: RESPValue) -> CommandTable? {
         guard let entries = reply.pairs, !entries.isEmpty else { return nil }
         var docs: [String: CommandDoc] = [:]
         func add(_ name: String, _ value: RESPValue) {
@@ -78,7 +79,7 @@ public struct CommandTable: Sendable {
 
     /// What TAB offers for the text before the cursor: a command name, a
     /// `CONTAINER SUBCOMMAND` pair, or a meta-command; case-insensitive.
-    public func complete(_ before: String) -> Completion {
+    package func complete(_ before: String) -> Completion {
         let words = before.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         let endsWithSpace = before.last == " "
         if words.count <= 1 && !endsWithSpace {
@@ -101,7 +102,7 @@ public struct CommandTable: Sendable {
     }
 
     /// `help <command>` text, as redis-cli lays it out.
-    public func help(_ words: [String]) -> String? {
+    package func help(_ words: [String]) -> String? {
         let upper = words.map { $0.uppercased() }
         let key = upper.count > 1 && docs[upper[0] + " " + upper[1]] != nil ? upper[0] + " " + upper[1] : upper.first ?? ""
         guard let doc = docs[key] else { return nil }
@@ -145,4 +146,17 @@ public struct CommandTable: Sendable {
         ("XGROUP", "CREATE CREATECONSUMER DELCONSUMER DESTROY SETID"),
         ("XINFO", "CONSUMERS GROUPS STREAM"),
     ]
+}
+
+final class SharedCommandTable: Sendable {
+    let mutex = NIOLockedValueBox(CommandTable.builtIn)
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
+        while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
+        return String(scalars)
+    }
 }

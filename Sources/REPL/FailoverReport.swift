@@ -53,7 +53,7 @@ struct FailoverReport: Sendable {
         let end = idleSwitchAt ?? now
         let seconds = Double((end - since).nanoseconds) / 1e9
         let until = idleSwitchAt == nil ? "the first reply from the new master" : "the switch (no command was waiting)"
-        return "-- failover summary: \(moved.from) -> \(moved.to), \(Session.twoDecimals(seconds)) s from the first"
+        return "-- failover summary: \(moved.from) -> \(moved.to), \(SessionPresentation.twoDecimals(seconds)) s from the first"
             + " sign of trouble to \(until), \(inDoubt) command(s) in doubt"
             + (lostBytes > 0 ? ", \(lostBytes) bytes of acknowledged writes lost" : "")
     }

@@ -98,7 +98,7 @@ enum InputDriver {
     /// (AUTH, ...), or cannot be split (it might carry one: `AUTH "pass`).
     private static func remember(_ line: [UInt8], in editor: LineEditor) {
         let text = String(decoding: line, as: UTF8.self).trimmingSpaces
-        guard !text.isEmpty, let words = try? CommandLineSplitter.split(Array(text.utf8)), !CommandPolicy.isSecret(words)
+        guard !text.isEmpty, let words = try? CommandLineSplitter.split(Array(text.utf8)), !CommandClassifier.isSecret(words)
         else { return }
         editor.addHistory(text)
     }

@@ -6,35 +6,10 @@ import NIOConcurrencyHelpers
     import Glibc
 #endif
 
-/// What one call to `readLine` produced.
-public enum EditorInput: Sendable, Equatable {
-    case line(String)
-    /// Ctrl-C at the prompt: the line was abandoned.
-    case interrupted
-    /// Ctrl-D on an empty line, end of input, or a shutdown request.
-    case endOfInput
-    /// Several complete lines arrived in one burst (a paste). When `firstShown`,
-    /// the first one was edited and shown at the prompt already.
-    case batch([[UInt8]], firstShown: Bool)
-}
-
-/// What TAB does with the text before the cursor.
-public struct Completion: Sendable, Equatable {
-    /// How many characters before the cursor the completion replaces.
-    public var replacing: Int
-    /// Candidates; one is inserted, several are listed (after inserting their common prefix).
-    public var candidates: [String]
-
-    public init(replacing: Int, candidates: [String]) {
-        self.replacing = replacing
-        self.candidates = candidates
-    }
-}
-
 /// libedit, confined to one dedicated thread. Every call into libedit runs
 /// there; other threads talk to it through a lock-protected state and a
 /// wake-up pipe that the character reader polls beside stdin.
-public final class LineEditor: Sendable {
+package final class LineEditor: Sendable {
     private struct Shared {
         var prompt = "> "
         var notices: [String] = []
@@ -54,7 +29,7 @@ public final class LineEditor: Sendable {
     private let output: TerminalOutput
     private let completer: (@Sendable (String) -> Completion)?
 
-    public init(
+    package init(
         program: String, output: TerminalOutput, historySize: Int = 1000,
         completer: (@Sendable (String) -> Completion)? = nil
     ) {
@@ -76,7 +51,7 @@ public final class LineEditor: Sendable {
     // MARK: Any thread
 
     /// Reads one line on the editor thread.
-    public func readLine() async -> EditorInput {
+    package func readLine() async -> EditorInput {
         await withCheckedContinuation { continuation in
             thread.run { [self] in continuation.resume(returning: readOnEditorThread()) }
         }
@@ -85,7 +60,7 @@ public final class LineEditor: Sendable {
     /// The prompt, and notices to show above it; while a line is being edited they
     /// appear in one redraw, with the half-typed line kept. When no line is being
     /// edited the notices are written at once.
-    public func setPrompt(_ prompt: String, notices: [String]) {
+    package func setPrompt(_ prompt: String, notices: [String]) {
         let (editing, closed) = shared.withLockedValue { state in
             state.prompt = prompt
             if state.editing { state.notices += notices }
@@ -100,13 +75,13 @@ public final class LineEditor: Sendable {
     }
 
     /// The terminal's size changed (SIGWINCH): libedit learns it before its next redraw.
-    public func terminalResized() {
+    package func terminalResized() {
         shared.withLockedValue { $0.resized = true }
         wake()
     }
 
     /// Makes a waiting `readLine` return `.endOfInput` (SIGTERM, SIGHUP).
-    public func requestShutdown() {
+    package func requestShutdown() {
         shared.withLockedValue { $0.shutdownRequested = true }
         wake()
     }
@@ -114,7 +89,7 @@ public final class LineEditor: Sendable {
     /// Drops input that arrived while commands ran (the rest of a paste after Ctrl-C),
     /// and what keeps arriving until the terminal has been quiet for 100 ms (at most
     /// 3 s); returns how many lines that was, a partial last line counted.
-    public func discardTypeahead() async -> Int {
+    package func discardTypeahead() async -> Int {
         // Awaited, not waited for: no thread of the concurrency pool blocks meanwhile.
         await withCheckedContinuation { continuation in
             thread.run { [self] in
@@ -142,16 +117,16 @@ public final class LineEditor: Sendable {
         return counter.lines
     }
 
-    public func addHistory(_ line: String) {
+    package func addHistory(_ line: String) {
         thread.run { [self] in _ = sr_history_enter(local.history, line) }
     }
 
-    public func loadHistory(from path: String) {
+    package func loadHistory(from path: String) {
         thread.runAndWait { [self] in _ = sr_history_load(local.history, path) }
     }
 
     /// Writes the history file with mode 0600 (created so before anything is written).
-    public func saveHistory(to path: String) {
+    package func saveHistory(to path: String) {
         thread.runAndWait { [self] in
             let fd = open(path, O_WRONLY | O_CREAT, 0o600)
             if fd >= 0 {
@@ -164,7 +139,7 @@ public final class LineEditor: Sendable {
 
     /// Ends libedit, restores the terminal as it was, and stops the editor thread.
     /// Safe to call more than once.
-    public func close() {
+    package func close() {
         let wasClosed = shared.withLockedValue { state in
             defer { state.closed = true }
             return state.closed
@@ -504,121 +479,4 @@ public final class LineEditor: Sendable {
         }
         return prefix
     }
-}
-
-/// State only the editor thread touches.
-private final class EditorThreadState: @unchecked Sendable {
-    var el: OpaquePointer?
-    var history: OpaquePointer?
-    var promptBuffer: UnsafeMutablePointer<CChar>?
-    var interrupted = false
-    var endOfInput = false
-    /// The terminal as it was before the editor touched it, restored at close.
-    var originalSettings: termios?
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    var bufferStart = 0
-    var bufferEnd = 0
-    /// The last line taken ended in CR at the end of what had arrived: an LF may follow.
-    var lineEndedInCR = false
-    /// The last byte libedit read.
-    var lastByteRead: UInt8?
-}
-
-/// One dedicated OS thread running submitted jobs in order.
-final class EditorThread: Sendable {
-    /// Runs `body` once on a detached thread of its own.
-    static func detached(_ body: @escaping @Sendable () -> Void) {
-        let thread = EditorThread()
-        thread.run(body)
-        thread.stop()
-    }
-
-    private let jobs = NIOLockedValueBox<[(@Sendable () -> Void)?]>([])
-    private let available = DispatchSemaphore(value: 0)
-
-    init() {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        pthread_create(&thread, nil, { context in
-            let owner = Unmanaged<EditorThread>.fromOpaque(context!).takeRetainedValue()
-            owner.loop()
-            return nil
-        }, context)
-        pthread_detach(thread)
-    }
-
-    func run(_ job: @escaping @Sendable () -> Void) {
-        jobs.withLockedValue { $0.append(job) }
-        available.signal()
-    }
-
-    func runAndWait(_ job: @escaping @Sendable () -> Void) {
-        let done = DispatchSemaphore(value: 0)
-        run {
-            job()
-            done.signal()
-        }
-        done.wait()
-    }
-
-    /// Ends the loop after the jobs already submitted.
-    func stop() {
-        jobs.withLockedValue { $0.append(nil) }
-        available.signal()
-    }
-
-    private func loop() {
-        while true {
-            available.wait()
-            let job = jobs.withLockedValue { $0.removeFirst() }
-            guard let job else { return }
-            job()
-        }
-    }
-}
-
-/// The one serialized writer of the terminal's output.
-public final class TerminalOutput: Sendable {
-    private let lock = NIOLockedValueBox(())
-    private let fd: Int32
-
-    public init(fd: Int32 = 1) { self.fd = fd }
-
-    public func write(_ text: String) { write(Array(text.utf8)) }
-
-    public func write(_ bytes: [UInt8]) {
-        lock.withLockedValue { _ in
-            bytes.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if n < 0 && errno == EINTR { continue }
-                    if n <= 0 { return }
-                    offset += n
-                }
-            }
-        }
-    }
-}
-
-/// Counts lines ended by CR, LF or CR LF across pieces of input; a partial last line counts.
-struct LineCounter {
-    private(set) var ended = 0
-    private var lastByte: UInt8?
-
-    /// `afterCR`: the input before these bytes ended in CR, which ended its line.
-    init(afterCR: Bool) {
-        lastByte = afterCR ? 13 : nil
-    }
-
-    mutating func add(_ bytes: ArraySlice<UInt8>) {
-        for byte in bytes {
-            if byte == 13 || (byte == 10 && lastByte != 13) { ended += 1 }
-            lastByte = byte
-        }
-    }
-
-    var lines: Int { ended + (lastByte.map { $0 != 10 && $0 != 13 } == true ? 1 : 0) }
-    /// The last byte was CR: an LF that comes next belongs to it.
-    var endsInCR: Bool { lastByte == 13 }
 }

@@ -8,7 +8,7 @@ import NIOConcurrencyHelpers
 /// Lines from a file descriptor (stdin), read on a thread of their own into a
 /// bounded queue: when the consumer falls behind, the reader stops reading, so
 /// a 10-million-line input runs in constant memory.
-public final class LineSource: Sendable {
+package final class LineSource: Sendable {
     private struct State {
         var lines: [[UInt8]] = []
         var finished = false
@@ -17,18 +17,18 @@ public final class LineSource: Sendable {
     }
 
     /// How many lines may wait in the queue; also the largest chunk `next` returns.
-    public static let capacity = 4096
+    package static let capacity = 4096
     private let state = NIOLockedValueBox(State())
     private let space = DispatchSemaphore(value: 0)
     private let fd: Int32
 
-    public init(fd: Int32) {
+    package init(fd: Int32) {
         self.fd = fd
         EditorThread.detached { [self] in readLoop() }
     }
 
     /// The lines that arrived since the last call (at least one), or nil at the end.
-    public func next() async -> [[UInt8]]? {
+    package func next() async -> [[UInt8]]? {
         await withCheckedContinuation { continuation in
             let ready: Ready = state.withLockedValue { state in
                 let ready = Self.take(&state)
@@ -47,14 +47,14 @@ public final class LineSource: Sendable {
         }
     }
 
-    public enum Ready: Sendable {
+    package enum Ready: Sendable {
         case lines([[UInt8]])
         case nothingYet
         case finished
     }
 
     /// The lines that arrived since the last call, without waiting for more.
-    public func nextIfReady() -> Ready {
+    package func nextIfReady() -> Ready {
         let ready = state.withLockedValue { Self.take(&$0) }
         if case .lines = ready { space.signal() }
         return ready
@@ -67,7 +67,7 @@ public final class LineSource: Sendable {
     }
 
     /// Stops reading (the consumer is done, e.g. after `quit`).
-    public func close() {
+    package func close() {
         state.withLockedValue { $0.closed = true }
         space.signal()
     }

@@ -50,7 +50,7 @@ struct MetaCommands: Sendable {
             role        \(role)
             answered by sentinel \(master.answeredBy)
             agreement   \(agreeing) of \(probes.count) sentinels name this master (\(answered.count) answered)
-            known for   \(Session.twoDecimals(known)) s
+            known for   \(SessionPresentation.twoDecimals(known)) s
             failovers   \(await client.failoversFollowed) followed in this session
 
             """
@@ -72,7 +72,7 @@ struct MetaCommands: Sendable {
         let probes = await client.probeSentinels()
         var lines = ["address               reachable  latency   names master           subscribed  origin"]
         for probe in probes {
-            let latency = probe.latencyMicroseconds.map { "\(Session.twoDecimals(Double($0) / 1000)) ms" } ?? "-"
+            let latency = probe.latencyMicroseconds.map { "\(SessionPresentation.twoDecimals(Double($0) / 1000)) ms" } ?? "-"
             let names = probe.namedMaster.map { "\($0)" } ?? (probe.error ?? "-")
             lines.append(
                 [

@@ -3,150 +3,17 @@ import Logging
 import NIOPosix
 import RESP
 import SentinelClient
+import UnixSignals
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// The command line's options as given, before the environment fills gaps.
-public struct REPLOptions: Sendable {
-    public var sentinels: [String] = []
-    public var masterName: String
-    public var command: [String] = []
-    public var database = 0
-    public var user: String?
-    public var password: String?
-    public var askPassword = false
-    public var sentinelUser: String?
-    public var sentinelPassword: String?
-    public var resp3 = false
-    public var mode: ReplyRenderer.Mode?
-    public var exitOnErrorReply = false
-    public var historyFile: String?
-    /// `-r`: how many times the command line's command runs (negative: until Ctrl-C).
-    public var repeatCount = 1
-    /// `-i`: seconds between repetitions (`-r`, `N command`).
-    public var repeatInterval: Double = 0
-    /// `--events`: topology notices on stderr outside the prompt.
-    public var events = false
-    /// `-t`: seconds a reply may take before its command is reported in doubt; nil: no bound.
-    public var timeout: Double?
-    /// Client log lines on stderr from this level on (`--verbose` is `.debug`); nil: none.
-    public var logLevel: Logger.Level?
-    /// `-u URL` (else env `SENTINEL_REPL_URL`, else a URL in the master name's place):
-    /// sentinels, master name, db and credentials in one (see `resolvingURL`).
-    public var url: String?
-    /// The URL `resolvingURL` read, and whether it was on the command line (`ps` shows it).
-    var sentinelURL: SentinelURL?
-    var urlOnCommandLine = false
-    /// The sentinels and credentials came from a URL (the hints say where to fix them).
-    var usesURL: Bool { sentinelURL != nil }
-    /// `--replica`: a read-only session on a healthy replica.
-    public var replica = false
-    /// `--tls` and its files, for the master and replicas.
-    public var tls = TLSOptions()
-    /// `--sentinel-tls`: its files are `--sentinel-cacert/-cert/-key`, else the data nodes'.
-    public var sentinelTLS = TLSOptions()
-
-    /// `masterName` empty: not given (a URL names it).
-    public init(masterName: String) { self.masterName = masterName }
-
-    /// The options with a URL read into them: `-u URL` (then every word after the options
-    /// is the command), or a URL in the master name's place, or env `SENTINEL_REPL_URL`
-    /// when neither and no `-s` is given (then a first word equal to the URL's master
-    /// name is taken as the name, as without a URL; the other words are the command).
-    /// A URL excludes `-s`, `--user` and `-a`; its db wins over `-n`.
-    public func resolvingURL() throws(UsageError) -> REPLOptions {
-        var resolved = self
-        let text: String
-        if let url {
-            text = url
-            if !masterName.isEmpty { resolved.command = [masterName] + command }
-            resolved.urlOnCommandLine = true
-        } else if SentinelURL.looksLikeURL(masterName) {
-            text = masterName
-            resolved.urlOnCommandLine = true
-        } else if sentinels.isEmpty, let env = ProcessEnvironment.value("SENTINEL_REPL_URL"), !env.isEmpty {
-            text = env
-        } else {
-            if masterName.isEmpty { throw UsageError(message: "give the master name (or -u URL, or env SENTINEL_REPL_URL)") }
-            return self
-        }
-        guard sentinels.isEmpty, user == nil, password == nil, !askPassword else {
-            throw UsageError(message: "a Sentinel URL carries the sentinels and credentials: leave out -s, --user, -a and --askpass")
-        }
-        let parsed: SentinelURL
-        do { parsed = try SentinelURL(text) } catch { throw UsageError(message: error.description) }
-        let fromEnvironment = !resolved.urlOnCommandLine
-        if fromEnvironment, !masterName.isEmpty, masterName != parsed.masterName { resolved.command = [masterName] + command }
-        resolved.sentinelURL = parsed
-        resolved.masterName = parsed.masterName
-        if let database = parsed.database { resolved.database = database }
-        return resolved
-    }
-
-    /// The sentinels to ask: `-s` in order, else env `SENTINEL_REPL_SENTINELS`, else the default.
-    /// Throws a usage error that names the address that does not parse.
-    public func sentinelAddresses() throws(UsageError) -> [ServerAddress] {
-        var texts = sentinels
-        if texts.isEmpty, let env = ProcessEnvironment.value("SENTINEL_REPL_SENTINELS") {
-            texts = env.split(separator: ",").map { String($0).trimmingSpaces }
-        }
-        if texts.isEmpty { texts = ["127.0.0.1:26379"] }
-        var addresses: [ServerAddress] = []
-        for text in texts {
-            guard let address = ServerAddress(text, defaultPort: 26379) else {
-                throw UsageError(message: "'\(text)' is not a sentinel address (host:port)")
-            }
-            addresses.append(address)
-        }
-        return addresses
-    }
-}
-
-/// redis-cli's TLS options for one kind of server.
-public struct TLSOptions: Sendable, Equatable {
-    public var enabled = false
-    /// `--cacert`: PEM file of the CAs to trust (default: the system's).
-    public var caCertificateFile: String?
-    /// `--cacertdir`: directory of hashed CA files (`openssl rehash`).
-    public var caCertificateDirectory: String?
-    /// `--cert` and `--key`: a client certificate for servers that ask for one.
-    public var certificateFile: String?
-    public var keyFile: String?
-    /// `--sni`: the name sent and checked against the certificate instead of the host.
-    public var serverName: String?
-    /// `--insecure`: no certificate check at all.
-    public var insecure = false
-    public init() {}
-
-    /// The sentinels' options: their own files where given, else the data nodes'.
-    public func forSentinels(enabled: Bool, caCertificateFile: String?, certificateFile: String?, keyFile: String?)
-        -> TLSOptions
-    {
-        var sentinels = self
-        sentinels.enabled = enabled
-        sentinels.serverName = nil
-        sentinels.caCertificateFile = caCertificateFile ?? self.caCertificateFile
-        if certificateFile != nil || keyFile != nil {
-            sentinels.certificateFile = certificateFile
-            sentinels.keyFile = keyFile
-        }
-        return sentinels
-    }
-}
-
-/// A mistake on the command line (exit 2).
-public struct UsageError: Error, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
-}
-
 /// sentinel-repl from options to exit status: the modes, signals, and the
 /// ordered shutdown, which is written once, in `run`.
-public enum Program {
+package enum Program {
     /// Runs the REPL; returns the exit status.
-    public static func run(_ given: REPLOptions) async -> Int32 {
+    package static func run(_ given: REPLOptions) async -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         let options: REPLOptions
         let configuration: SentinelClientConfiguration
@@ -212,15 +79,14 @@ public enum Program {
     private static func withSignalsHandled(
         session: Session, editor: LineEditor, _ body: () async -> Int32
     ) async -> Int32 {
-        let signals = SignalStream([SIGINT, SIGTERM, SIGHUP, SIGWINCH])
-        defer { signals.cancel() }
-        let delivered = signals.stream
+        // Registered before `body` starts (the sequence's init waits for it): none is missed.
+        let delivered = await UnixSignalsSequence(trapping: .sigint, .sigterm, .sighup, .sigwinch)
         return await withTaskGroup(of: Void.self) { tasks -> Int32 in
             tasks.addTask {
-                for await number in delivered {
-                    switch number {
-                    case SIGWINCH: editor.terminalResized()
-                    case SIGINT: await session.interrupt()
+                for await signal in delivered {
+                    switch signal {
+                    case .sigwinch: editor.terminalResized()
+                    case .sigint: await session.interrupt()
                     default:
                         editor.requestShutdown()
                         await session.interrupt()
@@ -347,38 +213,5 @@ public enum Program {
         while read(0, &byte, 1) == 1, byte != 10 { line.append(byte) }
         if line.last == 13 { line.removeLast() }
         return String(decoding: line, as: UTF8.self)
-    }
-}
-
-/// The process environment, read in one place.
-public enum ProcessEnvironment {
-    public static func value(_ name: String) -> String? {
-        getenv(name).map { String(cString: $0) }
-    }
-}
-
-/// Signals as an async sequence: each delivery of one of `numbers` is yielded,
-/// without a task per signal. Their default actions are off until `cancel`.
-final class SignalStream {
-    let stream: AsyncStream<Int32>
-    private let sources: [any DispatchSourceSignal]
-    private let continuation: AsyncStream<Int32>.Continuation
-
-    init(_ numbers: [Int32]) {
-        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
-        self.stream = stream
-        self.continuation = continuation
-        sources = numbers.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { @Sendable in continuation.yield(number) }
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() {
-        for source in sources { source.cancel() }
-        continuation.finish()
     }
 }

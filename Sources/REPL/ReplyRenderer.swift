@@ -2,8 +2,8 @@ import NIOCore
 import RESP
 
 /// Formats replies byte for byte as redis-cli does (`cliFormatReplyTTY`, `cliFormatReplyRaw`).
-public enum ReplyRenderer {
-    public enum Mode: Sendable {
+package enum ReplyRenderer {
+    package enum Mode: Sendable {
         /// Terminal form: quoted strings, `(integer)`, numbered aggregates.
         case tty
         /// `--raw`: bare values, aggregates flattened one element per line.
@@ -17,14 +17,14 @@ public enum ReplyRenderer {
     }
 
     /// The whole output for one reply, ending with a newline.
-    public static func render(_ value: RESPValue, mode: Mode) -> [UInt8] {
+    package static func render(_ value: RESPValue, mode: Mode) -> [UInt8] {
         var out: [UInt8] = []
         render(value, mode: mode, into: &out)
         return out
     }
 
     /// Appends the output for one reply to `out` (a batch renders a whole chunk into one buffer).
-    public static func render(_ value: RESPValue, mode: Mode, into out: inout [UInt8]) {
+    package static func render(_ value: RESPValue, mode: Mode, into out: inout [UInt8]) {
         switch mode {
         case .tty:
             tty(value, into: &out)
@@ -310,7 +310,7 @@ public enum ReplyRenderer {
     }
 
     /// `sdscatrepr`: double quotes, C escapes, `\xHH` for bytes that are not printable ASCII.
-    public static func quoted(_ bytes: [UInt8]) -> [UInt8] {
+    package static func quoted(_ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = [34]
         for byte in bytes {
             switch byte {

@@ -7,36 +7,13 @@ import NIOConcurrencyHelpers
     import Glibc
 #endif
 
-public struct SessionOptions: Sendable {
-    public var masterName: String
-    public var database: Int
-    public var mode: ReplyRenderer.Mode
-    /// nil: no history file.
-    public var historyFile: String?
-    /// `-e`: exit 1 when a command got an error reply (non-interactive modes).
-    public var exitOnErrorReply = false
-    /// `-i`: seconds between the repetitions of `N command` and `-r`.
-    public var repeatInterval: Double = 0
-    /// Sentinel's events as notices (`:events on|off` changes it at the prompt).
-    public var showEvents = true
-    /// `--events` outside the prompt: topology notices on stderr, one line each, with a timestamp.
-    public var eventsOnStderr = false
-
-    public init(masterName: String, database: Int, mode: ReplyRenderer.Mode, historyFile: String?) {
-        self.masterName = masterName
-        self.database = database
-        self.mode = mode
-        self.historyFile = historyFile
-    }
-}
-
 /// The REPL: reads lines, runs them on a pinned session connection through the
 /// Sentinel-aware client, renders replies as redis-cli does, and shows topology
 /// changes as they happen. One actor owns the session state.
-public actor Session {
+package actor Session {
     let client: SentinelClient
     let options: SessionOptions
-    public nonisolated let output = TerminalOutput()
+    package nonisolated let output = TerminalOutput()
     static let standardError = TerminalOutput(fd: 2)
     private var editor: LineEditor?
     /// The pinned connection, its database and MULTI/WATCH: owned there, confined here.
@@ -60,12 +37,15 @@ public actor Session {
     private var readOnlyHintGiven = false
     /// Pasted and piped lines: owned there, confined here.
     let pipeline = BatchPipeline()
+    /// How prompts, notices and streamed messages look: pure functions of values.
+    let presentation: SessionPresentation
 
-    public init(client: SentinelClient, options: SessionOptions) {
+    package init(client: SentinelClient, options: SessionOptions) {
         self.client = client
         self.options = options
         pinned = SessionConnection(client: client, database: options.database)
         eventsShown = options.showEvents
+        presentation = SessionPresentation(masterName: options.masterName)
     }
 
     /// The editor while the prompt runs: notices and the prompt are drawn through it.
@@ -96,7 +76,7 @@ public actor Session {
     }
 
     /// SIGINT while a command runs: abandon it (its connection is discarded).
-    public func interrupt() {
+    package func interrupt() {
         pipeline.interrupt()
         guard let cancelCurrent else { return }
         interruptRequested = true
@@ -136,26 +116,22 @@ public actor Session {
             return false
         }
         guard let first = words.first else { return false }
-        let name = String(decoding: first, as: UTF8.self).lowercased()
-        if name == "quit" || name == "exit" || name == ":quit" { return true }
-        if name == ":events" {
-            output.write(setEvents(words.dropFirst().map { String(decoding: $0, as: UTF8.self) }))
-            return false
+        let arguments = words.dropFirst().map { String(decoding: $0, as: UTF8.self) }
+        switch CommandClassifier.kind(of: first) {
+        case .quit: return true
+        case .meta: await runMeta(String(decoding: first, as: UTF8.self).lowercased(), arguments)
+        case .help where options.mode == .tty: showHelp(arguments)
+        case .help, .streaming, .command: await execute(words, line: String(decoding: line, as: UTF8.self))
         }
-        if name == ":use" {
-            output.write(await use(words.dropFirst().map { String(decoding: $0, as: UTF8.self) }))
-            return false
-        }
-        if name.hasPrefix(":") {
-            output.write(await MetaCommands(client: client, masterName: options.masterName).run(name))
-            return false
-        }
-        if name == "help" && options.mode == .tty {
-            showHelp(words.dropFirst().map { String(decoding: $0, as: UTF8.self) })
-            return false
-        }
-        await execute(words, line: String(decoding: line, as: UTF8.self))
         return false
+    }
+
+    private func runMeta(_ name: String, _ arguments: [String]) async {
+        switch name {
+        case ":events": output.write(setEvents(arguments))
+        case ":use": output.write(await use(arguments))
+        default: output.write(await MetaCommands(client: client, masterName: options.masterName).run(name))
+        }
     }
 
     /// What a command cut short by Ctrl-C prints.
@@ -180,7 +156,7 @@ public actor Session {
     @discardableResult
     private func execute(_ words: [[UInt8]], line: String) async -> Bool {
         let command = RESPCommand(arguments: words)
-        if CommandPolicy.isStreaming(command.name) {
+        if CommandClassifier.kind(of: words[0]) == .streaming {
             return await stream(command)
         }
         let started = NIODeadline.now()
@@ -199,7 +175,7 @@ public actor Session {
         let elapsed = NIODeadline.now() - started
         if options.mode == .tty, editor != nil, !interrupted, elapsed >= .milliseconds(500) {
             let seconds = Double(elapsed.nanoseconds) / 1e9
-            output.write("(\(Self.twoDecimals(seconds))s)\n")
+            output.write("(\(SessionPresentation.twoDecimals(seconds))s)\n")
         }
         return interrupted
     }
@@ -230,7 +206,7 @@ public actor Session {
             appendNotice(summary, into: &out)
         }
         if reply.isError { sawErrorReply = true }
-        if options.mode == .tty, CommandPolicy.printsRawOnTTY(command) {
+        if options.mode == .tty, CommandClassifier.printsRawOnTTY(command) {
             ReplyRenderer.raw(reply, into: &out)
         } else {
             ReplyRenderer.render(reply, mode: options.mode, into: &out)
@@ -351,20 +327,12 @@ public actor Session {
         do {
             for try await message in connection.stream(command) {
                 try Task.checkCancellation()
-                output.write(renderStreamed(message, mode: options.mode))
+                output.write(SessionPresentation.renderStreamed(message, mode: options.mode))
             }
             return nil
         } catch {
             return error
         }
-    }
-
-    nonisolated static func renderStreamed(_ message: RESPValue, mode: ReplyRenderer.Mode) -> [UInt8] {
-        if case .simpleString(let text) = message {
-            // MONITOR lines are status replies printed as they are.
-            return Array(text.readableBytesView) + [10]
-        }
-        return ReplyRenderer.render(message, mode: mode)
     }
 
     /// Writes a notice between replies. Without a terminal, stdout keeps one reply
@@ -375,28 +343,12 @@ public actor Session {
 
     // MARK: Prompt and events
 
+    /// The prompt, from one snapshot of the client and the session connection as it is now.
     func prompt() async -> String {
-        let name = options.masterName
-        let state = pinned.state
-        if pinned.target == .replica {
-            let db = state.database != 0 ? "[\(state.database)]" : ""
-            let tx = state.inTransaction ? "(TX)" : ""
-            guard let replica = pinned.replicaAddress else { return "\(name)@(no replica)> " }
-            return "\(name)@\(replica)\(db)\(tx) (replica)> "
-        }
-        guard await client.isMasterReachable, let master = await client.master else { return "\(name)@(no master)> " }
-        let db = state.database != 0 ? "[\(state.database)]" : ""
-        let tx = state.inTransaction ? "(TX)" : ""
-        let failover = failoverUnderWay ? " (failover)" : ""
-        let agreement = await client.sentinelAgreement.flatMap(Self.agreementMark) ?? ""
-        return "\(name)@\(master.address)\(db)\(tx)\(failover)\(agreement)> "
-    }
-
-    /// ` (2/3 sentinels)` when some sentinel does not answer, ` (sentinels disagree)` when
-    /// one names another master; nothing while they all agree.
-    static func agreementMark(_ agreement: SentinelAgreement) -> String? {
-        if agreement.isFull { return nil }
-        return agreement.dissenting.isEmpty ? " (\(agreement.agreeing)/\(agreement.known) sentinels)" : " (sentinels disagree)"
+        let topology = await client.topologySnapshot
+        return presentation.prompt(
+            topology: topology, connection: pinned.state, target: pinned.target, replica: pinned.replicaAddress,
+            failoverUnderWay: failoverUnderWay)
     }
 
     func refreshPrompt(notices: [String] = []) async {
@@ -427,7 +379,7 @@ public actor Session {
             case .replicationGap(_, _, let bytes):
                 failover.writesLost(bytes: bytes)
             case .sentinelEvent(let event) where event.channel == "+sdown" && event.payload.hasPrefix("slave "):
-                if let address = Self.replicaAddress(inEventPayload: event.payload), pinned.replicaReportedDown(address) {
+                if let address = SessionPresentation.replicaAddress(inEventPayload: event.payload), pinned.replicaReportedDown(address) {
                     lost = await moveReplicaNow()
                 }
             case .sentinelEvent(let event) where FailoverReport.troubleChannels.contains(event.channel):
@@ -435,7 +387,7 @@ public actor Session {
                 if event.payload.hasPrefix("master ") || event.channel == "+selected-slave" { failover.trouble(at: .now()) }
             default: break
             }
-            let notices = [notice(for: event), lost].compactMap { $0 }
+            let notices = [presentation.notice(for: event, eventsShown: eventsShown), lost].compactMap { $0 }
             if editor != nil {
                 // The notices and the prompt they change are drawn together.
                 await refreshPrompt(notices: notices)
@@ -443,13 +395,6 @@ public actor Session {
                 Self.standardError.write(notices.map { "\(Timestamp.now()) \($0)\n" }.joined())
             }
         }
-    }
-
-    /// `slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster ...`: the replica's host and port.
-    static func replicaAddress(inEventPayload payload: String) -> ServerAddress? {
-        let words = payload.split(separator: " ")
-        guard words.count >= 4, let port = Int(words[3]) else { return nil }
-        return ServerAddress(host: String(words[2]), port: port)
     }
 
     /// A notice among replies: in the transcript at the prompt; elsewhere on stderr
@@ -473,36 +418,6 @@ public actor Session {
         return "events \(eventsShown ? "on" : "off")\n"
     }
 
-    private func notice(for event: TopologyEvent) -> String? {
-        switch event {
-        case .sentinelEvent(let event): return eventsShown ? "-- \(event)" : nil
-        case .masterSwitched(nil, _): return nil
-        case .masterSwitched(.some(let from), let to):
-            return "-- failover: master of \(options.masterName) moved from \(from) to \(to)"
-        case .masterUnreachable(let address, let reason):
-            return "-- master \(address.map { "\($0)" } ?? "") unreachable (\(reason)); waiting for Sentinel"
-        case .masterReachable(let address): return "-- master \(address) reachable again"
-        case .failoverStarted(let master, let sentinel):
-            return "-- sentinel \(sentinel) reports a failover of \(master.map { "\($0)" } ?? options.masterName) under way"
-        case .sentinelDown(let address): return "-- sentinel \(address) is down"
-        case .sentinelUp(let address): return "-- sentinel \(address) is up"
-        case .sentinelLearned(let address): return "-- learned of sentinel \(address)"
-        case .commandsHeld(let candidate, let master):
-            return "-- Sentinel selected \(candidate) to replace \(master): commands wait until ROLE on it says master"
-        case .holdReleased(let master, let reason):
-            return "-- no promotion (\(reason)): commands go to \(master) again"
-        case .replicationGap(let from, let to, let bytes):
-            return "-- \(from) had \(bytes) bytes of writes past the point where \(to) was promoted: they are lost"
-        case .agreementChanged(let agreement):
-            let unreachable = agreement.unreachable.isEmpty ? "" : "; not answering: " + agreement.unreachable.map(\.description).joined(separator: ", ")
-            let dissenting = agreement.dissenting.isEmpty ? "" : "; naming another master: " + agreement.dissenting.map(\.description).joined(separator: ", ")
-            return "-- \(agreement)\(unreachable)\(dissenting)\(agreement.isFull ? "" : " (:sentinels shows who says what)")"
-        case .earlySwitchOverruled(let early, let named):
-            let sentinels = named.map { "the sentinels name \($0)" } ?? "no sentinel names a master"
-            return "-- \(sentinels), not \(early) (promoted and used since Sentinel selected it): writes sent there may be lost"
-        }
-    }
-
     func loadCommandDocs() async {
         guard let reply = try? await client.execute(RESPCommand("COMMAND", "DOCS")),
             let table = CommandTable.parse(reply)
@@ -511,7 +426,7 @@ public actor Session {
     }
 
     /// For TAB, called on the editor thread: reads the shared table.
-    public nonisolated func completer() -> @Sendable (String) -> Completion {
+    package nonisolated func completer() -> @Sendable (String) -> Completion {
         let table = sharedTable
         return { text in table.mutex.withLockedValue { $0.complete(text) } }
     }
@@ -526,69 +441,5 @@ public actor Session {
         } else {
             output.write("No help for \(words.joined(separator: " ")) (help needs COMMAND DOCS from Redis 7).\n")
         }
-    }
-
-    static func twoDecimals(_ value: Double) -> String {
-        let hundredths = Int((value * 100).rounded())
-        let fraction = hundredths % 100
-        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
-    }
-}
-
-/// UTC wall-clock time with milliseconds, `2026-12-01T22:23:11.123Z`, for lines on stderr.
-enum Timestamp {
-    static func now() -> String {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        var parts = tm()
-        var seconds = spec.tv_sec
-        gmtime_r(&seconds, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let millis = Int(spec.tv_nsec / 1_000_000)
-        let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction)Z"
-    }
-}
-
-/// redis-cli's repeat prefix: `5 INCR n` runs `INCR n` five times.
-enum RepeatPrefix: Equatable {
-    case none
-    case times(Int)
-    /// A number that is zero, negative or too large.
-    case invalid
-
-    /// A first word that is a whole number (strtol's form: an optional sign, digits)
-    /// followed by more words is a repeat count.
-    init(_ words: [[UInt8]]) {
-        guard words.count > 1, let first = words.first, let lead = first.first,
-            lead == UInt8(ascii: "-") || lead == UInt8(ascii: "+") || (48...57).contains(lead)
-        else {
-            self = .none
-            return
-        }
-        let digits = lead == UInt8(ascii: "-") || lead == UInt8(ascii: "+") ? first.dropFirst() : first[...]
-        guard !digits.isEmpty, digits.allSatisfy({ (48...57).contains($0) }) else {
-            self = .none
-            return
-        }
-        guard let count = Int(String(decoding: first, as: UTF8.self)), count > 0 else {
-            self = .invalid
-            return
-        }
-        self = .times(count)
-    }
-}
-
-final class SharedCommandTable: Sendable {
-    let mutex = NIOLockedValueBox(CommandTable.builtIn)
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
-        while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
-        return String(scalars)
     }
 }

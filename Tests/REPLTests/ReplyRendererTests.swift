@@ -97,6 +97,6 @@ struct RawOnTTYTests {
         (["DEBUG", "CLIENT-EVICTION"], true), (["LATENCY", "GRAPH", "a", "b"], false),
     ])
     func asRedisCliDecides(words: [String], raw: Bool) {
-        #expect(CommandPolicy.printsRawOnTTY(RESPCommand(strings: words)) == raw, "\(words)")
+        #expect(CommandClassifier.printsRawOnTTY(RESPCommand(strings: words)) == raw, "\(words)")
     }
 }

@@ -1,9 +1,51 @@
 import RESP
-/// Facts about commands the session needs: which change connection state,
-/// which must never reach the history file, which print raw on a terminal.
-public enum CommandPolicy {
+
+/// The one place that classifies command lines, for the session, the batch pipeline
+/// and the history: what a line is (quit, meta-command, help, a stream, a command),
+/// which commands change connection state (SELECT, MULTI/EXEC/WATCH...), which must
+/// never reach the history file, which print raw on a terminal. Whether a command may
+/// be sent again is the library's `ResendRule` (read-only comes from the server).
+/// Names are compared as bytes first: most of this runs for every line of a batch.
+package enum CommandClassifier {
+    /// What a line is, by its first word.
+    package enum LineKind: Sendable, Equatable {
+        /// `quit`, `exit`, `:quit`.
+        case quit
+        /// A `:` meta-command.
+        case meta
+        /// `help` (the REPL's own at a prompt; otherwise sent to the server, as redis-cli does).
+        case help
+        /// SUBSCRIBE and friends, MONITOR: the connection becomes a stream of messages.
+        case streaming
+        case command
+
+        /// In a batch, a line of any other kind than a command runs alone, after every
+        /// reply before it.
+        package var runsAlone: Bool { self != .command }
+    }
+
+    package static func kind(of first: [UInt8]) -> LineKind {
+        if quitNames.contains(first) { return .quit }
+        if first.first == UInt8(ascii: ":") { return .meta }
+        if helpName.contains(first) { return .help }
+        if streamingNames.contains(first) { return .streaming }
+        return .command
+    }
+
+    private static let quitNames = CommandNameSet(["QUIT", "EXIT", ":QUIT"])
+    private static let helpName = CommandNameSet(["HELP"])
+    private static let streamingNames = CommandNameSet(CommandNameSet.streamingNames)
+
+    /// The upper-cased name of a command that may change connection state (SELECT,
+    /// MULTI, EXEC, DISCARD, WATCH, UNWATCH, RESET), or nil; no string for other lines.
+    static func stateCommandName(_ command: RESPCommand) -> String? {
+        command.arguments.first.flatMap(stateCommandNames.match)
+    }
+
+    private static let stateCommandNames = CommandNameSet(["SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "RESET"])
+
     /// redis-cli's list (anchors §3): lines with secrets are kept out of history.
-    public static func isSecret(_ words: [[UInt8]]) -> Bool {
+    package static func isSecret(_ words: [[UInt8]]) -> Bool {
         // Most lines are ruled out by their name alone, without a string.
         guard let first = words.first, let name = secretCommandNames.match(first) else { return false }
         let upper = words.map { String(decoding: $0, as: UTF8.self).uppercased() }
@@ -49,8 +91,4 @@ public enum CommandPolicy {
     private static let rawOnTTYNames = CommandNameSet(["INFO", "LOLWUT", "DEBUG", "MEMORY", "CLUSTER", "CLIENT", "LATENCY", "PROXY"])
     private static let secretCommandNames = CommandNameSet(["AUTH", "HELLO", "ACL", "CONFIG", "MIGRATE", "SENTINEL"])
 
-    /// Commands that turn the connection into a stream of server messages.
-    public static func isStreaming(_ name: String) -> Bool {
-        CommandNameSet.streamingNames.contains(name)
-    }
 }

@@ -1,0 +1,106 @@
+import Dispatch
+import Logging
+import NIOPosix
+import RESP
+import SentinelClient
+import UnixSignals
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The command line's options as given, before the environment fills gaps.
+package struct REPLOptions: Sendable {
+    package var sentinels: [String] = []
+    package var masterName: String
+    package var command: [String] = []
+    package var database = 0
+    package var user: String?
+    package var password: String?
+    package var askPassword = false
+    package var sentinelUser: String?
+    package var sentinelPassword: String?
+    package var resp3 = false
+    package var mode: ReplyRenderer.Mode?
+    package var exitOnErrorReply = false
+    package var historyFile: String?
+    /// `-r`: how many times the command line's command runs (negative: until Ctrl-C).
+    package var repeatCount = 1
+    /// `-i`: seconds between repetitions (`-r`, `N command`).
+    package var repeatInterval: Double = 0
+    /// `--events`: topology notices on stderr outside the prompt.
+    package var events = false
+    /// `-t`: seconds a reply may take before its command is reported in doubt; nil: no bound.
+    package var timeout: Double?
+    /// Client log lines on stderr from this level on (`--verbose` is `.debug`); nil: none.
+    package var logLevel: Logger.Level?
+    /// `-u URL` (else env `SENTINEL_REPL_URL`, else a URL in the master name's place):
+    /// sentinels, master name, db and credentials in one (see `resolvingURL`).
+    package var url: String?
+    /// The URL `resolvingURL` read, and whether it was on the command line (`ps` shows it).
+    var sentinelURL: SentinelURL?
+    var urlOnCommandLine = false
+    /// The sentinels and credentials came from a URL (the hints say where to fix them).
+    var usesURL: Bool { sentinelURL != nil }
+    /// `--replica`: a read-only session on a healthy replica.
+    package var replica = false
+    /// `--tls` and its files, for the master and replicas.
+    package var tls = TLSOptions()
+    /// `--sentinel-tls`: its files are `--sentinel-cacert/-cert/-key`, else the data nodes'.
+    package var sentinelTLS = TLSOptions()
+
+    /// `masterName` empty: not given (a URL names it).
+    package init(masterName: String) { self.masterName = masterName }
+
+    /// The options with a URL read into them: `-u URL` (then every word after the options
+    /// is the command), or a URL in the master name's place, or env `SENTINEL_REPL_URL`
+    /// when neither and no `-s` is given (then a first word equal to the URL's master
+    /// name is taken as the name, as without a URL; the other words are the command).
+    /// A URL excludes `-s`, `--user` and `-a`; its db wins over `-n`.
+    package func resolvingURL() throws(UsageError) -> REPLOptions {
+        var resolved = self
+        let text: String
+        if let url {
+            text = url
+            if !masterName.isEmpty { resolved.command = [masterName] + command }
+            resolved.urlOnCommandLine = true
+        } else if SentinelURL.looksLikeURL(masterName) {
+            text = masterName
+            resolved.urlOnCommandLine = true
+        } else if sentinels.isEmpty, let env = ProcessEnvironment.value("SENTINEL_REPL_URL"), !env.isEmpty {
+            text = env
+        } else {
+            if masterName.isEmpty { throw UsageError(message: "give the master name (or -u URL, or env SENTINEL_REPL_URL)") }
+            return self
+        }
+        guard sentinels.isEmpty, user == nil, password == nil, !askPassword else {
+            throw UsageError(message: "a Sentinel URL carries the sentinels and credentials: leave out -s, --user, -a and --askpass")
+        }
+        let parsed: SentinelURL
+        do { parsed = try SentinelURL(text) } catch { throw UsageError(message: error.description) }
+        let fromEnvironment = !resolved.urlOnCommandLine
+        if fromEnvironment, !masterName.isEmpty, masterName != parsed.masterName { resolved.command = [masterName] + command }
+        resolved.sentinelURL = parsed
+        resolved.masterName = parsed.masterName
+        if let database = parsed.database { resolved.database = database }
+        return resolved
+    }
+
+    /// The sentinels to ask: `-s` in order, else env `SENTINEL_REPL_SENTINELS`, else the default.
+    /// Throws a usage error that names the address that does not parse.
+    package func sentinelAddresses() throws(UsageError) -> [ServerAddress] {
+        var texts = sentinels
+        if texts.isEmpty, let env = ProcessEnvironment.value("SENTINEL_REPL_SENTINELS") {
+            texts = env.split(separator: ",").map { String($0).trimmingSpaces }
+        }
+        if texts.isEmpty { texts = ["127.0.0.1:26379"] }
+        var addresses: [ServerAddress] = []
+        for text in texts {
+            guard let address = ServerAddress(text, defaultPort: 26379) else {
+                throw UsageError(message: "'\(text)' is not a sentinel address (host:port)")
+            }
+            addresses.append(address)
+        }
+        return addresses
+    }
+}

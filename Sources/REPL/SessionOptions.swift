@@ -1,0 +1,31 @@
+import NIOCore
+import RESP
+import SentinelClient
+import NIOConcurrencyHelpers
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+package struct SessionOptions: Sendable {
+    package var masterName: String
+    package var database: Int
+    package var mode: ReplyRenderer.Mode
+    /// nil: no history file.
+    package var historyFile: String?
+    /// `-e`: exit 1 when a command got an error reply (non-interactive modes).
+    package var exitOnErrorReply = false
+    /// `-i`: seconds between the repetitions of `N command` and `-r`.
+    package var repeatInterval: Double = 0
+    /// Sentinel's events as notices (`:events on|off` changes it at the prompt).
+    package var showEvents = true
+    /// `--events` outside the prompt: topology notices on stderr, one line each, with a timestamp.
+    package var eventsOnStderr = false
+
+    package init(masterName: String, database: Int, mode: ReplyRenderer.Mode, historyFile: String?) {
+        self.masterName = masterName
+        self.database = database
+        self.mode = mode
+        self.historyFile = historyFile
+    }
+}
