@@ -82,20 +82,39 @@ let package = Package(
             dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
+        // Unit tests: plain values and state machines, no socket, no sleep, no server.
         .testTarget(
             name: "SentinelClientTests",
+            dependencies: [
+                "SentinelClient", "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "REPLTests",
+            dependencies: [
+                "REPL", "RESP", "SentinelClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // End to end: real redis-server and redis-sentinel processes on loopback.
+        .testTarget(
+            name: "SentinelClientEndToEndTests",
             dependencies: [
                 "SentinelClient", "RESP", "TestTopology",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
-            name: "REPLTests",
+            name: "REPLEndToEndTests",
             dependencies: [
                 "REPL", "RESP", "SentinelClient", "TestTopology",
                 .product(name: "NIOCore", package: "swift-nio"),

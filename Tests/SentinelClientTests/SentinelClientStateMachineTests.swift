@@ -367,12 +367,14 @@ func lines(_ actions: [Machine.Action]) -> [String] {
         _ = machine.sentinelMessage(channel: "+selected-slave", payload: selected(m2, replacing: m1), from: s1, now: t0)
         guard let promotion = machine.heldPromotion else { Issue.record("a hold"); return }
         _ = machine.promotedEarly(promotion, role: role(), connection: FakeLink("c", m2), promotedAt: nil, now: t0)
-        let (lagging, none) = machine.earlyMasterStays(named: m1, stillMaster: true, now: t0 + .seconds(1), grace: .seconds(60))
+        let (lagging, none) = machine.earlyMasterStays(candidate: m2, named: m1, stillMaster: true, now: t0 + .seconds(1), grace: .seconds(60))
         #expect(lagging && none.isEmpty)
-        let (stays, actions) = machine.earlyMasterStays(named: m3, stillMaster: true, now: t0 + .seconds(2), grace: .seconds(60))
+        let (stays, actions) = machine.earlyMasterStays(candidate: m2, named: m3, stillMaster: true, now: t0 + .seconds(2), grace: .seconds(60))
         #expect(!stays)
         #expect(lines(actions) == ["publish earlySwitchOverruled(early: 127.0.0.1:6380, named: Optional(127.0.0.1:6381))"])
         #expect(machine.earlySwitchCandidate == nil)
+        let (stale, again) = machine.earlyMasterStays(candidate: m2, named: m3, stillMaster: true, now: t0 + .seconds(3), grace: .seconds(60))
+        #expect(stale && lines(again) == ["reconcile: start"], "a check of a switch that is no longer pending: the run is dropped")
     }
 
     @Test func noAgreementVerdictWhileAPromotionIsFollowed() {

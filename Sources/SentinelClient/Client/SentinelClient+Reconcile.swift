@@ -67,7 +67,7 @@ extension SentinelClient {
             stillMaster = true
         }
         let (stays, actions) = state.earlyMasterStays(
-            named: named, stillMaster: stillMaster, now: .now(), grace: configuration.earlySwitchGrace)
+            candidate: candidate, named: named, stillMaster: stillMaster, now: .now(), grace: configuration.earlySwitchGrace)
         perform(actions)
         return stays
     }

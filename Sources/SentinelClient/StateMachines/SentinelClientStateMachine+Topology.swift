@@ -199,9 +199,16 @@ extension SentinelClientStateMachine {
         return promotion.candidate
     }
 
-    /// After an early switch, whether a reconcile that found `named` (nil: none) keeps the
-    /// early master (`TopologyState.decide`); an overruled switch is published.
-    mutating func earlyMasterStays(named: ServerAddress?, stillMaster: Bool, now: NIODeadline, grace: TimeAmount) -> (Bool, [Action]) {
+    /// After an early switch to `candidate`, whether a reconcile that found `named` (nil:
+    /// none) keeps the early master (`TopologyState.decide`); an overruled switch is
+    /// published. When the early switch changed while `candidate` was checked, the check
+    /// is stale: the run's result is dropped (the master stays) and another run follows.
+    mutating func earlyMasterStays(
+        candidate: ServerAddress, named: ServerAddress?, stillMaster: Bool, now: NIODeadline, grace: TimeAmount
+    ) -> (Bool, [Action]) {
+        guard earlySwitchCandidate == candidate else {
+            return (true, requestReconcile(reason: "the early switch changed while \(candidate) was checked", waiter: nil))
+        }
         switch topology.decide(named: named, earlyMasterStillMaster: stillMaster, at: now, grace: grace) {
         case .apply: return (false, [])
         case .keepEarlyMaster: return (true, [])

@@ -64,8 +64,8 @@ struct BatchTests {
             // 10 lines every 5 ms (2,000 a second) for 10 s; bash sleeps add a little.
             let feed = "for i in $(seq 2000); do printf 'INCR counter\\n%.0s' 1 2 3 4 5 6 7 8 9 10; sleep 0.005; done"
             let run = topology.runREPL(fedBy: feed)
-            #expect(try await eventually(within: 20) { try topology.cli(topology.masterPort, "GET", "counter") != "\n" })
-            try await Task.sleep(nanoseconds: 2_000_000_000)
+            // About 2 s of writes before the failover.
+            #expect(try await eventually(within: 20) { Int(try topology.cli(topology.masterPort, "GET", "counter").dropLast()) ?? 0 >= 4_000 })
             #expect(try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName) == "OK\n")
             let output = try await run.value.outputLines
             #expect(output.count == 20_000, "every line yields exactly one reply")
@@ -159,7 +159,8 @@ struct BatchTests {
                 then: Array(repeating: "INCR c", count: 5))
             let run = feed.run(into: topology)
             let blocked = try await topology.replClientID(showing: " cmd=blpop ")
-            try await Task.sleep(nanoseconds: 200_000_000)  // the INCRs behind it reach the socket
+            // The lines behind BLPOP wait in the server's query buffer for the client.
+            #expect(try await eventually(within: 5) { try Self.queryBufferBytes(of: blocked, on: topology) > 0 })
             #expect(try topology.cli(topology.masterPort, "CLIENT", "KILL", "ID", blocked) == "1\n")
             feed.release()
             let result = try await run.value
@@ -174,6 +175,14 @@ struct BatchTests {
             #expect(try topology.cli(topology.masterPort, "GET", "c") == "5\n")
             #expect(result.stderr.isEmpty, "\(result.stderr)")
         }
+    }
+
+    /// The bytes of `client`'s query buffer on the master (`qbuf=` of CLIENT LIST): lines
+    /// written behind a blocked command wait there.
+    static func queryBufferBytes(of client: String, on topology: Topology) throws -> Int {
+        let line = try topology.cli(topology.masterPort, "CLIENT", "LIST", "ID", client)
+        guard let field = line.split(separator: " ").first(where: { $0.hasPrefix("qbuf=") }) else { return 0 }
+        return Int(field.dropFirst("qbuf=".count)) ?? 0
     }
 
     /// The master is demoted by hand while a piped batch pauses, so the old connection

@@ -44,10 +44,13 @@ struct FaultTests {
                 }, "the failover ends")
                 masters.append(try #require(next))
             }
-            try await Task.sleep(nanoseconds: 500_000_000)
             for old in masters.dropLast() {
-                let ours = topology.replConnections().filter { $0.hasPrefix("port \(old):") }
-                #expect(ours.isEmpty, "no connection of ours on the demoted master \(old): \(ours)")
+                var ours: [String] = []
+                let gone = await eventually(within: 5) {
+                    ours = topology.replConnections().filter { $0.hasPrefix("port \(old):") }
+                    return ours.isEmpty
+                }
+                #expect(gone, "no connection of ours on the demoted master \(old): \(ours)")
             }
             let output = try await run.value.outputLines
             #expect(output.count == 25_000, "every line one output line")
@@ -85,9 +88,12 @@ struct FaultTests {
             #expect(await eventually(within: 30) {
                 ((try? topology.cli(topology.masterPort, "ROLE")) ?? "").hasPrefix("slave")
             }, "Sentinel converts the old master")
-            try await Task.sleep(nanoseconds: 500_000_000)
-            let ours = topology.replConnections().filter { $0.hasPrefix("port \(topology.masterPort):") }
-            #expect(ours.isEmpty, "no connection of ours on the old master: \(ours)")
+            var ours: [String] = []
+            let gone = await eventually(within: 5) {
+                ours = topology.replConnections().filter { $0.hasPrefix("port \(topology.masterPort):") }
+                return ours.isEmpty
+            }
+            #expect(gone, "no connection of ours on the old master: \(ours)")
             let result = try await run.value
             let output = result.outputLines
             #expect(output.count == 20_000, "every line one output line")

@@ -65,7 +65,7 @@ struct EventTests {
             #expect(try topology.cli(topology.masterPort, "SET", "k", "v") == "OK\n")
             let command = topology.replCommand(["--events", "-r", "16", "-i", "0.5", topology.masterName, "GET", "k"])
             let run = Task.detached { try Topology.run(command[0], Array(command.dropFirst())) }
-            try await Task.sleep(nanoseconds: 1_500_000_000)
+            _ = try await topology.replClientID(showing: " cmd=get ")  // the repetitions are under way
             try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
             let result = try await run.value
             #expect(Array(result.outputLines) == Array(repeating: "v", count: 16))

@@ -54,7 +54,7 @@ struct RepeatTests {
             #expect(try topology.cli(topology.masterPort, "SET", "k", "v") == "OK\n")
             let command = topology.replCommand(["-r", "20", "-i", "0.5", topology.masterName, "GET", "k"])
             let run = Task.detached { try Topology.run(command[0], Array(command.dropFirst())) }
-            try await Task.sleep(nanoseconds: 2_000_000_000)
+            _ = try await topology.replClientID(showing: " cmd=get ")  // the repetitions are under way
             try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
             let result = try await run.value
             #expect(result.status == 0, "stderr: \(result.stderr)")

@@ -234,14 +234,14 @@ struct SentinelClientIntegrationTests {
                         await outcomes.record(result)
                     }
                 }
-                try await Task.sleep(nanoseconds: 300_000_000)
+                #expect(await eventually(within: 10) { await outcomes.acknowledged >= 100 }, "writes are under way")
                 try topology.cli(topology.sentinelPorts[1], "SENTINEL", "FAILOVER", topology.masterName)
                 let switched = await eventually(within: 30) {
                     await client.master.map { $0.address.port != topology.masterPort } ?? false
                 }
                 #expect(switched)
                 let ackedAtSwitch = await outcomes.acknowledged
-                try await Task.sleep(nanoseconds: 1_000_000_000)
+                #expect(await eventually(within: 10) { await outcomes.acknowledged >= ackedAtSwitch + 100 }, "writes go on after the switch")
                 await outcomes.stop()
                 _ = await writer.value
                 return (ackedAtSwitch, try #require(await client.master?.address.port), await client.failoversFollowed)
@@ -392,6 +392,7 @@ struct SentinelClientIntegrationTests {
                 _ = try await client.verifiedMaster()
                 // Kill every connection of ours on the master: the next command finds a dead idle connection.
                 try topology.cli(topology.masterPort, "CLIENT", "KILL", "TYPE", "normal")
+                // A close our event loop has not read yet cannot be seen from outside the client.
                 try await Task.sleep(nanoseconds: 100_000_000)  // let the close reach our event loop
                 return try await client.execute(RESPCommand("INCR", "once"))
             }
