@@ -53,36 +53,4 @@ extension SentinelClient {
         logger.debug("sentinel event", metadata: ["sentinel": "\(sentinel)", "channel": "\(channel)", "payload": "\(payload)"])
         perform(state.sentinelMessage(channel: channel, payload: payload, from: sentinel, now: .now()))
     }
-
-    /// Logs each event as it is published.
-    func log(_ event: TopologyEvent) {
-        switch event {
-        case .masterSwitched(let from, let to):
-            logger.info("master verified", metadata: ["master": "\(to)", "previous": "\(from.map { "\($0)" } ?? "none")"])
-        case .masterReachable(let address):
-            logger.info("master reachable again", metadata: ["master": "\(address)"])
-        case .masterUnreachable(_, let reason):
-            logger.warning("master unreachable", metadata: ["error": "\(reason)"])
-        case .failoverStarted(let master, let sentinel):
-            logger.info("failover reported", metadata: ["master": "\(master.map { "\($0)" } ?? "?")", "sentinel": "\(sentinel)"])
-        case .sentinelDown(let sentinel):
-            logger.info("sentinel down", metadata: ["sentinel": "\(sentinel)"])
-        case .sentinelUp(let sentinel):
-            logger.info("sentinel up", metadata: ["sentinel": "\(sentinel)"])
-        case .sentinelLearned(let sentinel):
-            logger.info("learned of a sentinel", metadata: ["sentinel": "\(sentinel)"])
-        case .sentinelEvent(let event):
-            logger.info("sentinel event", metadata: ["event": "\(event)", "sentinel": "\(event.reportedBy)"])
-        case .commandsHeld(let candidate, let master):
-            logger.info("commands held for a promotion", metadata: ["candidate": "\(candidate)", "master": "\(master)"])
-        case .holdReleased(let master, let reason):
-            logger.notice("hold released", metadata: ["master": "\(master)", "reason": "\(reason)"])
-        case .replicationGap(let from, let to, let bytes):
-            logger.warning("acknowledged writes may be lost", metadata: ["from": "\(from)", "to": "\(to)", "bytes": "\(bytes)"])
-        case .agreementChanged(let agreement):
-            logger.notice("sentinel agreement changed", metadata: ["agreement": "\(agreement)"])
-        case .earlySwitchOverruled(let early, let named):
-            logger.warning("early switch overruled", metadata: ["early": "\(early)", "named": "\(named.map { "\($0)" } ?? "none")"])
-        }
-    }
 }
