@@ -88,8 +88,7 @@ struct MetaCommands: Sendable {
     /// `quorum      OK 3 usable Sentinels. ... (asked 127.0.0.1:26379)`
     private func quorumLine() async -> String {
         do {
-            let (sentinel, verdict) = try await client.checkQuorum()
-            return "quorum      \(verdict) (asked \(sentinel))"
+            return "quorum      \(try await client.checkQuorum())"
         } catch {
             return "quorum      could not be checked: \(error)"
         }

@@ -119,14 +119,14 @@ extension SentinelClient {
 
     /// Whether a leased connection can still serve: open, to the current master, and
     /// no promotion followed now (then new commands wait: see `awaitFailoverDecision`).
-    public func isUsable(_ lease: LeasedConnection) -> Bool {
+    package func isUsable(_ lease: LeasedConnection) -> Bool {
         state.isUsable(generation: lease.generation, lease.connection)
     }
 
     /// Returns once commands are not held for a promotion (at once when none is
     /// followed), or after `masterWaitTimeout`. `lease()` and `execute` wait by themselves;
     /// a caller that writes on a connection it keeps calls this before `isUsable`.
-    public func awaitFailoverDecision() async {
+    package func awaitFailoverDecision() async {
         await waitWhileHolding(until: .now() + configuration.masterWaitTimeout)
     }
 

@@ -21,10 +21,10 @@ extension SentinelClient {
     }
 
     /// `SENTINEL CKQUORUM` as the first sentinel that answers says it (`OK 3 usable
-    /// Sentinels. ...` or `NOQUORUM ...`), with the sentinel that said it.
-    public func checkQuorum() async throws(SentinelClientError) -> (sentinel: ServerAddress, verdict: String) {
+    /// Sentinels. ...` or `NOQUORUM ...`).
+    public func checkQuorum() async throws(SentinelClientError) -> QuorumVerdict {
         try await fromFirstAnsweringSentinel { discovery, sentinel in
-            (sentinel, try await discovery.checkQuorum(sentinel))
+            try await discovery.checkQuorum(sentinel)
         }
     }
 

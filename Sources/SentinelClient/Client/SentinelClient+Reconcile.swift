@@ -5,7 +5,7 @@ import RESP
 extension SentinelClient {
     /// Asks Sentinel again and verifies with ROLE; returns once a run that started
     /// after this call has ended. Concurrent calls share runs.
-    public func reconcile(reason: String) async {
+    package func reconcile(reason: String) async {
         await withCheckedContinuation { perform(state.requestReconcile(reason: reason, waiter: $0)) }
     }
 

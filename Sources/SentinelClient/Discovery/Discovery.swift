@@ -186,11 +186,12 @@ struct Discovery: Sendable {
     }
 
     /// `SENTINEL CKQUORUM <name>` on one sentinel: its verdict, an error reply as text.
-    func checkQuorum(_ sentinel: ServerAddress) async throws -> String {
+    func checkQuorum(_ sentinel: ServerAddress) async throws -> QuorumVerdict {
         let configuration = self.configuration
         return try await withTryConnection(to: sentinel, configuration.sentinelHandshake) { connection in
             let reply = try await connection.send(RESPCommand("SENTINEL", "ckquorum", configuration.masterName))
-            return reply.string ?? reply.errorMessage ?? "unexpected reply"
+            if let message = reply.string { return QuorumVerdict(sentinel: sentinel, reached: true, message: message) }
+            return QuorumVerdict(sentinel: sentinel, reached: false, message: reply.errorMessage ?? "unexpected reply: \(reply)")
         }
     }
 
