@@ -38,13 +38,13 @@ enum InputDriver {
             case .finished: break loop
             case .nothingYet:
                 // Input pauses: every reply goes out before waiting (a driver may wait for it).
-                await session.pipeline.finish(session: session)
+                await session.pipeline.finish(host: session)
                 guard let next = await source.next() else { break loop }
                 lines = next
             }
-            if await session.pipeline.run(lines, echo: false, more: true, session: session) { break }
+            if await session.pipeline.run(lines, echo: false, more: true, host: session) { break }
         }
-        await session.pipeline.finish(session: session)
+        await session.pipeline.finish(host: session)
     }
 
     /// The prompt. Returns when the person quits or a signal asks to stop, once the
@@ -79,7 +79,7 @@ enum InputDriver {
                     if !firstShown { await session.echo(lines[0]) }
                     if await session.runLine(lines[0]) { return 0 }
                     session.typedLineRan()
-                } else if await session.pipeline.run(lines, echo: true, firstShown: firstShown, session: session) {
+                } else if await session.pipeline.run(lines, echo: true, firstShown: firstShown, host: session) {
                     return 0
                 }
                 await session.refreshPrompt()

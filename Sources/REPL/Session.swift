@@ -10,7 +10,7 @@ import NIOConcurrencyHelpers
 /// The REPL: reads lines, runs them on a pinned session connection through the
 /// Sentinel-aware client, renders replies as redis-cli does, and shows topology
 /// changes as they happen. One actor owns the session state.
-package actor Session {
+package actor Session: BatchHost {
     let client: SentinelClient
     let options: SessionOptions
     package nonisolated let output = TerminalOutput()
@@ -25,9 +25,8 @@ package actor Session {
     private var failover = FailoverReport()
     /// Commands sent one at a time and not answered yet (a batch counts as under way while it runs).
     private var commandsUnderWay = 0
-    /// Cancels the command that runs now; set while one runs.
-    private var cancelCurrent: (@Sendable () -> Void)?
-    private var interruptRequested = false
+    /// Ctrl-C for the command that runs now.
+    private var interruption = Interruption()
     /// Replaced by the server's COMMAND DOCS once they arrive; TAB reads it from the editor thread.
     private nonisolated let sharedTable = SharedCommandTable()
     private var sawErrorReply = false
@@ -65,9 +64,9 @@ package actor Session {
         output.write(await prompt() + String(decoding: line, as: UTF8.self) + "\n")
     }
 
-    /// A typed line ran: a later paste continues the block the session holds.
+    /// A typed line ran and was answered: a later paste continues the block the session holds.
     func typedLineRan() {
-        pipeline.continueBlock(pinned.openBlock)
+        pinned.writeAfterReplies()
     }
 
     /// After Ctrl-C stopped a paste: the rest of it, still unread, is dropped too.
@@ -78,20 +77,15 @@ package actor Session {
     /// SIGINT while a command runs: abandon it (its connection is discarded).
     package func interrupt() {
         pipeline.interrupt()
-        guard let cancelCurrent else { return }
-        interruptRequested = true
-        cancelCurrent()
+        interruption.request()
     }
 
     /// Runs `operation` as the current command, so that Ctrl-C can cancel it.
     func runInterruptibly<T: Sendable>(_ operation: @escaping @Sendable () async -> T) async -> (T, interrupted: Bool) {
         let task = Task { await operation() }
-        interruptRequested = false
-        cancelCurrent = { task.cancel() }
+        interruption.begin { task.cancel() }
         let value = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
-        cancelCurrent = nil
-        defer { interruptRequested = false }
-        return (value, interruptRequested)
+        return (value, interruption.end())
     }
 
     // MARK: One line
@@ -290,6 +284,24 @@ package actor Session {
         await pinned.drop(error: error).map(report)
     }
 
+    func usableSessionConnection() async -> RedisConnection? {
+        await pinned.usable()
+    }
+
+    func isSessionConnection(_ connection: RedisConnection) -> Bool {
+        pinned.isCurrent(connection)
+    }
+
+    func withConnectionState<T>(_ body: (inout ConnectionState) -> T) -> T {
+        pinned.withState(body)
+    }
+
+    var redirectsRefusedWrites: Bool { pinned.target == .master }
+
+    func reconcile(reason: String) async {
+        await client.reconcile(reason: reason)
+    }
+
     /// SUBSCRIBE and MONITOR: print what the server sends until Ctrl-C, then
     /// discard that connection (it is in subscriber mode for good). True when Ctrl-C ended it.
     private func stream(_ command: RESPCommand) async -> Bool {
@@ -368,7 +380,7 @@ package actor Session {
                     lost = change.notice
                 }
                 if let from {
-                    let waiting = commandsUnderWay > 0 || pipeline.batch.running
+                    let waiting = commandsUnderWay > 0 || pipeline.isRunning
                     failover.masterMoved(from: from, to: to, at: .now(), commandsWaiting: waiting)
                 }
             case .failoverStarted:

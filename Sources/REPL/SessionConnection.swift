@@ -32,19 +32,19 @@ final class SessionConnection {
 
     private var current: RedisConnection? { target == .replica ? replica : lease?.connection }
 
-    /// The block a later paste continues, as the session's connection holds it.
-    var openBlock: OpenBlock? {
-        guard let connection = current, state.inTransaction || state.watching else { return nil }
-        return OpenBlock(kind: state.inTransaction ? .transaction : .watch, connection: connection)
-    }
-
     func isCurrent(_ connection: RedisConnection) -> Bool {
         current === connection
     }
 
-    /// A reply on this connection: its state follows; true when the prompt changed.
-    func track(_ command: RESPCommand, _ reply: RESPValue) -> Bool {
-        state.track(command, reply)
+    /// The state on this connection, for a batch: replies tracked, lines written ahead.
+    func withState<T>(_ body: (inout ConnectionState) -> T) -> T {
+        body(&state)
+    }
+
+    /// Nothing is written ahead of its reply: a later batch continues the block this
+    /// connection holds now.
+    func writeAfterReplies() {
+        state.writeAfterReplies(on: current)
     }
 
     /// Runs `command` on the connection, a new one (SELECT restored) when it is gone or

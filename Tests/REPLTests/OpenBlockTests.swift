@@ -2,7 +2,7 @@ import Testing
 
 @testable import REPL
 
-/// `BatchPipeline.step`: which lines of a MULTI or WATCH block may run when the lines
+/// `ConnectionState.step`: which lines of a MULTI or WATCH block may run when the lines
 /// are written to a connection other than the one the block began on.
 @Suite struct OpenBlockTests {
     final class Connection: Sendable {}
@@ -15,7 +15,7 @@ import Testing
         var open: OpenBlock?
         var ran: [String] = []
         for (name, connection) in lines {
-            let (runs, next) = BatchPipeline.step(open, name, on: connection)
+            let (runs, next) = ConnectionState.step(open, name, on: connection)
             if runs { ran.append(name) }
             open = next
         }

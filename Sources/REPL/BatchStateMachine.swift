@@ -1,0 +1,305 @@
+import DequeModule
+import RESP
+import SentinelClient
+
+/// Pasted or piped lines: every line runs exactly once, in order, pipelined on
+/// the session connection, and yields exactly one reply or one error line.
+///
+/// Lines are written in chunks; up to `window` chunks are in flight at once, so
+/// the server works on one chunk while the replies of the one before it are
+/// printed. A chunk's replies are printed in one write.
+///
+/// Every decision of the pipeline is a synchronous transition here: which step comes
+/// next, what a chunk holds, what each reply means, what goes out again after a
+/// drop, what Ctrl-C leaves. `BatchPipeline` performs the steps (connections, replies,
+/// output); MULTI/WATCH come from `ConnectionState`, passed in. Generic over the
+/// connection and its pending replies, so that it is tested without sockets.
+struct BatchStateMachine<Connection: AnyObject & Sendable, Replies: Sendable> {
+    /// One line of a batch, classified.
+    enum Line: Sendable {
+        case command(RESPCommand)
+        /// Printed at its place without running anything (a split error, a blank line's prompt).
+        case output(String)
+        /// Runs alone, after every reply before it (meta-commands, SUBSCRIBE, help, quit).
+        case barrier
+        /// Not sent: its MULTI or WATCH block lost its connection. Prints `LostBlock`.
+        case notRun(RESPCommand)
+    }
+
+    struct Entry: Sendable {
+        var line: [UInt8]
+        var item: Line
+        /// The line is on the screen already (typed, not pasted; or shown before a resend).
+        var shown: Bool
+        /// Written between MULTI and EXEC: the server queues it.
+        var sentInTransaction = false
+        /// The command of a line that is one, sent or not.
+        var command: RESPCommand? {
+            switch item {
+            case .command(let c), .notRun(let c): return c
+            case .output, .barrier: return nil
+            }
+        }
+        var isCommand: Bool { command != nil }
+    }
+
+    struct Chunk: Sendable {
+        var entries: [Entry]
+        var connection: Connection
+        var replies: Replies
+        /// The block open before the chunk's first line, to rewind to when lines are re-sent.
+        var blockBefore: OpenBlock?
+    }
+
+    /// What the pipeline does next.
+    enum Step: Equatable {
+        /// Nothing queued (and, when asked, nothing in flight): the pump returns.
+        case idle
+        /// Ctrl-C and nothing in flight any more: say what the batch left, forget it.
+        case reportAbandoned
+        /// Print the oldest chunk's replies; first drop the session connection (Ctrl-C:
+        /// what has no reply yet is given up).
+        case collect(droppingSessionConnection: Bool)
+        /// Write the next chunk: on `connection`, the one chunks are in flight on, if it is
+        /// still the session's (else collect first); nil: on the session connection, new
+        /// if need be.
+        case write(after: Connection?)
+
+        static func == (lhs: Step, rhs: Step) -> Bool {
+            switch (lhs, rhs) {
+            case (.idle, .idle), (.reportAbandoned, .reportAbandoned): return true
+            case (.collect(let l), .collect(let r)): return l == r
+            case (.write(let l), .write(let r)): return l === r
+            default: return false
+            }
+        }
+    }
+
+    /// What one entry of a collected chunk prints or asks for.
+    enum Outcome {
+        case text(String)
+        case lostBlock(RESPCommand)
+        /// A barrier (it ran alone) or nothing to print.
+        case nothing
+        case reply(RESPValue, RESPCommand)
+        /// A write a demoted master refused (READONLY): it runs alone on the new master.
+        case runAlone(RESPCommand, message: String)
+        /// Ctrl-C cut the reply short: the batch is abandoned here.
+        case interrupted
+        /// Never written (the connection dropped before it): it and all after it go out again.
+        case resendFromHere
+        case failed(SentinelClientError)
+    }
+
+    /// Ctrl-C: what became of the lines after the one cut short.
+    struct Abandoned: Equatable {
+        var answered = 0
+        var inDoubt = 0
+        var notRun = 0
+
+        var lines: String {
+            var out = ""
+            if answered > 0 { out += "-- \(answered) later line(s) got replies that are not shown\n" }
+            if inDoubt > 0 { out += "-- \(inDoubt) later line(s) were sent and got no reply: they may or may not have run\n" }
+            if notRun > 0 { out += "-- \(notRun) later line(s) of the batch were not run\n" }
+            return out
+        }
+    }
+
+    static var chunkSize: Int { 1024 }
+    /// A paste's transcript appears a chunk at a time: smaller chunks, so that a slow
+    /// or blocking command holds back few of the lines before it.
+    static var echoChunkSize: Int { 128 }
+    static var window: Int { 4 }
+
+    /// Lines waiting to be written, in order.
+    private(set) var queue: Deque<Entry> = []
+    /// Chunks written on the session connection, oldest first.
+    private(set) var inFlight: [Chunk] = []
+    /// Print each line after the prompt before its reply (a paste).
+    private(set) var echo = false
+    /// Set while lines run, so that Ctrl-C between two chunks is not lost.
+    private(set) var running = false
+    private(set) var abandoned = false
+    /// Taken off the queue, being written (between `takeChunk` and `written`).
+    private var unsent: (entries: [Entry], connection: Connection, blockBefore: OpenBlock?)?
+
+    // MARK: Lines in
+
+    /// A batch begins (or, from stdin, goes on): lines are echoed or not.
+    mutating func begin(echo: Bool, lines: Int) {
+        self.echo = echo
+        queue.reserveCapacity(queue.count + lines)
+    }
+
+    /// Queues `line`; false when it must run alone (a barrier): every line before it
+    /// is answered first, then the caller runs it.
+    mutating func enqueue(_ line: [UInt8], shown: Bool) -> Bool {
+        if Self.isBlank(line) {
+            if !shown { queue.append(Entry(line: line, item: .output(""), shown: false)) }
+            return true
+        }
+        let item = Self.classify(line)
+        if case .barrier = item { return false }
+        // Only an echo needs the line again.
+        queue.append(Entry(line: echo ? line : [], item: item, shown: shown))
+        return true
+    }
+
+    static func isBlank(_ line: [UInt8]) -> Bool {
+        line.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 }
+    }
+
+    static func classify(_ line: [UInt8]) -> Line {
+        guard let words = try? CommandLineSplitter.split(line) else { return .output("Invalid argument(s)\n") }
+        guard let first = words.first else { return .barrier }
+        // A repeat (`5 INCR n`) runs alone too: one line, several replies.
+        return CommandClassifier.kind(of: first).runsAlone || RepeatPrefix(words) != .none
+            ? .barrier : .command(RESPCommand(arguments: words))
+    }
+
+    // MARK: The pump
+
+    mutating func pumpStarted() {
+        running = true
+    }
+
+    mutating func pumpEnded() {
+        running = false
+        abandoned = false
+    }
+
+    /// Ctrl-C: the batch running now, if any, is abandoned.
+    mutating func interrupt() {
+        if running { abandoned = true }
+    }
+
+    mutating func nextStep(untilIdle: Bool) -> Step {
+        if queue.isEmpty && (inFlight.isEmpty || !untilIdle) { return .idle }
+        if abandoned { return inFlight.isEmpty ? .reportAbandoned : .collect(droppingSessionConnection: true) }
+        if !queue.isEmpty && inFlight.count < Self.window { return .write(after: inFlight.last?.connection) }
+        return .collect(droppingSessionConnection: false)
+    }
+
+    /// No connection for the next chunk (no master within the wait): every queued line
+    /// says so, none runs. Returns them, to be printed in order.
+    mutating func connectionFailed() -> [Entry] {
+        defer { queue = [] }
+        return Array(queue)
+    }
+
+    // MARK: Writing
+
+    /// Takes the next chunk off the queue for `connection`; returns the commands to
+    /// write, at once (no suspension between the choice of connection and the write),
+    /// then `written`. Lines of a block that lost its connection are marked not run.
+    mutating func takeChunk(on connection: Connection, blocks: inout ConnectionState) -> [RESPCommand] {
+        precondition(unsent == nil, "a chunk is being written")
+        let count = min(echo ? Self.echoChunkSize : Self.chunkSize, queue.count)
+        let blockBefore = blocks.writing
+        var commands: [RESPCommand] = []
+        commands.reserveCapacity(count)
+        for index in queue.startIndex..<(queue.startIndex + count) {
+            switch queue[index].item {
+            case .command(let command):
+                let (runs, queued) = blocks.write(command, on: connection)
+                queue[index].sentInTransaction = queued
+                if runs {
+                    commands.append(command)
+                } else {
+                    queue[index].item = .notRun(command)
+                }
+            case .notRun(let command):
+                _ = blocks.write(command, on: connection)
+            case .output, .barrier:
+                continue
+            }
+        }
+        unsent = (Array(queue.prefix(count)), connection, blockBefore)
+        queue.removeFirst(count)
+        return commands
+    }
+
+    /// The chunk `takeChunk` returned was written; its replies are pending.
+    mutating func written(_ replies: Replies) {
+        guard let chunk = unsent else { preconditionFailure("no chunk was taken") }
+        unsent = nil
+        inFlight.append(Chunk(entries: chunk.entries, connection: chunk.connection, replies: replies, blockBefore: chunk.blockBefore))
+    }
+
+    // MARK: Collecting
+
+    mutating func takeOldestChunk() -> Chunk {
+        inFlight.removeFirst()
+    }
+
+    /// The reply of each entry of `chunk`, in order: one for each line that was sent,
+    /// nil for the others.
+    static func answers(
+        of chunk: Chunk, _ results: [Result<RESPValue, SentinelClientError>]
+    ) -> [Result<RESPValue, SentinelClientError>?] {
+        var results = results[...]
+        return chunk.entries.map { entry in
+            guard case .command = entry.item, !results.isEmpty else { return nil }
+            return results.removeFirst()
+        }
+    }
+
+    /// What `entry` prints, given its reply. On a master session a write a demoted
+    /// master refused runs again alone; inside MULTI the refusal stands (EXEC aborts).
+    func outcome(of entry: Entry, _ answer: Result<RESPValue, SentinelClientError>?, redirectsRefusedWrites: Bool) -> Outcome {
+        switch entry.item {
+        case .output(let text): return .text(text)
+        case .notRun(let command): return .lostBlock(command)
+        case .barrier: return .nothing
+        case .command(let command):
+            switch answer {
+            case nil:
+                return .nothing
+            case .success(let reply):
+                if redirectsRefusedWrites, ResendRule.refusedByDemotedMaster(reply, pinned: entry.sentInTransaction),
+                    let message = reply.errorMessage
+                {
+                    return .runAlone(command, message: message)
+                }
+                return .reply(reply, command)
+            case .failure where abandoned:
+                return .interrupted
+            case .failure(let error) where ResendRule.after(error, pinned: false) == .resend:
+                return .resendFromHere
+            case .failure(let error):
+                return .failed(error)
+            }
+        }
+    }
+
+    /// The lines from `position` on were never written, nor was anything after them on
+    /// that connection (writes leave in order, and the window holds one connection):
+    /// all of it goes out again, first, as if the writing had stopped there. Call once
+    /// every chunk in flight has its replies.
+    mutating func resend(from position: Int, of chunk: Chunk, blocks: inout ConnectionState) {
+        blocks.rewindWriting(to: chunk.blockBefore, over: chunk.entries[..<position].compactMap(\.command), on: chunk.connection)
+        var again = Array(chunk.entries[position...])
+        again[0].shown = again[0].shown || echo  // its line is on the screen already
+        for chunk in inFlight { again += chunk.entries }
+        inFlight.removeAll()
+        queue.prepend(contentsOf: again)
+    }
+
+    /// Ctrl-C: counts what became of the `unanswered` lines (sent after the one cut
+    /// short, with every chunk in flight) and of those still queued, and forgets them
+    /// all; what follows starts afresh.
+    mutating func abandon(unanswered: [Result<RESPValue, SentinelClientError>], blocks: inout ConnectionState) -> Abandoned {
+        let answered = unanswered.count { if case .success = $0 { true } else { false } }
+        let surelyNotRun = unanswered.count {
+            if case .failure(let error) = $0 { ResendRule.after(error, pinned: false) == .resend } else { false }
+        }
+        let report = Abandoned(
+            answered: answered, inDoubt: unanswered.count - answered - surelyNotRun,
+            notRun: surelyNotRun + queue.count(where: \.isCommand))
+        inFlight.removeAll()
+        queue = []
+        blocks.cutWriting()
+        return report
+    }
+}
