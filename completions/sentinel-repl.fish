@@ -77,7 +77,7 @@ function __sentinel-repl_custom_completion
 end
 
 complete -c 'sentinel-repl' -f
-complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl"' -s 's' -l 'sentinel' -d 'A sentinel to ask, host:port; repeat it, in order (env SENTINEL_REPL_SENTINELS, comma-separated; default 127.0.0.1:26379).' -rfka ''
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl"' -s 's' -l 'sentinel' -d 'A sentinel to ask, host:port; repeat it or separate with commas, in order (env SENTINEL_REPL_SENTINELS, comma-separated; default 127.0.0.1:26379).' -rfka ''
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" db n' -s 'n' -l 'db' -d 'Database number.' -rfka ''
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" user' -l 'user' -d 'ACL user for the master and replicas.' -rfka ''
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" a pass' -s 'a' -l 'pass' -d 'Password for the master and replicas (unsafe on a command line; prefer env REDISCLI_AUTH).' -rfka ''

@@ -102,12 +102,21 @@ package enum Program {
     /// What the person can change on this command line, for the errors that need it.
     static func hint(for error: SentinelClientError, _ options: REPLOptions) -> String {
         let url = options.usesURL
+        let urlTLS = options.sentinelURL?.tls == true
         switch error.code {
         case .tlsFailed: return tlsHint(error.attempts.compactMap { if case .tls(let f) = $0.reason { f } else { nil } }, options)
         case .noSentinelReachable where !options.sentinelTLS.enabled && !url && lostConnections(error):
             return " (a TLS-only sentinel closes plaintext connections: --sentinel-tls)"
+        case .noSentinelReachable where url && !urlTLS && lostConnections(error):
+            return " (a TLS-only sentinel closes plaintext connections: rediss+sentinel://)"
         case .noVerifiedMaster where !options.tls.enabled && !url && lostConnections(error):
             return " (a TLS-only server closes plaintext connections: --tls)"
+        case .noVerifiedMaster where url && !urlTLS && lostConnections(error):
+            return " (a TLS-only server closes plaintext connections: rediss+sentinel://)"
+        case .notASentinel where error.attempts.contains { if case .clusterNode = $0.reason { true } else { false } }:
+            return " (for a Cluster, use redis-cli -c)"
+        case .notASentinel where url: return " (the URL's host[:port] list)"
+        case .notASentinel: return " (sentinels: -s host:port, or env SENTINEL_REPL_SENTINELS)"
         case .noSentinelReachable where url: return " (the URL's host[:port] list)"
         case .sentinelAuthenticationFailed where url: return " (the URL's sentinel_user and sentinel_pass)"
         case .masterAuthenticationFailed where url: return " (the URL's user:password@)"
@@ -125,6 +134,7 @@ package enum Program {
     private static func tlsHint(_ failures: [TLSFailure], _ options: REPLOptions) -> String {
         let certificate = options.tls.certificateFile != nil || options.sentinelTLS.certificateFile != nil
         if failures.contains(.plaintextServer) || failures.contains(where: { if case .handshakeTimedOut = $0 { true } else { false } }) {
+            if options.sentinelURL?.tls == true { return " (for a server without TLS, redis+sentinel:// instead of rediss+sentinel://)" }
             return " (for a server without TLS, leave out --tls or --sentinel-tls)"
         }
         if failures.contains(.closedAfterHandshake) || failures.contains(.closedDuringHandshake), !certificate {

@@ -67,6 +67,9 @@ package struct REPLOptions: Sendable {
         } else if SentinelURL.looksLikeURL(masterName) {
             text = masterName
             resolved.urlOnCommandLine = true
+        } else if SentinelURL.hasOtherScheme(masterName) {
+            // `sentinel-repl redis://host:6379/0`: refused, not taken as a master's name.
+            text = masterName
         } else if sentinels.isEmpty, let env = ProcessEnvironment.value("SENTINEL_REPL_URL"), !env.isEmpty {
             text = env
         } else {
@@ -89,7 +92,7 @@ package struct REPLOptions: Sendable {
     /// The sentinels to ask: `-s` in order, else env `SENTINEL_REPL_SENTINELS`, else the default.
     /// Throws a usage error that names the address that does not parse.
     package func sentinelAddresses() throws(UsageError) -> [ServerAddress] {
-        var texts = sentinels
+        var texts = sentinels.flatMap { $0.split(separator: ",").map { String($0).trimmingSpaces } }
         if texts.isEmpty, let env = ProcessEnvironment.value("SENTINEL_REPL_SENTINELS") {
             texts = env.split(separator: ",").map { String($0).trimmingSpaces }
         }

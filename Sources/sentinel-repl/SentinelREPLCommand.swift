@@ -30,7 +30,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     @Option(
         name: [.short, .customLong("sentinel")],
         help: ArgumentHelp(
-            "A sentinel to ask, host:port; repeat it, in order (env SENTINEL_REPL_SENTINELS, comma-separated; default 127.0.0.1:26379).",
+            "A sentinel to ask, host:port; repeat it or separate with commas, in order (env SENTINEL_REPL_SENTINELS, comma-separated; default 127.0.0.1:26379).",
             valueName: "host:port"))
     var sentinels: [String] = []
 

@@ -480,6 +480,23 @@ final class LateValues: Sendable {
                 DiscoveryAttempt(sentinel: a, reason: .unknownMasterName),
                 DiscoveryAttempt(sentinel: b, namedMaster: master, reason: .connectionRefused),
             ]) == .noVerifiedMaster)
+        let dataNode = DiscoveryAttempt(sentinel: a, reason: .notASentinel(server: "Redis 7.0.15"))
+        #expect(code([dataNode]) == .notASentinel)
+        #expect(code([dataNode, DiscoveryAttempt(sentinel: b, reason: .connectionRefused)]) == .notASentinel, "the one that answered decides")
+        #expect(code([dataNode, DiscoveryAttempt(sentinel: b, reason: .unknownMasterName)]) == .unknownMasterName, "a sentinel answered")
+        let unknown = discovery.classify([
+            DiscoveryAttempt(sentinel: a, reason: .unknownMasterName, monitoredMasters: ["b", "a"]),
+            DiscoveryAttempt(sentinel: b, reason: .unknownMasterName, monitoredMasters: ["a"]),
+        ])
+        #expect(unknown.description.hasSuffix("The sentinels monitor: 'a', 'b'."), "\(unknown)")
+    }
+
+    @Test func infoServerTellsRedisFromValkeyAndClusterFromStandalone() {
+        let redis = ServerIdentity(info: "# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n")
+        #expect(redis.name == "Redis 7.0.15" && redis.failureAsSentinel == .notASentinel(server: "Redis 7.0.15"))
+        let valkey = ServerIdentity(info: "# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:9.1.2\r\nredis_mode:cluster\r\n")
+        #expect(valkey.name == "Valkey 9.1.2" && valkey.failureAsSentinel == .clusterNode(server: "Valkey 9.1.2"))
+        #expect(ServerIdentity.describeNonRESP(firstByte: UInt8(ascii: "H")).contains("HTTP"))
     }
 }
 
@@ -516,6 +533,24 @@ final class StepLog: Sendable {
 }
 
 @Suite struct SentinelURLTests {
+    @Test func aURLOfAnotherSchemeIsShownAsASentinelURLWithoutItsPassword() {
+        let cases: [(String, String?)] = [
+            ("redis://127.0.0.1:26379/mymaster", "redis+sentinel://127.0.0.1:26379/mymaster"),
+            ("rediss://u:pw@h:6379/3", "rediss+sentinel://u:***@h:6379/MASTER-NAME/3"),
+            ("redis://:pw@h", "redis+sentinel://:***@h/MASTER-NAME"),
+            ("REDIS-SENTINEL://h/m/2", "redis+sentinel://h/m/2"),
+            ("valkeys://h:1/m", "rediss+sentinel://h:1/m"),
+            ("http://h/m", nil),
+            ("mymaster", nil),
+        ]
+        for (text, expected) in cases {
+            #expect(SentinelURL.rewrittenFromOtherScheme(text)?.rewritten == expected, "\(text)")
+            #expect(SentinelURL.hasOtherScheme(text) == (expected != nil), "\(text)")
+        }
+        #expect(throws: SentinelURLError.self) { try SentinelURL("redis://u:pw@h/m") }
+        #expect(!SentinelURL.hasOtherScheme("redis+sentinel://h/m"))
+    }
+
     @Test func everyPartOfTheFullForm() throws {
         let url = try SentinelURL("redis+sentinel://app%40x:p%3Ass%20w@10.0.0.1,10.0.0.2:26380,[::1]:26381/my%20master/7?sentinel_user=s&sentinel_pass=t%26u")
         #expect(url.sentinels == [
@@ -546,7 +581,7 @@ final class StepLog: Sendable {
 
     @Test func eachMistakeIsNamedWithoutThePassword() {
         let cases = [
-            ("h/m", "does not start with"), ("redis://h/m", "does not start with"), ("x://secret@h/m", "does not start with"), ("redis+sentinel://h", "names no master"),
+            ("h/m", "does not start with"), ("redis://h/m", "redis+sentinel://h/m"), ("redis://u:secret@h/m", "u:***@h/m"), ("x://secret@h/m", "does not start with"), ("redis+sentinel://h", "names no master"),
             ("redis+sentinel:///m", "names no sentinel"), ("redis+sentinel://h:70000/m", "'h:70000'"),
             ("redis+sentinel://h,/m", "'' is not"), ("redis+sentinel://h/m/-1", "database '-1'"),
             ("redis+sentinel://h/m/0/x", "more than"), ("redis+sentinel://h/m?x=1", "other than sentinel_user"),

@@ -310,6 +310,22 @@ extension Topology {
         return server
     }
 
+    /// A Redis server of its own in Cluster mode (`cluster-enabled yes`), on a free port
+    /// of 127.0.0.1, in no cluster. Stopped by pid with the topology.
+    public func startLoneClusterNode() throws -> LoneServer {
+        let port = try Self.freePort()
+        let lines = ["bind 127.0.0.1", "port \(port)", "daemonize yes", "pidfile \(directory)/node-\(port).pid",
+            "logfile \(directory)/cluster-\(port).log", "dir \(directory)", "save \"\"", "appendonly no",
+            "cluster-enabled yes", "cluster-config-file \(directory)/cluster-nodes-\(port).conf"]
+        let config = "\(directory)/cluster-\(port).conf"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: config, atomically: true, encoding: .utf8)
+        let started = try Self.run("/usr/bin/env", ["redis-server", config])
+        guard started.status == 0 else { throw TopologyError.startFailed(started.stderr) }
+        let server = LoneServer(port: port, pidFile: "\(directory)/node-\(port).pid")
+        guard server.waitUntilListening() else { throw TopologyError.startFailed("cluster node on \(port) did not start") }
+        return server
+    }
+
     /// A port nothing listens on now, on 127.0.0.1.
     static func freePort() throws -> Int {
         let result = try run("/usr/bin/env", ["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])

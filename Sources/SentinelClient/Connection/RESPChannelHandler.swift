@@ -45,7 +45,7 @@ enum ReplyDelivery: Sendable {
 enum CloseReason: Sendable {
     case peerClosed
     case timedOut(milliseconds: Int)
-    case malformed(String)
+    case malformed(String, RESPDecodingError? = nil)
     case byClient(String)
     case error(String)
 
@@ -53,7 +53,7 @@ enum CloseReason: Sendable {
         switch self {
         case .peerClosed: return "the server closed the connection"
         case .timedOut(let ms): return "no reply within \(ms) ms"
-        case .malformed(let m): return m
+        case .malformed(let m, _): return m
         case .byClient(let why): return why
         case .error(let e): return e
         }
@@ -229,7 +229,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if let decoding = error as? RESPDecodingError {
-            fail(context: context, reason: .malformed(decoding.description))
+            fail(context: context, reason: .malformed(decoding.description, decoding))
         } else {
             fail(context: context, reason: .error("\(error)"))
         }
@@ -281,8 +281,8 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         // and a lone command partly out cannot have run.
         let surelyUnsent = segment.sequence > writtenSequence + 1 || (segment.sequence == writtenSequence + 1 && segment.size == 1)
         var reasonText = reason.text
-        if case .malformed(let description) = reason {
-            if isHead { return .malformedReply(address: address, description: description) }
+        if case .malformed(let description, let decoding) = reason {
+            if isHead { return .malformedReply(address: address, description: description, underlying: decoding) }
             reasonText = "the connection was closed after an earlier reply that was not valid RESP"
         }
         if !surelyUnsent {

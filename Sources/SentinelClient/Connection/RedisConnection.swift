@@ -105,8 +105,9 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
         if let multi = error as? NIOConnectionError {
             let errnos = multi.connectionErrors.compactMap { ($0.error as? IOError)?.errnoCode }
             if errnos.contains(ECONNREFUSED) { return .connectionRefused }
-            if multi.connectionErrors.isEmpty, let dns = multi.dnsAAAAError ?? multi.dnsAError {
-                return .other("cannot resolve host: \(dns)")
+            // The resolver's own error names its Swift type: the host says it all.
+            if multi.connectionErrors.isEmpty, multi.dnsAAAAError ?? multi.dnsAError != nil {
+                return .other("cannot resolve \(Printable.escaped(multi.host))")
             }
         }
         return .other("\(error)")

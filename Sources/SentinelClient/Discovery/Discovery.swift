@@ -72,7 +72,8 @@ struct Discovery: Sendable {
                 continue
             }
             guard let master = answer.master else {
-                await failed(DiscoveryAttempt(sentinel: sentinel, reason: .unknownMasterName), answer)
+                let attempt = DiscoveryAttempt(sentinel: sentinel, reason: .unknownMasterName, monitoredMasters: answer.monitoredMasters)
+                await failed(attempt, answer)
                 continue
             }
             switch await verify(master) {
@@ -112,6 +113,16 @@ struct Discovery: Sendable {
 
     /// `SENTINEL get-master-addr-by-name` and `SENTINEL sentinels` in one round trip.
     func ask(_ sentinel: ServerAddress) async throws -> SentinelAnswer {
+        do {
+            return try await askSentinel(sentinel)
+        } catch let error as SentinelClientError where error.code == .malformedReply {
+            // Its very first reply is not RESP: another kind of service listens there.
+            let firstByte: UInt8? = if case .unknownTypeByte(let byte)? = error.underlyingError as? RESPDecodingError { byte } else { nil }
+            throw SentinelClientError.connectFailed(address: sentinel, reason: .notRESP(ServerIdentity.describeNonRESP(firstByte: firstByte)))
+        }
+    }
+
+    private func askSentinel(_ sentinel: ServerAddress) async throws -> SentinelAnswer {
         let configuration = self.configuration
         let started = NIODeadline.now()
         return try await withTryConnection(to: sentinel, configuration.sentinelHandshake) { connection in
@@ -124,6 +135,9 @@ struct Discovery: Sendable {
                 if RedisConnection.isAuthError(replies[0]) {
                     throw SentinelClientError.connectFailed(address: sentinel, reason: .authenticationFailed(message))
                 }
+                if message.hasPrefix("ERR unknown command") {
+                    throw SentinelClientError.connectFailed(address: sentinel, reason: try await Self.whatServer(on: connection))
+                }
                 throw SentinelClientError.connectFailed(address: sentinel, reason: .errorReply(message))
             }
             var master: ServerAddress?
@@ -133,8 +147,23 @@ struct Discovery: Sendable {
                 master = ServerAddress(host: host, port: Int(port))
             }
             let others = Self.fields(of: replies[1]).map(\.address)
-            return SentinelAnswer(sentinel: sentinel, master: master, otherSentinels: others, latencyMicroseconds: latency)
+            var answer = SentinelAnswer(sentinel: sentinel, master: master, otherSentinels: others, latencyMicroseconds: latency)
+            // Only on the way to an error: which names it does monitor.
+            if master == nil { answer.monitoredMasters = try await Self.monitoredMasters(on: connection) }
+            return answer
         }
+    }
+
+    /// `SENTINEL MASTERS`: the names of the masters a sentinel monitors.
+    private static func monitoredMasters(on connection: RedisConnection) async throws -> [String] {
+        let reply = try await connection.send(RESPCommand("SENTINEL", "masters"))
+        return (reply.elements ?? []).compactMap { $0.fieldMap["name"]?.string }.sorted()
+    }
+
+    /// A server that does not know SENTINEL: `INFO server` says which it is.
+    private static func whatServer(on connection: RedisConnection) async throws -> FailureReason {
+        let info = try await connection.send(RESPCommand("INFO", "server"))
+        return ServerIdentity(info: info.string ?? "").failureAsSentinel
     }
 
     /// Connects to the named address with the data-node handshake and runs ROLE. The
@@ -231,13 +260,16 @@ struct Discovery: Sendable {
         if !attempts.isEmpty, attempts.allSatisfy({ if case .tls = $0.reason { true } else { false } }) {
             return .tlsFailed(masterName: name, attempts: attempts)
         }
-        let answered = attempts.filter { attempt in
+        let reached = attempts.filter { attempt in
             switch attempt.reason {
             case .connectionRefused, .timedOut, .connectionLost, .tls, .other: return attempt.namedMaster != nil
             default: return true
             }
         }
-        if answered.isEmpty { return .noSentinelReachable(masterName: name, attempts: attempts) }
+        if reached.isEmpty { return .noSentinelReachable(masterName: name, attempts: attempts) }
+        // What answered as something else (a data node given as a sentinel) has no say beside a sentinel.
+        let answered = reached.filter { !$0.reason.meansNotASentinel }
+        if answered.isEmpty { return .notASentinel(masterName: name, attempts: attempts) }
         func isAuth(_ a: DiscoveryAttempt) -> Bool {
             if case .authenticationFailed = a.reason { return true }
             return false

@@ -8,6 +8,8 @@ struct SentinelAnswer: Sendable {
     var master: ServerAddress?
     var otherSentinels: [ServerAddress]
     var latencyMicroseconds: Int
+    /// When it knows no master of the name asked for: the names it monitors.
+    var monitoredMasters: [String] = []
 }
 
 /// A verified master: the sentinel named it and ROLE confirmed it.

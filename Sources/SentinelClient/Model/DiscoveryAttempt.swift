@@ -6,11 +6,14 @@ public struct DiscoveryAttempt: Sendable, Hashable, CustomStringConvertible {
     /// The master address the sentinel named, when it named one.
     public var namedMaster: ServerAddress?
     public var reason: FailureReason
+    /// For `unknownMasterName`: the master names the sentinel does monitor.
+    public var monitoredMasters: [String]
 
-    public init(sentinel: ServerAddress, namedMaster: ServerAddress? = nil, reason: FailureReason) {
+    public init(sentinel: ServerAddress, namedMaster: ServerAddress? = nil, reason: FailureReason, monitoredMasters: [String] = []) {
         self.sentinel = sentinel
         self.namedMaster = namedMaster
         self.reason = reason
+        self.monitoredMasters = monitoredMasters
     }
 
     public var description: String {

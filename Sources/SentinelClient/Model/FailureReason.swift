@@ -12,6 +12,12 @@ public enum FailureReason: Error, Sendable, Hashable, CustomStringConvertible {
     case connectionLost(String)
     case malformedReply(String)
     case tls(TLSFailure)
+    /// A sentinel address answered as a Redis or Valkey data node (`Redis 7.0.15`).
+    case notASentinel(server: String)
+    /// A sentinel address answered as a Cluster node (`redis_mode:cluster`).
+    case clusterNode(server: String)
+    /// A sentinel address answered with bytes that are not RESP (an HTTP server, say).
+    case notRESP(String)
     case other(String)
 
     /// Escaped for printing (`Printable`): most reasons carry a server's words.
@@ -29,7 +35,18 @@ public enum FailureReason: Error, Sendable, Hashable, CustomStringConvertible {
         case .connectionLost(let message): return "connection lost: \(message)"
         case .malformedReply(let message): return message
         case .tls(let failure): return failure.description
+        case .notASentinel(let server): return "a \(server) server, not a sentinel"
+        case .clusterNode(let server): return "a Cluster node (\(server)), not a sentinel"
+        case .notRESP(let detail): return "does not speak RESP (\(detail)), so not a sentinel"
         case .other(let message): return message
+        }
+    }
+
+    /// The address answered, but as something other than a sentinel.
+    var meansNotASentinel: Bool {
+        switch self {
+        case .notASentinel, .clusterNode, .notRESP: true
+        default: false
         }
     }
 }

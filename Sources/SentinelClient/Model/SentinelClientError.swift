@@ -10,12 +10,16 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
             case noSentinelReachable, unknownMasterName, sentinelAuthenticationFailed, noVerifiedMaster
             case masterAuthenticationFailed, connectFailed, commandInDoubt, commandNotSent, masterUnavailable
             case malformedReply, pinnedConnectionLost, cancelled, notRunning, shutDown, tlsFailed, noHealthyReplica
+            case notASentinel
         }
 
         fileprivate let value: Value
 
         /// No sentinel answered at all.
         public static var noSentinelReachable: Code { Code(value: .noSentinelReachable) }
+        /// Every address given as a sentinel that answered is something else: a Redis or
+        /// Valkey data node, a Cluster node, or a service that does not speak RESP.
+        public static var notASentinel: Code { Code(value: .notASentinel) }
         /// Every sentinel that answered says it does not monitor this name.
         public static var unknownMasterName: Code { Code(value: .unknownMasterName) }
         /// Sentinels refused the sentinel credentials.
@@ -92,10 +96,30 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
     }
 
     static func unknownMasterName(_ name: String, attempts: [DiscoveryAttempt]) -> Self {
-        Self(
+        let monitored = Set(attempts.flatMap(\.monitoredMasters)).sorted()
+        let names = monitored.isEmpty
+            ? " The sentinels monitor no master."
+            : " The sentinels monitor: \(monitored.map { "'\(Printable.escaped($0))'" }.joined(separator: ", "))."
+        return Self(
             .unknownMasterName,
-            "no sentinel knows a master named '\(name)'; tried \(list(attempts))."
-                + " Check the name (SENTINEL MASTERS lists the monitored ones).", attempts: attempts)
+            "no sentinel knows a master named '\(name)'; tried \(list(attempts)).\(names)", attempts: attempts)
+    }
+
+    static func notASentinel(masterName: String, attempts: [DiscoveryAttempt]) -> Self {
+        let found = attempts.map { attempt in
+            switch attempt.reason {
+            case .notASentinel, .clusterNode: "\(attempt.sentinel) is \(attempt.reason)"
+            case .notRESP: "\(attempt.sentinel) \(attempt.reason)"
+            default: "\(attempt.sentinel): \(attempt.reason)"
+            }
+        }
+        let cluster = attempts.contains { if case .clusterNode = $0.reason { true } else { false } }
+        let advice = cluster
+            ? "This client is for Sentinel deployments."
+            : "Give a sentinel's address (Sentinel listens on port \(SentinelURL.defaultSentinelPort) by default)."
+        return Self(
+            .notASentinel, "no sentinel to ask for '\(masterName)': \(found.joined(separator: "; ")). \(advice)",
+            attempts: attempts)
     }
 
     static func sentinelAuthenticationFailed(masterName: String, attempts: [DiscoveryAttempt]) -> Self {
@@ -157,10 +181,10 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
                 + (lastError.map { " (last error: \($0))" } ?? "") + "; the command was not sent")
     }
 
-    static func malformedReply(address: ServerAddress, description: String) -> Self {
+    static func malformedReply(address: ServerAddress, description: String, underlying: RESPDecodingError? = nil) -> Self {
         Self(
             .malformedReply, "\(address) sent a reply that is not valid RESP: \(description); the connection was closed",
-            address: address, reason: .malformedReply(description))
+            address: address, reason: .malformedReply(description), underlying: underlying)
     }
 
     static func pinnedConnectionLost(command: String, address: ServerAddress, reason: String) -> Self {

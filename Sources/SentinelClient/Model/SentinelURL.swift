@@ -22,6 +22,48 @@ public struct SentinelURL: Sendable, Hashable {
         text.hasPrefix("redis+sentinel://") || text.hasPrefix("rediss+sentinel://")
     }
 
+    /// Whether `text` is a URL of another kind (`redis://`, `rediss://`, `redis-sentinel://`, ...).
+    public static func hasOtherScheme(_ text: String) -> Bool {
+        !looksLikeURL(text) && rewrittenFromOtherScheme(text) != nil
+    }
+
+    /// The schemes of other Redis URLs, and the Sentinel scheme each is written in here.
+    private static let sentinelSchemes = [
+        "redis": "redis+sentinel", "rediss": "rediss+sentinel", "redis-sentinel": "redis+sentinel",
+        "rediss-sentinel": "rediss+sentinel", "sentinel": "redis+sentinel", "valkey": "redis+sentinel",
+        "valkeys": "rediss+sentinel",
+    ]
+
+    /// A URL of another scheme written as a Sentinel URL: the password hidden, and a
+    /// database number (`redis://host/0`) behind a place for the master name.
+    static func rewrittenFromOtherScheme(_ text: String) -> (scheme: String, rewritten: String)? {
+        guard let separator = text.firstRange(of: "://") else { return nil }
+        let scheme = text[..<separator.lowerBound].lowercased()
+        guard let sentinelScheme = sentinelSchemes[scheme] else { return nil }
+        var rest = Substring(text[separator.upperBound...])
+        var userinfo = ""
+        let pathStart = rest.firstIndex(of: "/") ?? rest.endIndex
+        if let at = rest[..<pathStart].lastIndex(of: "@") {
+            let user = rest[..<at].split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            userinfo = "\(user):***@"
+            rest = rest[rest.index(after: at)...]
+        }
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let authority = rest[..<slash]
+        let path = rest[slash...].dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        let first = path.first ?? ""
+        let masterAndDatabase: String
+        if first.isEmpty {
+            masterAndDatabase = "MASTER-NAME"
+        } else if first.allSatisfy({ $0.isNumber }) {
+            masterAndDatabase = "MASTER-NAME/\(first)"
+        } else {
+            masterAndDatabase = path.joined(separator: "/")
+        }
+        let rewritten = "\(sentinelScheme)://\(userinfo)\(authority)/\(masterAndDatabase)"
+        return (scheme, Printable.escaped(rewritten))
+    }
+
     /// Parses `text`; the error says which part is wrong and never repeats the password.
     public init(_ text: String) throws(SentinelURLError) {
         // No part of the text is repeated in an error before the userinfo is cut off.
@@ -29,6 +71,8 @@ public struct SentinelURL: Sendable, Hashable {
             tls = false
         } else if text.hasPrefix("rediss+sentinel://") {
             tls = true
+        } else if let other = Self.rewrittenFromOtherScheme(text) {
+            throw .init(otherScheme: other.scheme, rewritten: other.rewritten)
         } else {
             throw .init("it does not start with redis+sentinel:// or rediss+sentinel://")
         }

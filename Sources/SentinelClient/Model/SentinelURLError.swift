@@ -5,6 +5,11 @@ public struct SentinelURLError: Error, Sendable, Hashable, CustomStringConvertib
     public var description: String
     /// A part that is wrong (`invalid Sentinel URL: ...`).
     init(_ problem: String) { description = "invalid Sentinel URL: \(problem)" }
+    /// A URL of another scheme (`redis://`): the schemes taken, and the same address in one.
+    init(otherScheme scheme: String, rewritten: String) {
+        description = "a \(Printable.escaped(scheme))://... URL names one server; a Sentinel URL starts with redis+sentinel:// "
+            + "(or rediss+sentinel:// for TLS) and names the sentinels and the master: \(rewritten)"
+    }
     /// A URL that is right but asks for what this version cannot do.
     init(unsupported: String) { description = unsupported }
 }
