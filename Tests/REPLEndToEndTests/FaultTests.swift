@@ -112,7 +112,7 @@ struct FaultTests {
             #expect(terminal.waitFor("(0/3 sentinels)> ", seconds: 20), "screen: \(terminal.screen)")
             #expect(terminal.enter("SET k still", thenPromptAfter: "OK"), "the known master still serves")
             for port in topology.sentinelPorts {
-                let started = try Topology.run("/usr/bin/env", ["redis-sentinel", "\(topology.directory)/sentinel-\(port).conf"])
+                let started = try Topology.run(topology.serverBinary, ["\(topology.directory)/sentinel-\(port).conf", "--sentinel"])
                 #expect(started.status == 0, "\(started.stderr)")
             }
             #expect(terminal.waitFor("-- 3/3 sentinels agree", seconds: 30), "screen: \(terminal.screen)")

@@ -22,7 +22,8 @@ struct WrongServerTests {
         try await withTopology { topology in
             let result = try ask("127.0.0.1:\(topology.masterPort)")
             expectOneLine(result, status: 1)
-            #expect(result.stderr.contains("127.0.0.1:\(topology.masterPort) is a Redis "), "\(result.stderr)")
+            let product = Topology.server == "valkey" ? "Valkey" : "Redis"
+            #expect(result.stderr.contains("127.0.0.1:\(topology.masterPort) is a \(product) "), "\(result.stderr)")
             #expect(result.stderr.contains("not a sentinel") && result.stderr.contains("26379"), "\(result.stderr)")
             #expect(!result.stderr.contains("unknown command"), "\(result.stderr)")
             // Beside a sentinel that does not answer, the data node is still what is named.

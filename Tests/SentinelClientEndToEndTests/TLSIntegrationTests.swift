@@ -6,7 +6,7 @@ import Testing
 @testable import SentinelClient
 
 /// The library over TLS, as an adopter configures it: NIOSSL's TLSConfiguration.
-@Suite(.serialized, .timeLimit(.minutes(3 * testSlowdown)))
+@Suite(.serialized, .timeLimit(.minutes(3 * testSlowdown)), .enabled(if: Topology.serverHasTLS, "the server has no TLS"))
 struct TLSIntegrationTests {
     @Test func aClientOverTLSRunsCommandsAndTellsAWrongCAByCode() async throws {
         var options = Topology.Options()

