@@ -27,6 +27,7 @@ struct MetaCommands: Sendable {
         :replicas   replicas as Sentinel lists them, with flags and ROLE on each
         :events     on|off: Sentinel's events about this master as notices (on at the prompt)
         :use        master|replica [host:port]: where the commands go (a replica is read-only)
+        :failover   a failover that loses no acknowledged write: shows the plan, asks, runs, sums up
         :help       this list
         :quit       leave (also quit, exit, Ctrl-D)
 

@@ -59,6 +59,9 @@ package enum Program {
             Session.standardError.write("sentinel-repl: \(error)\(hint(for: error, options))\n")
             return (1, nil)
         }
+        if options.failover {
+            return (await FailoverRunner.fromCommandLine(client: client, assumeYes: options.assumeYes, output: session.output), nil)
+        }
         if !options.command.isEmpty {
             return (await InputDriver.oneShot(options.command, repeat: options.repeatCount, session: session), nil)
         }

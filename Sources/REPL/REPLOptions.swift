@@ -23,6 +23,9 @@ package struct REPLOptions: Sendable {
     package var resp3 = false
     package var mode: ReplyRenderer.Mode?
     package var exitOnErrorReply = false
+    /// `--failover`: a coordinated failover, then exit; `--yes`: without asking.
+    package var failover = false
+    package var assumeYes = false
     package var historyFile: String?
     /// `-r`: how many times the command line's command runs (negative: until Ctrl-C).
     package var repeatCount = 1

@@ -124,6 +124,7 @@ package actor Session: BatchHost {
         switch name {
         case ":events": output.write(setEvents(arguments))
         case ":use": output.write(await use(arguments))
+        case ":failover": output.write(await failover())
         default: output.write(await MetaCommands(client: client, masterName: options.masterName).run(name))
         }
     }
@@ -416,6 +417,26 @@ package actor Session: BatchHost {
             out += Array((notice + "\n").utf8)
         } else if options.eventsOnStderr {
             Self.standardError.write("\(Timestamp.now()) \(notice)\n")
+        }
+    }
+
+    /// `:failover`: the plan, a question at the prompt, the coordinated failover under
+    /// Ctrl-C, the summary. Without a prompt nobody can answer: nothing runs.
+    private func failover() async -> String {
+        let plan: FailoverPlan
+        do { plan = try await client.failoverPlan() } catch { return (options.mode == .tty ? "(error) " : "") + "\(error)\n" }
+        output.write(FailoverPresentation.plan(plan))
+        guard let editor else { return FailoverPresentation.pipedRefusal }
+        editor.setPrompt(FailoverPresentation.question, notices: [])
+        let answer = await editor.readLine()
+        await refreshPrompt()
+        guard case .line(let text) = answer, FailoverRunner.confirmed(text) else { return FailoverPresentation.notConfirmed }
+        let (result, _) = await runInterruptibly { [client] () -> Result<FailoverOutcome, SentinelClientError> in
+            do throws(SentinelClientError) { return .success(try await client.coordinatedFailover(plan)) } catch { return .failure(error) }
+        }
+        switch result {
+        case .success(let outcome): return FailoverPresentation.summary(outcome)
+        case .failure(let error): return "(error) \(error)\n"
         }
     }
 

@@ -103,6 +103,14 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         help: "Open a read-only session on a healthy replica (round-robin); ':use master' and ':use replica [host:port]' switch at the prompt.")
     var replica = false
 
+    @Flag(
+        name: .customLong("failover"),
+        help: "Run a failover that loses no acknowledged write (shows the plan and asks first), then exit.")
+    var failover = false
+
+    @Flag(name: .customLong("yes"), help: "With --failover: do not ask (piped input never answers).")
+    var yes = false
+
     @Flag(name: .customLong("tls"), help: "Connect to the master and replicas over TLS.")
     var tls = false
 
@@ -204,6 +212,8 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         }
         if sni != nil && !(tls || urlAsksTLS) { throw ValidationError("--sni is for the data nodes: it needs --tls or a rediss+sentinel:// URL") }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
+        if yes && !failover { throw ValidationError("--yes answers --failover's question: it needs --failover") }
+        if failover && (!command.isEmpty || replica) { throw ValidationError("--failover runs alone: no command, no --replica") }
         if (sentinelCert == nil) != (sentinelKey == nil) { throw ValidationError("--sentinel-cert and --sentinel-key go together") }
     }
 
@@ -229,6 +239,8 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         options.repeatInterval = interval
         options.logLevel = logLevel ?? (verbose ? .debug : nil)
         options.replica = replica
+        options.failover = failover
+        options.assumeYes = yes
         options.tls.enabled = tls
         options.tls.caCertificateFile = cacert
         options.tls.caCertificateDirectory = cacertdir

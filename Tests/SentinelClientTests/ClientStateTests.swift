@@ -497,6 +497,18 @@ final class LateValues: Sendable {
         let valkey = ServerIdentity(info: "# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:9.1.2\r\nredis_mode:cluster\r\n")
         #expect(valkey.name == "Valkey 9.1.2" && valkey.failureAsSentinel == .clusterNode(server: "Valkey 9.1.2"))
         #expect(ServerIdentity.describeNonRESP(firstByte: UInt8(ascii: "H")).contains("HTTP"))
+        #expect(valkey.supportsCoordinatedFailover && !redis.supportsCoordinatedFailover)
+        #expect(!ServerIdentity(info: "server_name:valkey\r\nvalkey_version:8.1.1\r\n").supportsCoordinatedFailover, "Valkey 9 and later")
+    }
+
+    @Test func infoTextIsReadAsFields() {
+        let info = "# Replication\r\nrole:master\r\nconnected_slaves:2\r\n"
+            + "slave0:ip=127.0.0.1,port=6380,state=online,offset=1200,lag=0\r\n"
+            + "slave1:ip=::1,port=6381,state=online,offset=1100,lag=1\r\nmaster_repl_offset:1200\r\n"
+        let fields = FailoverSteps.fields(info)
+        #expect(fields["master_repl_offset"] == "1200" && fields["role"] == "master")
+        #expect(fields["slave1"] == "ip=::1,port=6381,state=online,offset=1100,lag=1", "a value keeps its own colons")
+        #expect(ReplicaFlags.fit("slave") && !ReplicaFlags.fit("slave,s_down") && !ReplicaFlags.fit("slave,disconnected"))
     }
 }
 

@@ -9,12 +9,8 @@ extension SentinelClient {
         let listed = try await fromFirstAnsweringSentinel { discovery, sentinel in
             try await discovery.listReplicas(sentinel)
         }
-        return listed.filter { replica in
-            !replica.flags.split(separator: ",").contains { Self.unfitReplicaFlags.contains(String($0)) }
-        }.map(\.address)
+        return listed.filter { ReplicaFlags.fit($0.flags) }.map(\.address)
     }
-
-    private static let unfitReplicaFlags: Set<String> = ["s_down", "o_down", "disconnected"]
 
     /// A new connection to `address`, with the data nodes' handshake (in `database`
     /// when given, else the configured one), once ROLE on it says replica with its link

@@ -225,12 +225,12 @@ public actor SentinelClient: Service {
 
     nonisolated func dial(
         _ address: ServerAddress, _ handshake: HandshakeSettings, _ timeout: TimeAmount,
-        commandTimeout: TimeAmount?? = nil
+        commandTimeout: TimeAmount?? = nil, keptOnMasterChange: Bool = false
     ) async throws(SentinelClientError) -> RedisConnection {
         let connection = try await RedisConnection.connect(
             to: address, on: group, handshake: handshake, connectTimeout: timeout,
             commandTimeout: commandTimeout ?? configuration.commandTimeout)
-        guard registry.add(connection) else {
+        guard registry.add(connection, keptOnMasterChange: keptOnMasterChange) else {
             await connection.closeAndWait(reason: "the client is shut down")
             throw .shutDown
         }

@@ -6,22 +6,29 @@ import NIOCore
 final class ConnectionRegistry: Sendable {
     private struct State {
         var open: [ObjectIdentifier: RedisConnection] = [:]
+        /// Not closed with an old master (a coordinated failover's own connections).
+        var keptOnMasterChange: Set<ObjectIdentifier> = []
         var closed = false
     }
 
     private let state = NIOLockedValueBox(State())
 
     /// False when the registry is closed: the caller must close the connection.
-    func add(_ connection: RedisConnection) -> Bool {
+    /// `keptOnMasterChange`: `close(to:)` leaves it open; shutdown closes it.
+    func add(_ connection: RedisConnection, keptOnMasterChange: Bool = false) -> Bool {
         let id = ObjectIdentifier(connection)
         let added = state.withLockedValue { state in
             guard !state.closed else { return false }
             state.open[id] = connection
+            if keptOnMasterChange { state.keptOnMasterChange.insert(id) }
             return true
         }
         if added {
             connection.channel.closeFuture.whenComplete { [state] _ in
-                state.withLockedValue { _ = $0.open.removeValue(forKey: id) }
+                state.withLockedValue { state in
+                    state.open.removeValue(forKey: id)
+                    state.keptOnMasterChange.remove(id)
+                }
             }
         }
         return added
@@ -31,7 +38,9 @@ final class ConnectionRegistry: Sendable {
 
     /// Closes every open connection to `address` (a master that is no longer the master).
     func close(to address: ServerAddress, reason: String) {
-        let matching = state.withLockedValue { $0.open.values.filter { $0.address == address } }
+        let matching = state.withLockedValue { state in
+            state.open.filter { $0.value.address == address && !state.keptOnMasterChange.contains($0.key) }.map(\.value)
+        }
         for connection in matching { connection.close(reason: reason) }
     }
 

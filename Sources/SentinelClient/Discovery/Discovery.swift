@@ -214,6 +214,15 @@ struct Discovery: Sendable {
         }
     }
 
+    /// `SENTINEL FAILOVER <name> [COORDINATED]` on one sentinel: its reply (`OK`, or an
+    /// error reply such as `NOGOODSLAVE` or `INPROG`).
+    func failover(_ sentinel: ServerAddress, coordinated: Bool) async throws -> RESPValue {
+        let configuration = self.configuration
+        return try await withTryConnection(to: sentinel, configuration.sentinelHandshake) { connection in
+            try await connection.send(RESPCommand(strings: ["SENTINEL", "FAILOVER", configuration.masterName] + (coordinated ? ["COORDINATED"] : [])))
+        }
+    }
+
     /// `SENTINEL CKQUORUM <name>` on one sentinel: its verdict, an error reply as text.
     func checkQuorum(_ sentinel: ServerAddress) async throws -> QuorumVerdict {
         let configuration = self.configuration

@@ -17,6 +17,11 @@ struct ServerIdentity: Sendable, Equatable {
         mode = fields["redis_mode"].map(String.init) ?? fields["server_mode"].map(String.init)
     }
 
+    /// Valkey 9 and later take `SENTINEL FAILOVER <name> COORDINATED`.
+    var supportsCoordinatedFailover: Bool {
+        product == "Valkey" && (version?.split(separator: ".").first.flatMap { Int($0) } ?? 0) >= 9
+    }
+
     /// `Redis 7.0.15`, `Valkey 9.1.2`.
     var name: String { [product, version].compactMap { $0 }.joined(separator: " ") }
 

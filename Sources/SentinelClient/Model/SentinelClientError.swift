@@ -10,7 +10,7 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
             case noSentinelReachable, unknownMasterName, sentinelAuthenticationFailed, noVerifiedMaster
             case masterAuthenticationFailed, connectFailed, commandInDoubt, commandNotSent, masterUnavailable
             case malformedReply, pinnedConnectionLost, cancelled, notRunning, shutDown, tlsFailed, noHealthyReplica
-            case notASentinel
+            case notASentinel, failoverFailed
         }
 
         fileprivate let value: Value
@@ -20,6 +20,9 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
         /// Every address given as a sentinel that answered is something else: a Redis or
         /// Valkey data node, a Cluster node, or a service that does not speak RESP.
         public static var notASentinel: Code { Code(value: .notASentinel) }
+        /// A coordinated failover stopped; `description` says at which step, and that
+        /// writes were resumed on the master.
+        public static var failoverFailed: Code { Code(value: .failoverFailed) }
         /// Every sentinel that answered says it does not monitor this name.
         public static var unknownMasterName: Code { Code(value: .unknownMasterName) }
         /// Sentinels refused the sentinel credentials.
@@ -103,6 +106,10 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
         return Self(
             .unknownMasterName,
             "no sentinel knows a master named '\(name)'; tried \(list(attempts)).\(names)", attempts: attempts)
+    }
+
+    static func failoverFailed(_ step: String, master: ServerAddress, after: String) -> Self {
+        Self(.failoverFailed, "the failover stopped: \(step); \(after)", address: master)
     }
 
     static func notASentinel(masterName: String, attempts: [DiscoveryAttempt]) -> Self {

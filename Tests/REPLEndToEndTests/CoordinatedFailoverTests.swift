@@ -1,0 +1,93 @@
+import Foundation
+import TestTopology
+import Testing
+
+/// `--failover` and `:failover`: a planned failover after which no acknowledged write
+/// is missing from the new master; every way it can stop leaves the master writable.
+@Suite(.serialized, .timeLimit(.minutes(4 * testSlowdown)))
+struct CoordinatedFailoverTests {
+    /// A write that must not wait: it fails (exit status) rather than hang on a pause.
+    private func writesNow(_ topology: Topology, _ port: Int) throws -> Bool {
+        let result = try Topology.run("/usr/bin/timeout", ["3", "redis-cli", "-p", String(port), "SET", "probe", "1"])
+        return result.status == 0 && result.stdout == "OK\n"
+    }
+
+    @Test func aPipedSessionLosesNoAcknowledgedIncrement() async throws {
+        try await withTopology { topology in
+            // 2,000 INCR lines, 200 a second, through a sentinel-repl session.
+            let writer = topology.runREPL(fedBy: "for i in $(seq 2000); do echo INCR counter; sleep 0.005; done")
+            let writing = await eventually(within: 10) {
+                (try? topology.cli(topology.masterPort, "GET", "counter")).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0 > 100
+            }
+            #expect(writing, "the session writes")
+            let failover = try topology.runREPL(["--failover", "--yes", topology.masterName])
+            #expect(failover.status == 0, "\(failover)")
+            #expect(failover.stdout.contains("failover of mymaster") && failover.stdout.contains("-- failover done: "), "\(failover.stdout)")
+            let held = Topology.server == "redis" ? "offsets matched" : "writes held by the server (COORDINATED)"
+            #expect(failover.stdout.contains(held), "\(failover.stdout)")
+            let session = try await writer.value
+            let replies = session.stdout.split(separator: "\n")
+            #expect(replies.count == 2000, "one line each: \(replies.count); stderr: \(session.stderr)")
+            let acknowledged = replies.compactMap { Int($0) }.max() ?? 0
+            let newMaster = try #require(topology.sentinelMasterPort())
+            #expect(newMaster != topology.masterPort, "the master moved")
+            let counter = Int(try topology.cli(newMaster, "GET", "counter").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            #expect(counter >= acknowledged, "acknowledged up to \(acknowledged), the new master has \(counter)")
+            #expect(try writesNow(topology, newMaster))
+            #expect(try topology.cli(topology.masterPort, "ROLE").hasPrefix("slave"), "the old master replicates the new one")
+        }
+    }
+
+    @Test func pipedInputNeverAnswersTheQuestion() async throws {
+        try await withTopology { topology in
+            let refused = try topology.runREPL(["--failover", topology.masterName], stdin: "yes\n")
+            #expect(refused.status == 1 && refused.stderr.contains("piped input never answers"), "\(refused)")
+            #expect(refused.stdout.contains("failover of mymaster"), "the plan is shown: \(refused.stdout)")
+            #expect(topology.sentinelMasterPort() == topology.masterPort)
+            let usage = try topology.runREPL(["--yes", topology.masterName])
+            #expect(usage.status == 2 && usage.stderr.contains("--yes"), "\(usage)")
+        }
+    }
+
+    @Test func aRefusedFailoverResumesWritesAndChangesNothing() async throws {
+        try await withTopology { topology in
+            // Sentinel promotes no replica of priority 0: it answers NOGOODSLAVE.
+            for port in topology.replicaPorts { try topology.cli(port, "CONFIG", "SET", "replica-priority", "0") }
+            #expect(
+                await eventually(within: 20) {
+                    let listed = (try? topology.cli(topology.sentinelPorts[0], "SENTINEL", "REPLICAS", topology.masterName)) ?? ""
+                    return listed.components(separatedBy: "slave-priority\n0\n").count == 3
+                }, "the sentinels saw the priorities")
+            // The slow log with no threshold records every command with its arguments (MONITOR leaves out admin ones).
+            try topology.cli(topology.masterPort, "CONFIG", "SET", "slowlog-log-slower-than", "0")
+            try topology.cli(topology.masterPort, "CONFIG", "SET", "slowlog-max-len", "10000")
+            try topology.cli(topology.masterPort, "SLOWLOG", "RESET")
+            let refused = try topology.runREPL(["--failover", "--yes", topology.masterName])
+            let seen = try topology.cli(topology.masterPort, "SLOWLOG", "GET", "10000")
+            #expect(refused.status == 1 && refused.stderr.contains("NOGOODSLAVE"), "\(refused)")
+            #expect(try writesNow(topology, topology.masterPort), "the master takes writes at once")
+            #expect(topology.sentinelMasterPort() == topology.masterPort)
+            // Valkey pauses writes itself (COORDINATED); the pause below is the Redis method's.
+            guard Topology.server == "redis" else { return }
+            // Every pause carries a server-side timeout: a killed tool leaves the master paused 2 s at most.
+            let pauses = seen.components(separatedBy: "CLIENT\nPAUSE\n").dropFirst()
+            #expect(!pauses.isEmpty && pauses.allSatisfy { $0.hasPrefix("2000\nWRITE\n") }, "\(seen.prefix(2000))")
+            #expect(seen.contains("CLIENT\nUNPAUSE\n"), "\(seen.prefix(2000))")
+            #expect(refused.stderr.contains("writes resumed"), "\(refused.stderr)")
+        }
+    }
+
+    /// The write-pause method's own steps (Redis); Valkey's COORDINATED failover is the server's.
+    @Test(.enabled(if: Topology.server == "redis", "the write-pause method runs on Redis"))
+    func aHungReplicaStopsTheFailoverAndResumesWrites() async throws {
+        try await withTopology { topology in
+            let replica = try #require(topology.pid(ofPort: topology.replicaPorts[0]))
+            kill(replica, SIGSTOP)
+            defer { kill(replica, SIGCONT) }
+            let stopped = try topology.runREPL(["--failover", "--yes", topology.masterName])
+            #expect(stopped.status == 1 && stopped.stderr.contains("could not be read") || stopped.stderr.contains("could not be reached"), "\(stopped)")
+            #expect(try writesNow(topology, topology.masterPort), "the master takes writes at once")
+            #expect(topology.sentinelMasterPort() == topology.masterPort)
+        }
+    }
+}
