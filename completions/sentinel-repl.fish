@@ -20,7 +20,7 @@ function __sentinel-repl_parse_tokens -S
     set -l unparsed_tokens (__sentinel-repl_tokens -pc)
     switch $unparsed_tokens[1]
     case 'sentinel-repl'
-        __sentinel-repl_parse_subcommand -r 2 's/sentinel=+' 'n/db=' 'user=' 'a/pass=' 'askpass' 'sentinel-user=' 'sentinel-pass=' '2' '3' 'raw' 'no-raw' 'csv' 'json' 'quoted-json' 'e' 'history-file=' 'u/url=' 'replica' 'tls' 'sni=' 'cacert=' 'cacertdir=' 'cert=' 'key=' 'insecure' 'sentinel-tls' 'sentinel-cacert=' 'sentinel-cert=' 'sentinel-key=' 'r/repeat=' 'i/interval=' 't/timeout=' 'events' 'verbose' 'log-level=' 'version' 'h/help'
+        __sentinel-repl_parse_subcommand -r 2 's/sentinel=+' 'n/db=' 'user=' 'a/pass=' 'askpass' 'sentinel-user=' 'sentinel-pass=' '2' '3' 'raw' 'no-raw' 'csv' 'json' 'quoted-json' 'e' 'history-file=' 'u/url=' 'replica' 'failover' 'yes' 'tls' 'sni=' 'cacert=' 'cacertdir=' 'cert=' 'key=' 'insecure' 'sentinel-tls' 'sentinel-cacert=' 'sentinel-cert=' 'sentinel-key=' 'r/repeat=' 'i/interval=' 't/timeout=' 'events' 'verbose' 'log-level=' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __sentinel-repl_parse_subcommand -r 1 'version'
@@ -95,6 +95,8 @@ complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_fla
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" history-file' -l 'history-file' -d 'History file (env SENTINEL_REPL_HISTFILE; default ~/.sentinel_repl_history; /dev/null disables).' -rfka ''
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" u url' -s 'u' -l 'url' -d 'redis+sentinel://[user:pass@]host[:port][,host[:port]...]/master-name[/db][?sentinel_user=U&sentinel_pass=P] in place of -s, the master name, -n and credentials (env SENTINEL_REPL_URL keeps a password out of ps); then every word after the options is the command.' -rfka ''
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" replica' -l 'replica' -d 'Open a read-only session on a healthy replica (round-robin); \':use master\' and \':use replica [host:port]\' switch at the prompt.'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" failover' -l 'failover' -d 'Run a failover that loses no acknowledged write (shows the plan and asks first), then exit.'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" yes' -l 'yes' -d 'With --failover: do not ask (piped input never answers).'
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" tls' -l 'tls' -d 'Connect to the master and replicas over TLS.'
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" sni' -l 'sni' -d 'Server name for TLS (SNI) and the certificate check, instead of the host Sentinel returns.' -rfka ''
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" cacert' -l 'cacert' -d 'PEM file of the CAs to trust (default: the system\'s).' -rfka ''
