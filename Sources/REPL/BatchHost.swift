@@ -18,6 +18,8 @@ protocol BatchHost: Actor {
     func sendOnSession(_ command: RESPCommand) async -> (Result<RESPValue, SentinelClientError>, interrupted: Bool)
     /// MULTI/WATCH and the database on the session connection (`ConnectionState`, the one owner).
     func withConnectionState<T>(_ body: (inout ConnectionState) -> T) -> T
+    /// A reply on the session connection: its state follows; true when the prompt changed.
+    func track(_ command: RESPCommand, _ reply: RESPValue) -> Bool
     /// True on a master session: a write a demoted master refused runs again on the new one.
     var redirectsRefusedWrites: Bool { get }
     /// Asks Sentinel again (a batch lost its connection).

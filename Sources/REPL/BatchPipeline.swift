@@ -116,48 +116,58 @@ final class BatchPipeline {
         let chunk = machine.takeOldestChunk()
         let (results, interrupted) = await host.runInterruptibly { await Self.replies(of: chunk) }
         if interrupted { machine.interrupt() }
-        let answers = Machine.answers(of: chunk, results)
         var prompt = machine.echo ? await host.prompt() : ""
         var out: [UInt8] = []
+        var next = 0  // the reply of the next line that was sent
         for (position, entry) in chunk.entries.enumerated() {
             appendEcho(prompt, entry, into: &out)
             // After a drop, later replies of the window come from a connection that is
             // no longer the session's: they tell about its blocks, not the session's state.
             let onSession = host.isSessionConnection(chunk.connection)
-            let unanswered = { answers[(position + 1)...].compactMap { $0 } }
-            switch machine.outcome(of: entry, answers[position], redirectsRefusedWrites: host.redirectsRefusedWrites) {
+            let answer = Machine.answer(for: entry, in: results, next: &next)
+            let outcome = Machine.outcome(
+                of: entry, answer, abandoned: machine.abandoned, redirectsRefusedWrites: host.redirectsRefusedWrites)
+            switch outcome {
             case .nothing:
                 continue
-            case .text(let text):
-                out += Array(text.utf8)
-            case .lostBlock(let command):
-                out += host.errorLine(LostBlock(command: command.name))
-            case .reply(let reply, let command):
+            case .text:
+                if case .output(let text) = entry.item { out += Array(text.utf8) }
+            case .lostBlock:
+                out += host.errorLine(LostBlock(command: entry.command?.name ?? ""))
+            case .reply:
+                guard case .command(let command) = entry.item, case .success(let reply)? = answer else { Self.mismatch(outcome) }
                 // The transcript shows the prompt a person would have seen: (TX), [db].
-                if onSession, host.withConnectionState({ $0.track(command, reply) }), machine.echo { prompt = await host.prompt() }
+                if onSession, host.track(command, reply), machine.echo { prompt = await host.prompt() }
                 host.appendRendered(reply, command, into: &out)
-            case .runAlone(let command, let message):
+            case .runAlone(let message):
+                guard case .command(let command) = entry.item else { Self.mismatch(outcome) }
                 out += await rerunRefused(command, message: message, onSession: onSession, host: host)
                 if machine.abandoned {
-                    await reportAbandoned(unanswered: unanswered(), out: out, host: host)
+                    await reportAbandoned(unanswered: Array(results[next...]), out: out, host: host)
                     return false
                 }
             case .interrupted:
                 await host.dropSessionConnection(error: "interrupted")
                 out += Session.interruptedLine
-                await reportAbandoned(unanswered: unanswered(), out: out, host: host)
+                await reportAbandoned(unanswered: Array(results[next...]), out: out, host: host)
                 return false
             case .resendFromHere:
                 host.output.write(out)
                 await resendNeverSent(from: position, of: chunk, onSession: onSession, host: host)
                 return true
-            case .failed(let error):
+            case .failed:
+                guard case .failure(let error)? = answer else { Self.mismatch(outcome) }
                 if onSession { await host.dropSessionConnection(error: "\(error)") }
                 out += host.errorLine(error)
             }
         }
         host.output.write(out)
         return true
+    }
+
+    /// `BatchStateMachine.outcome` decides from the line and its reply: they match it.
+    private static func mismatch(_ outcome: BatchOutcome) -> Never {
+        preconditionFailure("outcome \(outcome) does not match its line and reply")
     }
 
     /// A write a demoted master refused (READONLY) did not run: it runs alone on the
@@ -217,7 +227,7 @@ final class BatchPipeline {
         host.output.write(out)
     }
 
-    private func appendEcho(_ prompt: String, _ entry: Machine.Entry, into out: inout [UInt8]) {
+    private func appendEcho(_ prompt: String, _ entry: BatchEntry, into out: inout [UInt8]) {
         guard machine.echo, !entry.shown else { return }
         out += Array(prompt.utf8)
         out += entry.line

@@ -15,36 +15,8 @@ import SentinelClient
 /// output); MULTI/WATCH come from `ConnectionState`, passed in. Generic over the
 /// connection and its pending replies, so that it is tested without sockets.
 struct BatchStateMachine<Connection: AnyObject & Sendable, Replies: Sendable> {
-    /// One line of a batch, classified.
-    enum Line: Sendable {
-        case command(RESPCommand)
-        /// Printed at its place without running anything (a split error, a blank line's prompt).
-        case output(String)
-        /// Runs alone, after every reply before it (meta-commands, SUBSCRIBE, help, quit).
-        case barrier
-        /// Not sent: its MULTI or WATCH block lost its connection. Prints `LostBlock`.
-        case notRun(RESPCommand)
-    }
-
-    struct Entry: Sendable {
-        var line: [UInt8]
-        var item: Line
-        /// The line is on the screen already (typed, not pasted; or shown before a resend).
-        var shown: Bool
-        /// Written between MULTI and EXEC: the server queues it.
-        var sentInTransaction = false
-        /// The command of a line that is one, sent or not.
-        var command: RESPCommand? {
-            switch item {
-            case .command(let c), .notRun(let c): return c
-            case .output, .barrier: return nil
-            }
-        }
-        var isCommand: Bool { command != nil }
-    }
-
     struct Chunk: Sendable {
-        var entries: [Entry]
+        var entries: [BatchEntry]
         var connection: Connection
         var replies: Replies
         /// The block open before the chunk's first line, to rewind to when lines are re-sent.
@@ -75,22 +47,6 @@ struct BatchStateMachine<Connection: AnyObject & Sendable, Replies: Sendable> {
         }
     }
 
-    /// What one entry of a collected chunk prints or asks for.
-    enum Outcome {
-        case text(String)
-        case lostBlock(RESPCommand)
-        /// A barrier (it ran alone) or nothing to print.
-        case nothing
-        case reply(RESPValue, RESPCommand)
-        /// A write a demoted master refused (READONLY): it runs alone on the new master.
-        case runAlone(RESPCommand, message: String)
-        /// Ctrl-C cut the reply short: the batch is abandoned here.
-        case interrupted
-        /// Never written (the connection dropped before it): it and all after it go out again.
-        case resendFromHere
-        case failed(SentinelClientError)
-    }
-
     /// Ctrl-C: what became of the lines after the one cut short.
     struct Abandoned: Equatable {
         var answered = 0
@@ -113,7 +69,7 @@ struct BatchStateMachine<Connection: AnyObject & Sendable, Replies: Sendable> {
     static var window: Int { 4 }
 
     /// Lines waiting to be written, in order.
-    private(set) var queue: Deque<Entry> = []
+    private(set) var queue: Deque<BatchEntry> = []
     /// Chunks written on the session connection, oldest first.
     private(set) var inFlight: [Chunk] = []
     /// Print each line after the prompt before its reply (a paste).
@@ -122,7 +78,7 @@ struct BatchStateMachine<Connection: AnyObject & Sendable, Replies: Sendable> {
     private(set) var running = false
     private(set) var abandoned = false
     /// Taken off the queue, being written (between `takeChunk` and `written`).
-    private var unsent: (entries: [Entry], connection: Connection, blockBefore: OpenBlock?)?
+    private var unsent: (entries: [BatchEntry], connection: Connection, blockBefore: OpenBlock?)?
 
     // MARK: Lines in
 
@@ -136,13 +92,13 @@ struct BatchStateMachine<Connection: AnyObject & Sendable, Replies: Sendable> {
     /// is answered first, then the caller runs it.
     mutating func enqueue(_ line: [UInt8], shown: Bool) -> Bool {
         if Self.isBlank(line) {
-            if !shown { queue.append(Entry(line: line, item: .output(""), shown: false)) }
+            if !shown { queue.append(BatchEntry(line: line, item: .output(""), shown: false)) }
             return true
         }
         let item = Self.classify(line)
         if case .barrier = item { return false }
         // Only an echo needs the line again.
-        queue.append(Entry(line: echo ? line : [], item: item, shown: shown))
+        queue.append(BatchEntry(line: echo ? line : [], item: item, shown: shown))
         return true
     }
 
@@ -150,7 +106,7 @@ struct BatchStateMachine<Connection: AnyObject & Sendable, Replies: Sendable> {
         line.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 }
     }
 
-    static func classify(_ line: [UInt8]) -> Line {
+    static func classify(_ line: [UInt8]) -> BatchLine {
         guard let words = try? CommandLineSplitter.split(line) else { return .output("Invalid argument(s)\n") }
         guard let first = words.first else { return .barrier }
         // A repeat (`5 INCR n`) runs alone too: one line, several replies.
@@ -183,7 +139,7 @@ struct BatchStateMachine<Connection: AnyObject & Sendable, Replies: Sendable> {
 
     /// No connection for the next chunk (no master within the wait): every queued line
     /// says so, none runs. Returns them, to be printed in order.
-    mutating func connectionFailed() -> [Entry] {
+    mutating func connectionFailed() -> [BatchEntry] {
         defer { queue = [] }
         return Array(queue)
     }
@@ -233,26 +189,27 @@ struct BatchStateMachine<Connection: AnyObject & Sendable, Replies: Sendable> {
         inFlight.removeFirst()
     }
 
-    /// The reply of each entry of `chunk`, in order: one for each line that was sent,
-    /// nil for the others.
-    static func answers(
-        of chunk: Chunk, _ results: [Result<RESPValue, SentinelClientError>]
-    ) -> [Result<RESPValue, SentinelClientError>?] {
-        var results = results[...]
-        return chunk.entries.map { entry in
-            guard case .command = entry.item, !results.isEmpty else { return nil }
-            return results.removeFirst()
-        }
+    /// The reply of `entry` among a chunk's `results` (one per line that was sent, in
+    /// order): the one at `next`, which moves past it; nil for a line that was not sent.
+    static func answer(
+        for entry: BatchEntry, in results: [Result<RESPValue, SentinelClientError>], next: inout Int
+    ) -> Result<RESPValue, SentinelClientError>? {
+        guard case .command = entry.item, next < results.count else { return nil }
+        defer { next += 1 }
+        return results[next]
     }
 
     /// What `entry` prints, given its reply. On a master session a write a demoted
     /// master refused runs again alone; inside MULTI the refusal stands (EXEC aborts).
-    func outcome(of entry: Entry, _ answer: Result<RESPValue, SentinelClientError>?, redirectsRefusedWrites: Bool) -> Outcome {
+    /// Static: the hot path copies no machine.
+    static func outcome(
+        of entry: BatchEntry, _ answer: Result<RESPValue, SentinelClientError>?, abandoned: Bool, redirectsRefusedWrites: Bool
+    ) -> BatchOutcome {
         switch entry.item {
-        case .output(let text): return .text(text)
-        case .notRun(let command): return .lostBlock(command)
+        case .output: return .text
+        case .notRun: return .lostBlock
         case .barrier: return .nothing
-        case .command(let command):
+        case .command:
             switch answer {
             case nil:
                 return .nothing
@@ -260,15 +217,15 @@ struct BatchStateMachine<Connection: AnyObject & Sendable, Replies: Sendable> {
                 if redirectsRefusedWrites, ResendRule.refusedByDemotedMaster(reply, pinned: entry.sentInTransaction),
                     let message = reply.errorMessage
                 {
-                    return .runAlone(command, message: message)
+                    return .runAlone(message: message)
                 }
-                return .reply(reply, command)
+                return .reply
             case .failure where abandoned:
                 return .interrupted
             case .failure(let error) where ResendRule.after(error, pinned: false) == .resend:
                 return .resendFromHere
-            case .failure(let error):
-                return .failed(error)
+            case .failure:
+                return .failed
             }
         }
     }

@@ -297,6 +297,10 @@ package actor Session: BatchHost {
         pinned.withState(body)
     }
 
+    func track(_ command: RESPCommand, _ reply: RESPValue) -> Bool {
+        pinned.track(command, reply)
+    }
+
     var redirectsRefusedWrites: Bool { pinned.target == .master }
 
     func reconcile(reason: String) async {

@@ -36,6 +36,11 @@ final class SessionConnection {
         current === connection
     }
 
+    /// A reply on this connection: its state follows; true when the prompt changed.
+    func track(_ command: RESPCommand, _ reply: RESPValue) -> Bool {
+        state.track(command, reply)
+    }
+
     /// The state on this connection, for a batch: replies tracked, lines written ahead.
     func withState<T>(_ body: (inout ConnectionState) -> T) -> T {
         body(&state)
