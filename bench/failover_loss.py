@@ -12,7 +12,12 @@ A control run per client first asks for no failover: its longest silence is that
 Not a test: it prints a table and writes bench/FAILOVER.md, it asserts nothing.
 
   bench/failover_loss.py [RUNS]        env: SENTINEL_REPL_BIN, RATE (2000), DURATION (12),
-                                            CONTROL (1 control run per client; 0 for none), CLIENTS
+                                            CONTROL (1 control run per client; 0 for none), CLIENTS,
+                                            FAILOVER, SENTINEL_REPL_SERVER (redis or valkey)
+How the failover is asked (FAILOVER): `sentinel` (the default, a plain SENTINEL FAILOVER),
+`coordinated` (SENTINEL FAILOVER <name> COORDINATED, Valkey 9), or `tool` (sentinel-repl
+--failover --yes: the coordinated failover every client should survive). The table goes to
+bench/FAILOVER.md for the default, else bench/FAILOVER-<mode>-<server>.md.
 """
 import os
 import subprocess
@@ -25,6 +30,9 @@ REPL = os.environ.get("SENTINEL_REPL_BIN", os.path.join(ROOT, ".build/debug/sent
 RATE = int(os.environ.get("RATE", "2000"))
 DURATION = float(os.environ.get("DURATION", "12"))
 FAILOVER_AT = 3.0
+MODE = os.environ.get("FAILOVER", "sentinel")
+SERVER = os.environ.get("SENTINEL_REPL_SERVER", "redis")
+TOOL_SUMMARIES = []
 
 
 def topology():
@@ -67,7 +75,15 @@ def failover_later(env, started):
     if env.get("CONTROL"):
         return
     time.sleep(max(0, started + FAILOVER_AT - time.monotonic()))
-    cli(env["SENTINEL_PORTS"].split(",")[0], "SENTINEL", "FAILOVER", env["MASTER_NAME"])
+    sentinel = env["SENTINEL_PORTS"].split(",")[0]
+    if MODE == "tool":
+        done = subprocess.run([REPL, "-s", f"127.0.0.1:{sentinel}", "--failover", "--yes", env["MASTER_NAME"]],
+                              capture_output=True, text=True)
+        TOOL_SUMMARIES.append((done.stdout.strip().split("\n")[-1:] or [""])[0] + done.stderr.strip())
+    elif MODE == "coordinated":
+        cli(sentinel, "SENTINEL", "FAILOVER", env["MASTER_NAME"], "COORDINATED")
+    else:
+        cli(sentinel, "SENTINEL", "FAILOVER", env["MASTER_NAME"])
 
 
 def run_repl(env):
@@ -149,22 +165,30 @@ def main():
             result = measure(client)
             rows.append((run, name, result))
             print(f"run {run} {name}: {result}", flush=True)
+    asked = {"sentinel": "SENTINEL FAILOVER", "coordinated": "SENTINEL FAILOVER ... COORDINATED",
+             "tool": "sentinel-repl --failover --yes"}[MODE]
     lines = [
-        "# Acknowledged writes lost across SENTINEL FAILOVER",
+        f"# Acknowledged writes lost across {asked} ({SERVER})",
         "",
-        f"`bench/failover_loss.py {runs}`: INCR at {RATE}/s for {DURATION:g} s, failover asked at {FAILOVER_AT:g} s.",
+        f"`FAILOVER={MODE} SENTINEL_REPL_SERVER={SERVER} bench/failover_loss.py {runs}`: INCR at {RATE}/s for {DURATION:g} s, failover asked at {FAILOVER_AT:g} s.",
         "lines sent, unanswered = lines - A - D (0: every line got one reply or one failure),",
         "A acknowledged, D in doubt or failed, F the new master's counter, lost = A - F (when positive).",
         "A control run asks for no failover: its longest silence is the client's own jitter (pacing, scheduling, this script's threads).",
         "",
-        "sentinel-repl holds new commands from `+selected-slave` until ROLE on the selected replica says master (one Sentinel timer tick, 50 to 100 ms): that hold is its longest silence. redis-py's silence is short because it never pauses: it keeps writing to the old master, whose writes are discarded when Sentinel demotes it (its `lost`). It learns of the switch only when Sentinel reconfigures the old master, some 16 s after the failover is asked: after a 12 s run ends (`DURATION=40` shows it: one failed INCR, then it goes on on the new master).",
-        "",
         "| run | client | lines | unanswered | A | D | F | lost | longest silence | master moved |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    if MODE == "sentinel":
+        lines[-2:-2] = [
+            "sentinel-repl holds new commands from `+selected-slave` until ROLE on the selected replica says master (one Sentinel timer tick, 50 to 100 ms): that hold is its longest silence. redis-py's silence is short because it never pauses: it keeps writing to the old master, whose writes are discarded when Sentinel demotes it (its `lost`). It learns of the switch only when Sentinel reconfigures the old master, some 16 s after the failover is asked: after a 12 s run ends (`DURATION=40` shows it: one failed INCR, then it goes on on the new master).",
+            "",
+        ]
     for run, name, r in rows:
         lines.append(f"| {run} | {name} | {r['lines']} | {r['unanswered']} | {r['A']} | {r['D']} | {r['F']} | {r['lost']} | {r['silence'] * 1000:.0f} ms | {r['moved']} |")
-    with open(os.path.join(ROOT, "bench/FAILOVER.md"), "w") as f:
+    if TOOL_SUMMARIES:
+        lines += ["", "sentinel-repl --failover's own summary, run by run:", ""] + [f"- {s}" for s in TOOL_SUMMARIES]
+    name = "FAILOVER.md" if MODE == "sentinel" and SERVER == "redis" else f"FAILOVER-{MODE}-{SERVER}.md"
+    with open(os.path.join(ROOT, "bench", name), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -38,6 +38,26 @@ struct CoordinatedFailoverTests {
         }
     }
 
+    /// At the prompt: the plan and the question; "no" runs nothing, "yes" runs it, the
+    /// summary follows and the prompt shows the new master.
+    @Test func atThePromptItAsksFirst() async throws {
+        try await withREPL { (topology, terminal) async throws in
+            terminal.type(":failover\r")
+            #expect(terminal.waitFor("(yes/no) ", seconds: 15), "screen: \(terminal.screen)")
+            #expect(terminal.screen.contains("failover of mymaster") && terminal.screen.contains("quorum      OK"), "screen: \(terminal.screen)")
+            #expect(terminal.enter("no", thenPromptAfter: "-- no failover: it was not confirmed"), "screen: \(terminal.screen)")
+            #expect(topology.sentinelMasterPort() == topology.masterPort)
+            terminal.type(":failover\r")
+            #expect(terminal.waitForFirst(seconds: 15) { $0.components(separatedBy: "(yes/no) ").count == 3 ? true : nil } == true)
+            #expect(terminal.enter("yes", thenPromptAfter: "-- failover done: ", seconds: 30), "screen: \(terminal.screen)")
+            #expect(terminal.waitForFirst(seconds: 20) { screen in
+                let port = topology.sentinelMasterPort()
+                return port != nil && port != topology.masterPort && screen.hasSuffix("mymaster@127.0.0.1:\(port!)> ") ? true : nil
+            } == true, "the prompt shows the new master: \(terminal.screen)")
+            #expect(terminal.enter("INCR after", thenPromptAfter: "(integer) 1"), "commands run on the new master")
+        }
+    }
+
     @Test func pipedInputNeverAnswersTheQuestion() async throws {
         try await withTopology { topology in
             let refused = try topology.runREPL(["--failover", topology.masterName], stdin: "yes\n")
