@@ -105,7 +105,8 @@ struct CoordinatedFailoverTests {
             kill(replica, SIGSTOP)
             defer { kill(replica, SIGCONT) }
             let stopped = try topology.runREPL(["--failover", "--yes", topology.masterName])
-            #expect(stopped.status == 1 && stopped.stderr.contains("could not be read") || stopped.stderr.contains("could not be reached"), "\(stopped)")
+            let named = stopped.stderr.contains("could not be read") || stopped.stderr.contains("could not be reached")
+            #expect(stopped.status == 1 && named, "the step and the replica are named: \(stopped)")
             #expect(try writesNow(topology, topology.masterPort), "the master takes writes at once")
             #expect(topology.sentinelMasterPort() == topology.masterPort)
         }
