@@ -119,6 +119,8 @@ final class BatchPipeline {
         var prompt = machine.echo ? await host.prompt() : ""
         var out: [UInt8] = []
         var next = 0  // the reply of the next line that was sent
+        // Where the session is (master or replica) changes only by a line that runs alone.
+        let redirectsRefusedWrites = host.redirectsRefusedWrites
         for (position, entry) in chunk.entries.enumerated() {
             appendEcho(prompt, entry, into: &out)
             // After a drop, later replies of the window come from a connection that is
@@ -126,7 +128,7 @@ final class BatchPipeline {
             let onSession = host.isSessionConnection(chunk.connection)
             let answer = Machine.answer(for: entry, in: results, next: &next)
             let outcome = Machine.outcome(
-                of: entry, answer, abandoned: machine.abandoned, redirectsRefusedWrites: host.redirectsRefusedWrites)
+                of: entry, answer, abandoned: machine.abandoned, redirectsRefusedWrites: redirectsRefusedWrites)
             switch outcome {
             case .nothing:
                 continue

@@ -505,7 +505,7 @@ final class LateValues: Sendable {
         let info = "# Replication\r\nrole:master\r\nconnected_slaves:2\r\n"
             + "slave0:ip=127.0.0.1,port=6380,state=online,offset=1200,lag=0\r\n"
             + "slave1:ip=::1,port=6381,state=online,offset=1100,lag=1\r\nmaster_repl_offset:1200\r\n"
-        let fields = FailoverSteps.fields(info)
+        let fields = InfoText.fields(info)
         #expect(fields["master_repl_offset"] == "1200" && fields["role"] == "master")
         #expect(fields["slave1"] == "ip=::1,port=6381,state=online,offset=1100,lag=1", "a value keeps its own colons")
         #expect(ReplicaFlags.fit("slave") && !ReplicaFlags.fit("slave,s_down") && !ReplicaFlags.fit("slave,disconnected"))
@@ -550,6 +550,7 @@ final class StepLog: Sendable {
             ("redis://127.0.0.1:26379/mymaster", "redis+sentinel://127.0.0.1:26379/mymaster"),
             ("rediss://u:pw@h:6379/3", "rediss+sentinel://u:***@h:6379/MASTER-NAME/3"),
             ("redis://:pw@h", "redis+sentinel://:***@h/MASTER-NAME"),
+            ("redis://u:pa/ss@h/0", "redis+sentinel://u:***@h/MASTER-NAME/0"),
             ("REDIS-SENTINEL://h/m/2", "redis+sentinel://h/m/2"),
             ("valkeys://h:1/m", "rediss+sentinel://h:1/m"),
             ("http://h/m", nil),

@@ -10,7 +10,7 @@ struct FailoverSteps: Sendable {
     let control: RedisConnection
     let replicas: [ServerAddress: RedisConnection]
     let sentinel: SentinelClient
-    let group: any EventLoopGroup
+    private var group: any EventLoopGroup { sentinel.group }
 
     /// The pause's server-side timeout, renewed every `renewal`: a client that dies
     /// leaves the master paused this long at most.
@@ -49,7 +49,7 @@ struct FailoverSteps: Sendable {
         let (masterOffset, offsets) = try await waitForCatchUp()
         // The last point where stopping changes nothing: from here on the switch runs to its end.
         if Task.isCancelled { throw .failoverFailed("interrupted", master: master, after: "writes resumed on \(master); nothing else changed") }
-        let reply = try await sentinel.requestFailover()
+        let reply = try await sentinel.requestFailover(coordinated: false)
         if let message = reply.errorMessage {
             throw .failoverFailed("Sentinel refused it (\(message))", master: master, after: "writes resumed on \(master); nothing else changed")
         }
@@ -63,11 +63,11 @@ struct FailoverSteps: Sendable {
     private func waitForCatchUp() async throws(SentinelClientError) -> (Int64, [ServerAddress: Int64]) {
         let limit = NIODeadline.now() + Self.catchUpLimit
         while true {
-            let masterOffset = Int64(Self.fields(try await info(control))["master_repl_offset"] ?? "") ?? 0
+            let masterOffset = Int64(InfoText.fields(try await info(control))["master_repl_offset"] ?? "") ?? 0
             var offsets: [ServerAddress: Int64] = [:]
             for (address, connection) in replicas {
                 do {
-                    offsets[address] = Int64(Self.fields(try await info(connection))["slave_repl_offset"] ?? "") ?? -1
+                    offsets[address] = Int64(InfoText.fields(try await info(connection))["slave_repl_offset"] ?? "") ?? -1
                 } catch {
                     throw .failoverFailed(
                         "replica \(address)'s offset could not be read (\(error))", master: master,
@@ -134,15 +134,5 @@ struct FailoverSteps: Sendable {
     /// A sleep that cancellation does not cut short.
     static func pause(_ amount: TimeAmount, on group: any EventLoopGroup) async {
         try? await group.next().scheduleTask(in: amount) {}.futureResult.get()
-    }
-
-    /// `INFO` text as `field: value`.
-    static func fields(_ info: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for line in info.split(whereSeparator: \.isNewline) {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            fields[String(line[..<colon])] = String(line[line.index(after: colon)...])
-        }
-        return fields
     }
 }

@@ -11,7 +11,7 @@ extension SentinelClient {
         let control = try await dial(master, configuration.dataHandshake, configuration.connectTimeout)
         defer { control.close(reason: "the failover plan was read") }
         let identity = ServerIdentity(info: try await control.send(RESPCommand("INFO", "server")).string ?? "")
-        let replication = FailoverSteps.fields(try await control.send(RESPCommand("INFO", "replication")).string ?? "")
+        let replication = InfoText.fields(try await control.send(RESPCommand("INFO", "replication")).string ?? "")
         let masterOffset = Int64(replication["master_repl_offset"] ?? "") ?? 0
         let listed = try await fromFirstAnsweringSentinel { discovery, sentinel in try await discovery.listReplicas(sentinel) }
         let replicas = await Self.concurrently(listed) { [self] replica in
@@ -69,9 +69,7 @@ extension SentinelClient {
     // MARK: Valkey: the server coordinates
 
     private func failoverBySentinel(_ plan: FailoverPlan, until deadline: NIODeadline) async throws(SentinelClientError) -> FailoverOutcome {
-        let reply = try await fromFirstAnsweringSentinel { discovery, sentinel in
-            try await discovery.failover(sentinel, coordinated: true)
-        }
+        let reply = try await requestFailover(coordinated: true)
         if let message = reply.errorMessage {
             throw .failoverFailed("Sentinel refused it (\(message))", master: plan.master, after: "nothing was changed")
         }
@@ -109,7 +107,7 @@ extension SentinelClient {
                 throw .failoverFailed("replica \(address) could not be reached (\(error))", master: plan.master, after: "nothing was changed")
             }
         }
-        let steps = FailoverSteps(master: plan.master, control: control, replicas: replicas, sentinel: self, group: group)
+        let steps = FailoverSteps(master: plan.master, control: control, replicas: replicas, sentinel: self)
         try await steps.pauseWrites()
         let pausedAt = NIODeadline.now()
         let result: Result<(ServerAddress, Int64, Int64), SentinelClientError> = await withTaskGroup(of: Void.self) { tasks in
@@ -140,7 +138,7 @@ extension SentinelClient {
         guard let connection = try? await dialForFailover(replica) else { return nil }
         defer { connection.close(reason: "the offset was read") }
         let info = (try? await connection.send(RESPCommand("INFO", "replication")))?.string ?? ""
-        return Int64(FailoverSteps.fields(info)["slave_repl_offset"] ?? "")
+        return Int64(InfoText.fields(info)["slave_repl_offset"] ?? "")
     }
 
     /// A connection for the failover's steps: every reply within a second, so that a
@@ -152,7 +150,8 @@ extension SentinelClient {
             keptOnMasterChange: true)
     }
 
-    func requestFailover() async throws(SentinelClientError) -> RESPValue {
-        try await fromFirstAnsweringSentinel { discovery, sentinel in try await discovery.failover(sentinel, coordinated: false) }
+    /// `SENTINEL FAILOVER <name> [COORDINATED]` on the first sentinel that answers.
+    func requestFailover(coordinated: Bool) async throws(SentinelClientError) -> RESPValue {
+        try await fromFirstAnsweringSentinel { discovery, sentinel in try await discovery.failover(sentinel, coordinated: coordinated) }
     }
 }

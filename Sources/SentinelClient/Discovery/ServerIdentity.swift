@@ -5,16 +5,12 @@ struct ServerIdentity: Sendable, Equatable {
     var mode: String?
 
     init(info: String) {
-        var fields: [Substring: Substring] = [:]
-        for line in info.split(whereSeparator: \.isNewline) {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            fields[line[..<colon]] = line[line.index(after: colon)...]
-        }
+        let fields = InfoText.fields(info)
         // Valkey 8 and later say `server_name:valkey` and `valkey_version`; Redis says neither.
         let valkey = fields["server_name"] == "valkey" || fields["valkey_version"] != nil
         product = valkey ? "Valkey" : "Redis"
-        version = (fields["valkey_version"] ?? fields["redis_version"]).map(String.init)
-        mode = fields["redis_mode"].map(String.init) ?? fields["server_mode"].map(String.init)
+        version = fields["valkey_version"] ?? fields["redis_version"]
+        mode = fields["redis_mode"] ?? fields["server_mode"]
     }
 
     /// Valkey 9 and later take `SENTINEL FAILOVER <name> COORDINATED`.

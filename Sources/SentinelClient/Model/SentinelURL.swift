@@ -42,8 +42,10 @@ public struct SentinelURL: Sendable, Hashable {
         guard let sentinelScheme = sentinelSchemes[scheme] else { return nil }
         var rest = Substring(text[separator.upperBound...])
         var userinfo = ""
-        let pathStart = rest.firstIndex(of: "/") ?? rest.endIndex
-        if let at = rest[..<pathStart].lastIndex(of: "@") {
+        // As `init` reads it: the userinfo ends at the last '@' before the query (a raw
+        // '/' in the password stays in it, and is hidden with it).
+        let queryMark = rest.firstIndex(of: "?") ?? rest.endIndex
+        if let at = rest[..<queryMark].lastIndex(of: "@") {
             let user = rest[..<at].split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             userinfo = "\(user):***@"
             rest = rest[rest.index(after: at)...]
