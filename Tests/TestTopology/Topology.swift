@@ -324,9 +324,12 @@ extension Topology {
     /// of 127.0.0.1, in no cluster. Stopped by pid with the topology.
     public func startLoneClusterNode() throws -> LoneServer {
         let port = try Self.freePort()
-        let lines = ["bind 127.0.0.1", "port \(port)", "daemonize yes", "pidfile \(directory)/node-\(port).pid",
-            "logfile \(directory)/cluster-\(port).log", "dir \(directory)", "save \"\"", "appendonly no",
-            "cluster-enabled yes", "cluster-config-file \(directory)/cluster-nodes-\(port).conf"]
+        // The bus port defaults to port + 10000, past 65535 for a high free port: it gets one of its own.
+        var busPort = try Self.freePort()
+        while busPort == port { busPort = try Self.freePort() }
+        let lines = ["bind 127.0.0.1", "port \(port)", "cluster-port \(busPort)", "daemonize yes",
+            "pidfile \(directory)/node-\(port).pid", "logfile \(directory)/cluster-\(port).log", "dir \(directory)",
+            "save \"\"", "appendonly no", "cluster-enabled yes", "cluster-config-file \(directory)/cluster-nodes-\(port).conf"]
         let config = "\(directory)/cluster-\(port).conf"
         try (lines.joined(separator: "\n") + "\n").write(toFile: config, atomically: true, encoding: .utf8)
         let started = try Self.run(serverBinary, [config])
