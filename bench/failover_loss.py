@@ -13,11 +13,14 @@ Not a test: it prints a table and writes bench/FAILOVER.md, it asserts nothing.
 
   bench/failover_loss.py [RUNS]        env: SENTINEL_REPL_BIN, RATE (2000), DURATION (12),
                                             CONTROL (1 control run per client; 0 for none), CLIENTS,
-                                            FAILOVER, SENTINEL_REPL_SERVER (redis or valkey)
+                                            FAILOVER, SENTINEL_REPL_SERVER (redis or valkey),
+                                            SOCKET_TIMEOUT (redis-py's, 0.5 s)
 How the failover is asked (FAILOVER): `sentinel` (the default, a plain SENTINEL FAILOVER),
 `coordinated` (SENTINEL FAILOVER <name> COORDINATED, Valkey 9), or `tool` (sentinel-repl
---failover --yes: the coordinated failover every client should survive). The table goes to
-bench/FAILOVER.md for the default, else bench/FAILOVER-<mode>-<server>.md.
+--failover --yes: the coordinated failover every client should survive); a comma list runs
+each in turn within every run, side by side. The table goes to bench/FAILOVER.md for the
+default, bench/FAILOVER-<mode>-<server>.md for another mode, bench/FAILOVER-compare-<server>.md
+for a list.
 """
 import os
 import subprocess
@@ -30,9 +33,13 @@ REPL = os.environ.get("SENTINEL_REPL_BIN", os.path.join(ROOT, ".build/debug/sent
 RATE = int(os.environ.get("RATE", "2000"))
 DURATION = float(os.environ.get("DURATION", "12"))
 FAILOVER_AT = 3.0
-MODE = os.environ.get("FAILOVER", "sentinel")
+MODES = os.environ.get("FAILOVER", "sentinel").split(",")
 SERVER = os.environ.get("SENTINEL_REPL_SERVER", "redis")
+SOCKET_TIMEOUT = float(os.environ.get("SOCKET_TIMEOUT", "0.5"))
+ASKED = {"sentinel": "SENTINEL FAILOVER", "coordinated": "SENTINEL FAILOVER ... COORDINATED",
+         "tool": "sentinel-repl --failover --yes"}
 TOOL_SUMMARIES = []
+OTHER_REPLIES = {}  # (mode, a sentinel-repl reply that is not an integer) -> how many
 
 
 def topology():
@@ -76,11 +83,12 @@ def failover_later(env, started):
         return
     time.sleep(max(0, started + FAILOVER_AT - time.monotonic()))
     sentinel = env["SENTINEL_PORTS"].split(",")[0]
-    if MODE == "tool":
+    mode = env["MODE"]
+    if mode == "tool":
         done = subprocess.run([REPL, "-s", f"127.0.0.1:{sentinel}", "--failover", "--yes", env["MASTER_NAME"]],
                               capture_output=True, text=True)
         TOOL_SUMMARIES.append((done.stdout.strip().split("\n")[-1:] or [""])[0] + done.stderr.strip())
-    elif MODE == "coordinated":
+    elif mode == "coordinated":
         cli(sentinel, "SENTINEL", "FAILOVER", env["MASTER_NAME"], "COORDINATED")
     else:
         cli(sentinel, "SENTINEL", "FAILOVER", env["MASTER_NAME"])
@@ -104,13 +112,16 @@ def run_repl(env):
     proc.wait()
     reader.join()
     acknowledged = sum(1 for _, line in replies if line.lstrip("-").isdigit())
+    for _, line in replies:
+        if not line.lstrip("-").isdigit():
+            OTHER_REPLIES[(env["MODE"], line)] = OTHER_REPLIES.get((env["MODE"], line), 0) + 1
     return sent, acknowledged, len(replies) - acknowledged, [t for t, _ in replies]
 
 
 def run_redis_py(env):
     from redis.sentinel import Sentinel
     sentinels = [("127.0.0.1", int(p)) for p in env["SENTINEL_PORTS"].split(",")]
-    master = Sentinel(sentinels, socket_timeout=0.5).master_for(env["MASTER_NAME"], socket_timeout=0.5)
+    master = Sentinel(sentinels, socket_timeout=SOCKET_TIMEOUT).master_for(env["MASTER_NAME"], socket_timeout=SOCKET_TIMEOUT)
     counts = {"acknowledged": 0, "other": 0}
     times = []
 
@@ -128,8 +139,9 @@ def run_redis_py(env):
     return sent, counts["acknowledged"], counts["other"], times
 
 
-def measure(client, control=False):
+def measure(client, mode, control=False):
     env = topology()
+    env["MODE"] = mode
     if control:
         env["CONTROL"] = "1"
     try:
@@ -141,6 +153,26 @@ def measure(client, control=False):
         return dict(lines=sent, unanswered=sent - acknowledged - other, A=acknowledged, D=other, F=counter, lost=max(0, acknowledged - counter), silence=silence, moved=moved)
     finally:
         stop(env)
+
+
+def spread(values, unit=""):
+    values = sorted(values)
+    return f"{values[0]}{unit} / {values[len(values) // 2]}{unit} / {values[-1]}{unit}"
+
+
+def summary(rows):
+    """Per failover mode and client: runs without a lost write, failed writes and longest silence (min / median / max)."""
+    lines = ["| failover | client | runs | runs with 0 lost | lost (total) | failed: min / median / max | longest silence: min / median / max |",
+             "|---|---|---|---|---|---|---|"]
+    for mode in MODES:
+        for name in dict.fromkeys(r[2] for r in rows):
+            results = [r[3] for r in rows if r[0] != "control" and r[1] == mode and r[2] == name]
+            if not results:
+                continue
+            silences = [round(r["silence"] * 1000) for r in results]
+            lines.append(f"| {ASKED[mode]} | {name} | {len(results)} | {sum(r['lost'] == 0 for r in results)} | {sum(r['lost'] for r in results)} | "
+                         f"{spread([r['D'] for r in results])} | {spread(silences, ' ms')} |")
+    return lines
 
 
 def main():
@@ -157,37 +189,46 @@ def main():
     rows = []
     for _ in range(int(os.environ.get("CONTROL", "1"))):
         for name, client in clients:
-            result = measure(client, control=True)
-            rows.append(("control", name, result))
+            result = measure(client, MODES[0], control=True)
+            rows.append(("control", "none", name, result))
             print(f"control {name}: {result}", flush=True)
     for run in range(1, runs + 1):
-        for name, client in clients:
-            result = measure(client)
-            rows.append((run, name, result))
-            print(f"run {run} {name}: {result}", flush=True)
-    asked = {"sentinel": "SENTINEL FAILOVER", "coordinated": "SENTINEL FAILOVER ... COORDINATED",
-             "tool": "sentinel-repl --failover --yes"}[MODE]
+        for mode in MODES:
+            for name, client in clients:
+                result = measure(client, mode)
+                rows.append((run, mode, name, result))
+                print(f"run {run} {mode} {name}: {result}", flush=True)
+    asked = " beside ".join(ASKED[mode] for mode in MODES)
     lines = [
         f"# Acknowledged writes lost across {asked} ({SERVER})",
         "",
-        f"`FAILOVER={MODE} SENTINEL_REPL_SERVER={SERVER} bench/failover_loss.py {runs}`: INCR at {RATE}/s for {DURATION:g} s, failover asked at {FAILOVER_AT:g} s.",
+        f"`FAILOVER={','.join(MODES)} SENTINEL_REPL_SERVER={SERVER} bench/failover_loss.py {runs}`: INCR at {RATE}/s for {DURATION:g} s, failover asked at {FAILOVER_AT:g} s; redis-py's socket_timeout {SOCKET_TIMEOUT:g} s.",
         "lines sent, unanswered = lines - A - D (0: every line got one reply or one failure),",
         "A acknowledged, D in doubt or failed, F the new master's counter, lost = A - F (when positive).",
+        "longest silence: the longest time between two replies (for redis-py, a write that waited, plus the pacing).",
         "A control run asks for no failover: its longest silence is the client's own jitter (pacing, scheduling, this script's threads).",
         "",
-        "| run | client | lines | unanswered | A | D | F | lost | longest silence | master moved |",
-        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    if MODE == "sentinel":
+    if len(MODES) > 1:
+        lines += summary(rows) + [""]
+    lines += ["| run | failover | client | lines | unanswered | A | D | F | lost | longest silence | master moved |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    if MODES == ["sentinel"]:
         lines[-2:-2] = [
             "sentinel-repl holds new commands from `+selected-slave` until ROLE on the selected replica says master (one Sentinel timer tick, 50 to 100 ms): that hold is its longest silence. redis-py's silence is short because it never pauses: it keeps writing to the old master, whose writes are discarded when Sentinel demotes it (its `lost`). It learns of the switch only when Sentinel reconfigures the old master, some 16 s after the failover is asked: after a 12 s run ends (`DURATION=40` shows it: one failed INCR, then it goes on on the new master).",
             "",
         ]
-    for run, name, r in rows:
-        lines.append(f"| {run} | {name} | {r['lines']} | {r['unanswered']} | {r['A']} | {r['D']} | {r['F']} | {r['lost']} | {r['silence'] * 1000:.0f} ms | {r['moved']} |")
+    for run, mode, name, r in rows:
+        lines.append(f"| {run} | {mode} | {name} | {r['lines']} | {r['unanswered']} | {r['A']} | {r['D']} | {r['F']} | {r['lost']} | {r['silence'] * 1000:.0f} ms | {r['moved']} |")
     if TOOL_SUMMARIES:
         lines += ["", "sentinel-repl --failover's own summary, run by run:", ""] + [f"- {s}" for s in TOOL_SUMMARIES]
-    name = "FAILOVER.md" if MODE == "sentinel" and SERVER == "redis" else f"FAILOVER-{MODE}-{SERVER}.md"
+    if OTHER_REPLIES:
+        lines += ["", "sentinel-repl's replies other than an integer (its D), all runs:", ""]
+        lines += [f"- {mode}: {count} x `{line}`" for (mode, line), count in sorted(OTHER_REPLIES.items())]
+    if len(MODES) > 1:
+        name = f"FAILOVER-compare-{SERVER}.md"
+    else:
+        name = "FAILOVER.md" if MODES == ["sentinel"] and SERVER == "redis" else f"FAILOVER-{MODES[0]}-{SERVER}.md"
     with open(os.path.join(ROOT, "bench", name), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

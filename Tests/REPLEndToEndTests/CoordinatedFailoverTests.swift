@@ -7,9 +7,19 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(4 * testSlowdown)))
 struct CoordinatedFailoverTests {
     /// A write that must not wait: it fails (exit status) rather than hang on a pause.
-    private func writesNow(_ topology: Topology, _ port: Int) throws -> Bool {
-        let result = try Topology.run("/usr/bin/timeout", ["3", "redis-cli", "-p", String(port), "SET", "probe", "1"])
+    private func writesNow(_ topology: Topology, _ port: Int, within seconds: String = "3") throws -> Bool {
+        let result = try Topology.run("/usr/bin/timeout", [seconds, "redis-cli", "-p", String(port), "SET", "probe", "1"])
         return result.status == 0 && result.stdout == "OK\n"
+    }
+
+    /// A replica that stops applying the master's stream (a write pause of its own) and
+    /// falls behind, while it still answers INFO: the failover waits for it with writes
+    /// paused on the master, up to its 2-second catch-up limit. Returns its port.
+    private func replicaFallenBehind(_ topology: Topology) throws -> Int {
+        let lagging = topology.replicaPorts[0]
+        try topology.cli(lagging, "CLIENT", "PAUSE", "60000", "WRITE")
+        try topology.cli(topology.masterPort, "SET", "ahead", "1")
+        return lagging
     }
 
     @Test func aPipedSessionLosesNoAcknowledgedIncrement() async throws {
@@ -108,6 +118,45 @@ struct CoordinatedFailoverTests {
             let named = stopped.stderr.contains("could not be read") || stopped.stderr.contains("could not be reached")
             #expect(stopped.status == 1 && named, "the step and the replica are named: \(stopped)")
             #expect(try writesNow(topology, topology.masterPort), "the master takes writes at once")
+            #expect(topology.sentinelMasterPort() == topology.masterPort)
+        }
+    }
+
+    /// A timeout: the replica does not reach the master's offset in time; the failover
+    /// names it and how far behind it is, writes resume at once, nothing else changes.
+    @Test(.enabled(if: Topology.server == "redis", "the write-pause method runs on Redis"))
+    func aReplicaThatDoesNotCatchUpInTimeStopsTheFailover() async throws {
+        try await withTopology { topology in
+            let lagging = try replicaFallenBehind(topology)
+            defer { _ = try? topology.cli(lagging, "CLIENT", "UNPAUSE") }
+            let stopped = try topology.runREPL(["--failover", "--yes", topology.masterName])
+            #expect(stopped.status == 1 && stopped.stderr.contains("replica \(topology.address(of: lagging)) is "), "\(stopped)")
+            #expect(stopped.stderr.contains("bytes behind after 2 s") && stopped.stderr.contains("writes resumed"), "\(stopped.stderr)")
+            #expect(try writesNow(topology, topology.masterPort, within: "1"), "the master takes writes at once")
+            #expect(topology.sentinelMasterPort() == topology.masterPort)
+        }
+    }
+
+    /// `kill -9` while writes are paused: the pause's own server-side timeout (2 s from
+    /// its last renewal) ends it; the master is as it was.
+    @Test(.enabled(if: Topology.server == "redis", "the write-pause method runs on Redis"))
+    func killedMidPauseTheMasterTakesWritesWithinThePausesOwnTimeout() async throws {
+        try await withTopology { topology in
+            let lagging = try replicaFallenBehind(topology)
+            defer { _ = try? topology.cli(lagging, "CLIENT", "UNPAUSE") }
+            let pidFile = NSTemporaryDirectory() + "failover-pid-\(UInt32.random(in: 0...UInt32.max))"
+            defer { unlink(pidFile) }
+            let failover = topology.replCommand(["--failover", "--yes", topology.masterName]).map(shellQuoted).joined(separator: " ")
+            let tool = Task.detached { try Topology.run("/bin/bash", ["-c", "echo $$ > \(shellQuoted(pidFile)); exec \(failover)"]) }
+            let paused = await eventually(within: 10) { (try? writesNow(topology, topology.masterPort, within: "0.3")) == false }
+            #expect(paused, "a write waits: the master is paused")
+            let pid = try #require(pid_t((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+            let killedAt = ContinuousClock.now
+            kill(pid, SIGKILL)
+            #expect(try await tool.value.status == 128 + SIGKILL, "killed mid-way, not already finished")
+            #expect(try writesNow(topology, topology.masterPort), "the pause ends by itself")
+            let waited = ContinuousClock.now - killedAt
+            #expect(waited < .milliseconds(2800), "the master took writes \(waited) after the kill: the pause's own 2 s timeout")
             #expect(topology.sentinelMasterPort() == topology.masterPort)
         }
     }
