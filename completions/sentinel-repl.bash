@@ -163,9 +163,9 @@ _sentinel-repl() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=()
-    local -a non_repeating_flags=(--askpass -2 -3 --raw --no-raw --csv --json --quoted-json -e --replica --failover --yes --tls --insecure --sentinel-tls --events --verbose --version -h --help)
+    local -a non_repeating_flags=(--askpass -2 -3 --raw --no-raw --csv --json --quoted-json -e --replica --failover --yes --stat --latency --latency-history --scan --bigkeys --memkeys --master --tls --insecure --sentinel-tls --events --verbose --version -h --help)
     local -a repeating_options=(-s --sentinel)
-    local -a non_repeating_options=(-n --db --user -a --pass --sentinel-user --sentinel-pass --history-file -u --url --sni --cacert --cacertdir --cert --key --sentinel-cacert --sentinel-cert --sentinel-key -r --repeat -i --interval -t --timeout --log-level)
+    local -a non_repeating_options=(-n --db --user -a --pass --sentinel-user --sentinel-pass --history-file -u --url --memkeys-samples --pattern --quoted-pattern --count --cursor --sni --cacert --cacertdir --cert --key --sentinel-cacert --sentinel-cert --sentinel-key -r --repeat -i --interval -t --timeout --log-level)
     __sentinel-repl_offer_flags_options -1
 
     # Offer option value completions
@@ -192,6 +192,21 @@ _sentinel-repl() {
         return
         ;;
     '-u'|'--url')
+        return
+        ;;
+    '--memkeys-samples')
+        return
+        ;;
+    '--pattern')
+        return
+        ;;
+    '--quoted-pattern')
+        return
+        ;;
+    '--count')
+        return
+        ;;
+    '--cursor')
         return
         ;;
     '--sni')

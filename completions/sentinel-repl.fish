@@ -20,7 +20,7 @@ function __sentinel-repl_parse_tokens -S
     set -l unparsed_tokens (__sentinel-repl_tokens -pc)
     switch $unparsed_tokens[1]
     case 'sentinel-repl'
-        __sentinel-repl_parse_subcommand -r 2 's/sentinel=+' 'n/db=' 'user=' 'a/pass=' 'askpass' 'sentinel-user=' 'sentinel-pass=' '2' '3' 'raw' 'no-raw' 'csv' 'json' 'quoted-json' 'e' 'history-file=' 'u/url=' 'replica' 'failover' 'yes' 'tls' 'sni=' 'cacert=' 'cacertdir=' 'cert=' 'key=' 'insecure' 'sentinel-tls' 'sentinel-cacert=' 'sentinel-cert=' 'sentinel-key=' 'r/repeat=' 'i/interval=' 't/timeout=' 'events' 'verbose' 'log-level=' 'version' 'h/help'
+        __sentinel-repl_parse_subcommand -r 2 's/sentinel=+' 'n/db=' 'user=' 'a/pass=' 'askpass' 'sentinel-user=' 'sentinel-pass=' '2' '3' 'raw' 'no-raw' 'csv' 'json' 'quoted-json' 'e' 'history-file=' 'u/url=' 'replica' 'failover' 'yes' 'stat' 'latency' 'latency-history' 'scan' 'bigkeys' 'memkeys' 'memkeys-samples=' 'pattern=' 'quoted-pattern=' 'count=' 'cursor=' 'master' 'tls' 'sni=' 'cacert=' 'cacertdir=' 'cert=' 'key=' 'insecure' 'sentinel-tls' 'sentinel-cacert=' 'sentinel-cert=' 'sentinel-key=' 'r/repeat=' 'i/interval=' 't/timeout=' 'events' 'verbose' 'log-level=' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __sentinel-repl_parse_subcommand -r 1 'version'
@@ -97,6 +97,18 @@ complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_fla
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" replica' -l 'replica' -d 'Open a read-only session on a healthy replica (round-robin); \':use master\' and \':use replica [host:port]\' switch at the prompt.'
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" failover' -l 'failover' -d 'Run a failover that loses no acknowledged write (shows the plan and asks first), then exit.'
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" yes' -l 'yes' -d 'With --failover: do not ask (piped input never answers).'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" stat' -l 'stat' -d 'Print a rolling line of the master\'s stats (INFO) every -i seconds, as redis-cli --stat, following failovers.'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" latency' -l 'latency' -d 'Measure the master\'s latency (PING every 10 ms), as redis-cli --latency, following failovers.'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" latency-history' -l 'latency-history' -d 'Like --latency, one line per -i seconds (15 by default).'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" scan' -l 'scan' -d 'List the keys (SCAN) as redis-cli --scan does, from a healthy replica unless --master, then exit.'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" bigkeys' -l 'bigkeys' -d 'Find the biggest key of each type, as redis-cli --bigkeys does, from a healthy replica unless --master.'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" memkeys' -l 'memkeys' -d 'Find the keys that use the most memory (MEMORY USAGE), as redis-cli --memkeys does.'
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" memkeys-samples' -l 'memkeys-samples' -d 'With --memkeys: MEMORY USAGE\'s SAMPLES (implies --memkeys).' -rfka ''
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" pattern' -l 'pattern' -d 'Keys matching this pattern (SCAN MATCH), with --scan, --bigkeys, --memkeys.' -rfka ''
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" quoted-pattern' -l 'quoted-pattern' -d 'Same as --pattern, written as a quoted string (\\x00 escapes) for bytes a shell cannot pass.' -rfka ''
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" count' -l 'count' -d 'SCAN\'s COUNT hint, with --scan.' -rfka ''
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" cursor' -l 'cursor' -d 'Start the scan at this cursor (as a Ctrl-C of --scan printed it: it means something on that server only).' -rfka ''
+complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" master' -l 'master' -d 'With --scan, --bigkeys, --memkeys: scan the master, not a healthy replica.'
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" tls' -l 'tls' -d 'Connect to the master and replicas over TLS.'
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" sni' -l 'sni' -d 'Server name for TLS (SNI) and the certificate check, instead of the host Sentinel returns.' -rfka ''
 complete -c 'sentinel-repl' -n '__sentinel-repl_should_offer_completions_for_flags_or_options "sentinel-repl" cacert' -l 'cacert' -d 'PEM file of the CAs to trust (default: the system\'s).' -rfka ''

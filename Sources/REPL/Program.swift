@@ -62,6 +62,24 @@ package enum Program {
         if options.failover {
             return (await FailoverRunner.fromCommandLine(client: client, assumeYes: options.assumeYes, output: session.output), nil)
         }
+        if let watch = options.watch {
+            let mode = options.mode ?? (isatty(1) == 1 ? .tty : .raw)
+            switch watch {
+            case .stat: return (await StatMode.run(client: client, interval: options.repeatInterval, output: session.output), nil)
+            case .latency, .latencyHistory:
+                let status = await LatencyMode.run(
+                    client: client, history: watch == .latencyHistory, interval: options.repeatInterval, mode: mode, output: session.output)
+                if mode == .tty { session.output.write("\n") }
+                return (status, nil)
+            }
+        }
+        if let scan = options.scan, scan.report != .keys {
+            return (await BigKeysMode.run(client: client, options: scan, output: session.output), nil)
+        }
+        if let scan = options.scan {
+            let quoted = options.mode.map { $0 == .tty } ?? (isatty(1) == 1)
+            return (await ScanMode.run(client: client, options: scan, quoted: quoted, output: session.output), nil)
+        }
         if !options.command.isEmpty {
             return (await InputDriver.oneShot(options.command, repeat: options.repeatCount, session: session), nil)
         }
@@ -116,7 +134,7 @@ package enum Program {
             return " (a TLS-only server closes plaintext connections: --tls)"
         case .noVerifiedMaster where url && !urlTLS && lostConnections(error):
             return " (a TLS-only server closes plaintext connections: rediss+sentinel://)"
-        case .notASentinel where error.attempts.contains { if case .clusterNode = $0.reason { true } else { false } }:
+        case .notASentinel where error.attempts.contains(where: \.reason.isClusterNode):
             return " (for a Cluster, use redis-cli -c)"
         case .notASentinel where url: return " (the URL's host[:port] list)"
         case .notASentinel: return " (sentinels: -s host:port, or env SENTINEL_REPL_SENTINELS)"

@@ -45,6 +45,11 @@ package struct REPLOptions: Sendable {
     var urlOnCommandLine = false
     /// The sentinels and credentials came from a URL (the hints say where to fix them).
     var usesURL: Bool { sentinelURL != nil }
+    /// `--stat`, `--latency`, `--latency-history`: figures of the master, following failovers.
+    package enum Watch: Sendable { case stat, latency, latencyHistory }
+    package var watch: Watch?
+    /// `--scan` and its options: the keys, from a healthy replica unless `--master`.
+    package var scan: ScanOptions?
     /// `--replica`: a read-only session on a healthy replica.
     package var replica = false
     /// `--tls` and its files, for the master and replicas.

@@ -54,6 +54,16 @@ extension RESPValue {
         }
     }
 
+    /// The bytes of a simple or bulk string, as they came (a key, binary-safe).
+    public var bytes: ByteBuffer? {
+        switch self {
+        case .simpleString(let b), .bulkString(.some(let b)): return b
+        case .verbatimString(_, let b): return b
+        case .attribute(_, let v): return v.bytes
+        default: return nil
+        }
+    }
+
     /// The error message when this is an error reply (simple or blob).
     public var errorMessage: String? {
         switch self {

@@ -111,6 +111,44 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     @Flag(name: .customLong("yes"), help: "With --failover: do not ask (piped input never answers).")
     var yes = false
 
+    @Flag(name: .customLong("stat"), help: "Print a rolling line of the master's stats (INFO) every -i seconds, as redis-cli --stat, following failovers.")
+    var stat = false
+
+    @Flag(name: .customLong("latency"), help: "Measure the master's latency (PING every 10 ms), as redis-cli --latency, following failovers.")
+    var latency = false
+
+    @Flag(name: .customLong("latency-history"), help: "Like --latency, one line per -i seconds (15 by default).")
+    var latencyHistory = false
+
+    @Flag(name: .customLong("scan"), help: "List the keys (SCAN) as redis-cli --scan does, from a healthy replica unless --master, then exit.")
+    var scan = false
+
+    @Flag(name: .customLong("bigkeys"), help: "Find the biggest key of each type, as redis-cli --bigkeys does, from a healthy replica unless --master.")
+    var bigkeys = false
+
+    @Flag(name: .customLong("memkeys"), help: "Find the keys that use the most memory (MEMORY USAGE), as redis-cli --memkeys does.")
+    var memkeys = false
+
+    @Option(name: .customLong("memkeys-samples"), help: ArgumentHelp("With --memkeys: MEMORY USAGE's SAMPLES (implies --memkeys).", valueName: "n"))
+    var memkeysSamples: Int?
+
+    @Option(name: .customLong("pattern"), help: ArgumentHelp("Keys matching this pattern (SCAN MATCH), with --scan, --bigkeys, --memkeys.", valueName: "pattern"))
+    var pattern: String?
+
+    @Option(
+        name: .customLong("quoted-pattern"),
+        help: ArgumentHelp("Same as --pattern, written as a quoted string (\\x00 escapes) for bytes a shell cannot pass.", valueName: "pattern"))
+    var quotedPattern: String?
+
+    @Option(name: .customLong("count"), help: ArgumentHelp("SCAN's COUNT hint, with --scan.", valueName: "n"))
+    var count: Int?
+
+    @Option(name: .customLong("cursor"), help: ArgumentHelp("Start the scan at this cursor (as a Ctrl-C of --scan printed it: it means something on that server only).", valueName: "n"))
+    var cursor: String?
+
+    @Flag(name: .customLong("master"), help: "With --scan, --bigkeys, --memkeys: scan the master, not a healthy replica.")
+    var onMaster = false
+
     @Flag(name: .customLong("tls"), help: "Connect to the master and replicas over TLS.")
     var tls = false
 
@@ -214,7 +252,43 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         if yes && !failover { throw ValidationError("--yes answers --failover's question: it needs --failover") }
         if failover && (!command.isEmpty || replica) { throw ValidationError("--failover runs alone: no command, no --replica") }
+        try validateScan()
+        let watches = [stat, latency, latencyHistory].filter { $0 }.count
+        if watches > 1 { throw ValidationError("--stat, --latency and --latency-history exclude each other") }
+        if watches == 1 && (failover || replica || !command.isEmpty || scanOptions != nil) {
+            throw ValidationError("--stat, --latency and --latency-history run alone: no command, no --replica, --failover or scan")
+        }
         if (sentinelCert == nil) != (sentinelKey == nil) { throw ValidationError("--sentinel-cert and --sentinel-key go together") }
+    }
+
+    private func validateScan() throws {
+        let scanOptions = pattern != nil || quotedPattern != nil || count != nil || cursor != nil || onMaster
+        let modes = [scan, bigkeys, memkeys || memkeysSamples != nil].filter { $0 }.count
+        if scanOptions && modes == 0 {
+            throw ValidationError("--pattern, --quoted-pattern, --count, --cursor and --master go with --scan, --bigkeys or --memkeys")
+        }
+        guard modes > 0 else { return }
+        if modes > 1 { throw ValidationError("--scan, --bigkeys and --memkeys exclude each other") }
+        if failover || replica || !command.isEmpty { throw ValidationError("a scan runs alone: no command, no --replica, no --failover") }
+        if let memkeysSamples, memkeysSamples < 0 { throw ValidationError("--memkeys-samples takes a number from 0") }
+        if pattern != nil && quotedPattern != nil { throw ValidationError("--pattern and --quoted-pattern exclude each other") }
+        if let count, count < 1 { throw ValidationError("--count takes a number from 1") }
+        if let cursor, UInt64(cursor) == nil { throw ValidationError("--cursor takes a SCAN cursor: a number from 0") }
+        if let quotedPattern, (try? CommandLineSplitter.split(Array(quotedPattern.utf8)))?.count != 1 {
+            throw ValidationError("--quoted-pattern takes one quoted string (as redis-cli reads it): \(quotedPattern)")
+        }
+    }
+
+    private var scanOptions: ScanOptions? {
+        guard scan || bigkeys || memkeys || memkeysSamples != nil else { return nil }
+        var options = ScanOptions()
+        options.report = bigkeys ? .bigKeys : scan ? .keys : .memKeys(samples: memkeysSamples ?? 0)
+        options.match = quotedPattern.flatMap { try? CommandLineSplitter.split(Array($0.utf8)).first } ?? pattern.map { Array($0.utf8) }
+        options.count = count
+        options.cursor = cursor ?? "0"
+        options.onMaster = onMaster
+        options.interval = interval
+        return options
     }
 
     /// The options as the REPL takes them.
@@ -241,6 +315,8 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         options.replica = replica
         options.failover = failover
         options.assumeYes = yes
+        options.scan = scanOptions
+        options.watch = stat ? .stat : latencyHistory ? .latencyHistory : latency ? .latency : nil
         options.tls.enabled = tls
         options.tls.caCertificateFile = cacert
         options.tls.caCertificateDirectory = cacertdir

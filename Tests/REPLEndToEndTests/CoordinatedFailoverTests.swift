@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 import TestTopology
 import Testing
 
@@ -144,20 +147,56 @@ struct CoordinatedFailoverTests {
         try await withTopology { topology in
             let lagging = try replicaFallenBehind(topology)
             defer { _ = try? topology.cli(lagging, "CLIENT", "UNPAUSE") }
-            let pidFile = NSTemporaryDirectory() + "failover-pid-\(UInt32.random(in: 0...UInt32.max))"
-            defer { unlink(pidFile) }
-            let failover = topology.replCommand(["--failover", "--yes", topology.masterName]).map(shellQuoted).joined(separator: " ")
-            let tool = Task.detached { try Topology.run("/bin/bash", ["-c", "echo $$ > \(shellQuoted(pidFile)); exec \(failover)"]) }
+            let tool = try StartedFailover(topology)
             let paused = await eventually(within: 10) { (try? writesNow(topology, topology.masterPort, within: "0.3")) == false }
             #expect(paused, "a write waits: the master is paused")
-            let pid = try #require(pid_t((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
             let killedAt = ContinuousClock.now
-            kill(pid, SIGKILL)
-            #expect(try await tool.value.status == 128 + SIGKILL, "killed mid-way, not already finished")
+            #expect(try await tool.kill().status == 128 + SIGKILL, "killed mid-way, not already finished")
             #expect(try writesNow(topology, topology.masterPort), "the pause ends by itself")
             let waited = ContinuousClock.now - killedAt
             #expect(waited < .milliseconds(2800), "the master took writes \(waited) after the kill: the pause's own 2 s timeout")
             #expect(topology.sentinelMasterPort() == topology.masterPort)
         }
+    }
+
+    /// Valkey: `kill -9` once Sentinel runs the failover it was asked for. The server
+    /// holds writes itself, under its own timeout: the failover ends as it would have.
+    @Test(.enabled(if: Topology.server == "valkey", "Valkey coordinates the failover itself"))
+    func killedOnceAskedTheServerFinishesTheFailover() async throws {
+        try await withTopology { topology in
+            let tool = try StartedFailover(topology)
+            let asked = await eventually(within: 15) {
+                ((try? topology.cli(topology.sentinelPorts[0], "SENTINEL", "MASTER", topology.masterName)) ?? "").contains("failover_in_progress")
+            }
+            #expect(asked, "the sentinel runs the failover")
+            #expect(try await tool.kill().status == 128 + SIGKILL, "killed mid-way, not already finished")
+            let moved = await eventually(within: 20) {
+                guard let port = topology.sentinelMasterPort(), port != topology.masterPort else { return false }
+                return (try? writesNow(topology, port)) == true
+            }
+            #expect(moved, "the new master takes writes")
+            #expect(try topology.cli(topology.masterPort, "ROLE").hasPrefix("slave"), "the old master replicates the new one")
+        }
+    }
+}
+
+/// `sentinel-repl --failover --yes` running in the background, to be killed mid-way.
+private struct StartedFailover {
+    private let pidFile = NSTemporaryDirectory() + "failover-pid-\(UInt32.random(in: 0...UInt32.max))"
+    private let run: Task<Topology.RunResult, Error>
+
+    init(_ topology: Topology) throws {
+        let failover = topology.replCommand(["--failover", "--yes", topology.masterName]).map(shellQuoted).joined(separator: " ")
+        let script = "echo $$ > \(shellQuoted(pidFile)); exec \(failover)"
+        run = Task.detached { try Topology.run("/bin/bash", ["-c", script]) }
+    }
+
+    /// SIGKILL, then its result (exit status 137 when it was still running).
+    func kill() async throws -> Topology.RunResult {
+        defer { unlink(pidFile) }
+        let written = await eventually(within: 5) { FileManager.default.fileExists(atPath: pidFile) }
+        let pid = try #require(written ? pid_t((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") : nil)
+        Glibc.kill(pid, SIGKILL)
+        return try await run.value
     }
 }

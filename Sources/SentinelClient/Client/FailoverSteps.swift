@@ -63,17 +63,8 @@ struct FailoverSteps: Sendable {
     private func waitForCatchUp() async throws(SentinelClientError) -> (Int64, [ServerAddress: Int64]) {
         let limit = NIODeadline.now() + Self.catchUpLimit
         while true {
-            let masterOffset = Int64(InfoText.fields(try await info(control))["master_repl_offset"] ?? "") ?? 0
-            var offsets: [ServerAddress: Int64] = [:]
-            for (address, connection) in replicas {
-                do {
-                    offsets[address] = Int64(InfoText.fields(try await info(connection))["slave_repl_offset"] ?? "") ?? -1
-                } catch {
-                    throw .failoverFailed(
-                        "replica \(address)'s offset could not be read (\(error))", master: master,
-                        after: "writes resumed on \(master); nothing else changed")
-                }
-            }
+            let masterOffset = InfoText.masterOffset(try await info(control)) ?? 0
+            let offsets = try await replicaOffsets()
             let behind = offsets.filter { $0.value < masterOffset }
             if behind.isEmpty { return (masterOffset, offsets) }
             guard NIODeadline.now() < limit, (try? await Task.sleep(nanoseconds: 5_000_000)) != nil else {
@@ -82,6 +73,28 @@ struct FailoverSteps: Sendable {
                 throw .failoverFailed(why, master: master, after: "writes resumed on \(master); nothing else changed")
             }
         }
+    }
+
+    /// Every replica's `slave_repl_offset` (-1 when INFO lacks it), read at once on all of them.
+    private func replicaOffsets() async throws(SentinelClientError) -> [ServerAddress: Int64] {
+        let readings = await SentinelClient.concurrently(Array(replicas)) { address, connection in
+            do throws(SentinelClientError) {
+                return (address, Result<Int64, SentinelClientError>.success(InfoText.replicaOffset(try await info(connection)) ?? -1))
+            } catch {
+                return (address, .failure(error))
+            }
+        }
+        var offsets: [ServerAddress: Int64] = [:]
+        for (address, reading) in readings {
+            switch reading {
+            case .success(let offset): offsets[address] = offset
+            case .failure(let error):
+                throw .failoverFailed(
+                    "replica \(address)'s offset could not be read (\(error))", master: master,
+                    after: "writes resumed on \(master); nothing else changed")
+            }
+        }
+        return offsets
     }
 
     /// Polls ROLE on the replicas every 10 ms until one is master. Sentinel kills the

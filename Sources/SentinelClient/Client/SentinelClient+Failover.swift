@@ -11,8 +11,7 @@ extension SentinelClient {
         let control = try await dial(master, configuration.dataHandshake, configuration.connectTimeout)
         defer { control.close(reason: "the failover plan was read") }
         let identity = ServerIdentity(info: try await control.send(RESPCommand("INFO", "server")).string ?? "")
-        let replication = InfoText.fields(try await control.send(RESPCommand("INFO", "replication")).string ?? "")
-        let masterOffset = Int64(replication["master_repl_offset"] ?? "") ?? 0
+        let masterOffset = InfoText.masterOffset(try await control.send(RESPCommand("INFO", "replication")).string ?? "") ?? 0
         let listed = try await fromFirstAnsweringSentinel { discovery, sentinel in try await discovery.listReplicas(sentinel) }
         let replicas = await Self.concurrently(listed) { [self] replica in
             FailoverPlan.Replica(
@@ -77,11 +76,30 @@ extension SentinelClient {
         return FailoverOutcome(oldMaster: plan.master, newMaster: newMaster, method: plan.method, total: .zero)
     }
 
-    /// Polls the sentinels every 20 ms until they name a master other than `old`.
+    /// Polls `get-master-addr-by-name` every 20 ms, on one held sentinel connection (the
+    /// next sentinel's when it fails), until it names a master other than `old`.
     private func sentinelsNameAnotherMaster(than old: ServerAddress, until deadline: NIODeadline) async throws(SentinelClientError) -> ServerAddress {
-        while NIODeadline.now() < deadline {
-            let named = try? await fromFirstAnsweringSentinel { discovery, sentinel in try await discovery.ask(sentinel).master }
-            if let named, named != old { return named }
+        let sentinels = state.topology.sentinels.map(\.address)
+        let question = RESPCommand("SENTINEL", "get-master-addr-by-name", configuration.masterName)
+        var connection: RedisConnection?
+        defer { connection?.close(reason: "the failover is over") }
+        var tried = 0
+        while NIODeadline.now() < deadline, !sentinels.isEmpty {
+            if connection == nil {
+                connection = try? await dial(
+                    sentinels[tried % sentinels.count], configuration.sentinelHandshake, configuration.connectTimeout,
+                    commandTimeout: .some(FailoverSteps.replyTimeout))
+                tried += 1
+            }
+            if let asked = connection {
+                do {
+                    if let named = Discovery.namedMaster(try await FailoverSteps.send(question, on: asked)), named != old { return named }
+                } catch {
+                    asked.close(reason: "the sentinel did not answer during the failover")
+                    connection = nil
+                    continue
+                }
+            }
             await FailoverSteps.pause(.milliseconds(20), on: group)
         }
         throw .failoverFailed(
@@ -137,8 +155,7 @@ extension SentinelClient {
     nonisolated private func offset(of replica: ServerAddress) async -> Int64? {
         guard let connection = try? await dialForFailover(replica) else { return nil }
         defer { connection.close(reason: "the offset was read") }
-        let info = (try? await connection.send(RESPCommand("INFO", "replication")))?.string ?? ""
-        return Int64(InfoText.fields(info)["slave_repl_offset"] ?? "")
+        return InfoText.replicaOffset((try? await connection.send(RESPCommand("INFO", "replication")))?.string ?? "")
     }
 
     /// A connection for the failover's steps: every reply within a second, so that a

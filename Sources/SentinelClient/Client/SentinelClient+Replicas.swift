@@ -89,7 +89,7 @@ extension SentinelClient {
         return kept
     }
 
-    private func connectToReplica(_ address: ServerAddress, database: Int?, resolved: inout [String: Set<String>])
+    func connectToReplica(_ address: ServerAddress, database: Int?, resolved: inout [String: Set<String>])
         async throws(SentinelClientError) -> RedisConnection
     {
         var handshake = configuration.dataHandshake

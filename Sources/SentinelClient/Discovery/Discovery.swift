@@ -140,18 +140,19 @@ struct Discovery: Sendable {
                 }
                 throw SentinelClientError.connectFailed(address: sentinel, reason: .errorReply(message))
             }
-            var master: ServerAddress?
-            if let fields = replies[0].elements, fields.count == 2, let host = fields[0].string,
-                let port = fields[1].integer
-            {
-                master = ServerAddress(host: host, port: Int(port))
-            }
+            let master = Self.namedMaster(replies[0])
             let others = Self.fields(of: replies[1]).map(\.address)
             var answer = SentinelAnswer(sentinel: sentinel, master: master, otherSentinels: others, latencyMicroseconds: latency)
             // Only on the way to an error: which names it does monitor.
             if master == nil { answer.monitoredMasters = try await Self.monitoredMasters(on: connection) }
             return answer
         }
+    }
+
+    /// The address of a `get-master-addr-by-name` reply; nil for a null (unknown name).
+    static func namedMaster(_ reply: RESPValue) -> ServerAddress? {
+        guard let fields = reply.elements, fields.count == 2, let host = fields[0].string, let port = fields[1].integer else { return nil }
+        return ServerAddress(host: host, port: Int(port))
     }
 
     /// `SENTINEL MASTERS`: the names of the masters a sentinel monitors.
@@ -209,7 +210,8 @@ struct Discovery: Sendable {
             return Self.fields(of: reply).map { replica in
                 ReplicaProbe(
                     address: replica.address, flags: replica.fields["flags"]?.string ?? "",
-                    offset: replica.fields["slave-repl-offset"]?.integer)
+                    offset: replica.fields["slave-repl-offset"]?.integer,
+                    masterLinkUp: replica.fields["master-link-status"]?.string.map { $0 == "ok" })
             }
         }
     }

@@ -10,4 +10,10 @@ enum InfoText {
         }
         return fields
     }
+
+    /// `master_repl_offset` of an `INFO replication` reply.
+    static func masterOffset(_ info: String) -> Int64? { Int64(fields(info)["master_repl_offset"] ?? "") }
+
+    /// `slave_repl_offset` of a replica's `INFO replication` reply.
+    static func replicaOffset(_ info: String) -> Int64? { Int64(fields(info)["slave_repl_offset"] ?? "") }
 }

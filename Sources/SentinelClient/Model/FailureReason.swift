@@ -42,6 +42,11 @@ public enum FailureReason: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A Redis Cluster node (`redis_mode:cluster`) answered where a sentinel was expected.
+    public var isClusterNode: Bool {
+        if case .clusterNode = self { true } else { false }
+    }
+
     /// The address answered, but as something other than a sentinel.
     var meansNotASentinel: Bool {
         switch self {

@@ -10,7 +10,7 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
             case noSentinelReachable, unknownMasterName, sentinelAuthenticationFailed, noVerifiedMaster
             case masterAuthenticationFailed, connectFailed, commandInDoubt, commandNotSent, masterUnavailable
             case malformedReply, pinnedConnectionLost, cancelled, notRunning, shutDown, tlsFailed, noHealthyReplica
-            case notASentinel, failoverFailed
+            case notASentinel, failoverFailed, scanFailed
         }
 
         fileprivate let value: Value
@@ -23,6 +23,9 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
         /// A coordinated failover stopped; `description` says at which step, and that
         /// writes were resumed on the master.
         public static var failoverFailed: Code { Code(value: .failoverFailed) }
+        /// A keyspace scan (`KeyScan`) stopped: a node refused SCAN with an error that
+        /// another node would give too (a bad pattern or type), or no node is left to go on on.
+        public static var scanFailed: Code { Code(value: .scanFailed) }
         /// Every sentinel that answered says it does not monitor this name.
         public static var unknownMasterName: Code { Code(value: .unknownMasterName) }
         /// Sentinels refused the sentinel credentials.
@@ -120,8 +123,7 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
             default: "\(attempt.sentinel): \(attempt.reason)"
             }
         }
-        let cluster = attempts.contains { if case .clusterNode = $0.reason { true } else { false } }
-        let advice = cluster
+        let advice = attempts.contains(where: \.reason.isClusterNode)
             ? "This client is for Sentinel deployments."
             : "Give a sentinel's address (Sentinel listens on port \(SentinelURL.defaultSentinelPort) by default)."
         return Self(
@@ -149,6 +151,10 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
             ? "Sentinel lists none without s_down, o_down or disconnected"
             : "tried " + tried.map { "\($0.0): \($0.1)" }.joined(separator: "; ")
         return Self(.noHealthyReplica, "no healthy replica of '\(masterName)': \(detail)")
+    }
+
+    static func scanFailed(_ what: String, address: ServerAddress?, cursor: String) -> Self {
+        Self(.scanFailed, "the scan stopped at cursor \(cursor): \(what)", address: address)
     }
 
     static func noVerifiedMaster(masterName: String, attempts: [DiscoveryAttempt]) -> Self {

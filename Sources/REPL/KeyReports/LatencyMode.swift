@@ -1,0 +1,99 @@
+import NIOCore
+import RESP
+import SentinelClient
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `--latency` and `--latency-history`: PING every 10 ms on the master Sentinel names,
+/// min, max and average in whole milliseconds as redis-cli prints them. At a failover a
+/// mark line names the old and the new master and the figures restart there.
+enum LatencyMode {
+    struct Figures {
+        var min = 0, max = 0, total = 0, count = 0
+
+        mutating func add(_ latency: Int) {
+            count += 1
+            if count == 1 {
+                (min, max, total) = (latency, latency, latency)
+            } else {
+                min = Swift.min(min, latency)
+                max = Swift.max(max, latency)
+                total += latency
+            }
+        }
+
+        var average: Double { count > 0 ? Double(total) / Double(count) : 0 }
+    }
+
+    /// `history`: `--latency-history`; `interval`: `-i` seconds (0: redis-cli's defaults).
+    static func run(client: SentinelClient, history: Bool, interval: Double, mode: ReplyRenderer.Mode, output: TerminalOutput) async -> Int32 {
+        let historyPeriod = interval > 0 ? Int(interval * 1000) : 15000
+        let onePass = interval > 0 ? Int(interval * 1000) : 1000
+        return await untilCtrlC {
+            var figures = Figures()
+            var master: ServerAddress?
+            var historyStart = milliseconds()
+            var unreachableNoted = false
+            while !Task.isCancelled {
+                let start = milliseconds()
+                let node: ServerAddress
+                do {
+                    node = try await client.withConnection { connection in
+                        _ = try await connection.send(RESPCommand("PING"))
+                        return connection.address
+                    }
+                } catch {
+                    if !unreachableNoted { output.write((mode == .tty ? "\n" : "") + MasterMark.unreachable(error)) }
+                    unreachableNoted = true
+                    await sleepCancellably(Double(historyPeriod) / 1000)
+                    continue
+                }
+                unreachableNoted = false
+                let latency = milliseconds() - start
+                if let previous = master, previous != node {
+                    output.write((mode == .tty ? "\n" : "") + MasterMark.line(from: previous, to: node))
+                    figures = Figures()
+                    historyStart = milliseconds()
+                }
+                master = node
+                figures.add(latency)
+                if mode == .tty {
+                    output.write("\u{1b}[0G\u{1b}[2K" + print(figures, mode))
+                } else if history {
+                    output.write(print(figures, mode))
+                } else if milliseconds() - historyStart > onePass {
+                    output.write(print(figures, mode))
+                    return 0
+                }
+                if history && milliseconds() - historyStart > historyPeriod {
+                    output.write(" -- " + CFormat.number("%.2f", Double(Float(milliseconds() - historyStart) / 1000)) + " seconds range\n")
+                    historyStart = milliseconds()
+                    figures = Figures()
+                }
+                await sleepCancellably(0.01)
+            }
+            return 0
+        }
+    }
+
+    /// `latencyModePrint`.
+    static func print(_ figures: Figures, _ mode: ReplyRenderer.Mode) -> String {
+        let (min, max, count) = (figures.min, figures.max, figures.count)
+        let average = CFormat.number("%.2f", figures.average)
+        switch mode {
+        case .tty: return "min: \(min), max: \(max), avg: \(average) (\(count) samples)"
+        case .csv: return "\(min),\(max),\(average),\(count)\n"
+        case .json, .quotedJSON: return "{\"min\": \(min), \"max\": \(max), \"avg\": \(average), \"count\": \(count)}\n"
+        default: return "\(min) \(max) \(average) \(count)\n"
+        }
+    }
+
+    /// redis-cli's `mstime()`: wall-clock milliseconds.
+    static func milliseconds() -> Int {
+        var now = timeval()
+        gettimeofday(&now, nil)
+        return Int(now.tv_sec) * 1000 + Int(now.tv_usec) / 1000
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import TestTopology
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `--scan` through Sentinel: redis-cli's output, read from a healthy replica, going on
+/// on another replica when the one scanned dies.
+@Suite(.serialized, .timeLimit(.minutes(4 * testSlowdown)))
+struct ScanModeTests {
+    /// Loads `count` keys on the master, a sixth of each type (`user:N` the strings),
+    /// and waits until both replicas have them.
+    private func load(_ topology: Topology, keys count: Int) throws {
+        let awk = """
+            { t = $1 % 6
+              if (t == 0) print "SET user:" $1 " v" $1
+              else if (t == 1) print "RPUSH list:" $1 " a b c"
+              else if (t == 2) print "SADD set:" $1 " a b"
+              else if (t == 3) print "HSET hash:" $1 " f v"
+              else if (t == 4) print "ZADD zset:" $1 " 1 a"
+              else print "XADD stream:" $1 " * f v" }
+            """
+        let loaded = try Topology.run(
+            "/bin/bash", ["-c", "seq 1 \(count) | awk \(shellQuoted(awk)) | redis-cli -p \(topology.masterPort) --pipe"])
+        #expect(loaded.status == 0 && loaded.stdout.contains("errors: 0, replies: \(count)"), "\(loaded)")
+        #expect(try topology.cli(topology.masterPort, "WAIT", "2", "30000") == "2\n")
+    }
+
+    /// redis-cli with `flags` on each replica in turn, until one prints `expected` (the
+    /// replica the scan read): every output it made.
+    private func oracle(_ topology: Topology, _ flags: [String], matching expected: String) throws -> [String] {
+        var outputs: [String] = []
+        for port in topology.replicaPorts where !outputs.contains(expected) {
+            outputs.append(try Topology.run("/usr/bin/redis-cli", ["-p", String(port)] + flags).stdout)
+        }
+        return outputs
+    }
+
+    private func commandCalls(_ topology: Topology, _ port: Int, _ command: String) throws -> Int {
+        let stats = try topology.cli(port, "INFO", "commandstats")
+        // INFO's lines end in CR LF: one Character, which split(separator: "\n") would not split at.
+        guard let line = stats.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):calls=") }) else { return 0 }
+        return Int(line.dropFirst("cmdstat_\(command):calls=".count).prefix { $0.isNumber }) ?? 0
+    }
+
+    @Test func theKeysAreRedisClisFromAReplicaAndTheMasterIsNotScanned() async throws {
+        try await withTopology { topology in
+            try load(topology, keys: 200_000)
+            try topology.cli(topology.masterPort, "CONFIG", "RESETSTAT")
+            for (flags, cliFlags) in [(["--pattern", "user:*"], ["--pattern", "user:*"]), (["--no-raw", "--count", "500"], ["--no-raw"])] {
+                let ours = try topology.runREPL(["--scan"] + flags + [topology.masterName])
+                #expect(ours.status == 0 && ours.stderr.isEmpty, "\(ours.stderr)")
+                let theirs = try oracle(topology, ["--scan"] + cliFlags, matching: ours.stdout)
+                // COUNT changes the pages, not the order: the same cursor walk of the same table.
+                #expect(theirs.contains(ours.stdout), "\(flags): \(ours.stdout.prefix(300)) vs \(theirs.map { $0.prefix(300) })")
+            }
+            let lines = try topology.runREPL(["--scan", "--pattern", "user:*", topology.masterName]).stdout.split(separator: "\n")
+            #expect(lines.count == 200_000 / 6 && Set(lines).count == lines.count, "\(lines.count) keys")
+            #expect(try commandCalls(topology, topology.masterPort, "scan") == 0, "no SCAN on the master")
+            let onMaster = try topology.runREPL(["--scan", "--master", "--pattern", "user:1?", topology.masterName])
+            #expect(Set(onMaster.stdout.split(separator: "\n").map(String.init)) == ["user:12", "user:18"], "\(onMaster)")
+            #expect(try commandCalls(topology, topology.masterPort, "scan") > 0, "--master scans the master")
+        }
+    }
+
+    /// redis-cli's reports, byte for byte, against the replica the scan read (no line of
+    /// them carries timing: the progress figures follow the pages, which are the same).
+    @Test func theBigKeysAndMemKeysReportsAreRedisClis() async throws {
+        try await withTopology { topology in
+            try load(topology, keys: 200_000)
+            try topology.cli(topology.masterPort, "CONFIG", "RESETSTAT")
+            for flags in [["--bigkeys"], ["--memkeys"], ["--memkeys-samples", "2", "--pattern", "*:1*"]] {
+                let ours = try topology.runREPL(flags + [topology.masterName])
+                #expect(ours.status == 0 && ours.stderr.isEmpty, "\(flags): \(ours.stderr)")
+                let theirs = try oracle(topology, flags, matching: ours.stdout)
+                #expect(theirs.contains(ours.stdout), "\(flags):\n\(ours.stdout)\nredis-cli:\n\(theirs[0])")
+                if flags.count == 1 { #expect(ours.stdout.contains("\nSampled 200000 keys in the keyspace!\n"), "\(ours.stdout)") }
+            }
+            for command in ["scan", "type", "strlen", "memory|usage", "dbsize"] {
+                #expect(try commandCalls(topology, topology.masterPort, command) == 0, "no \(command) on the master")
+            }
+        }
+    }
+
+    @Test func withNoHealthyReplicaItAsksForMasterAndDoesNotFallBack() async throws {
+        try await withTopology { topology in
+            for port in topology.replicaPorts { kill(try #require(topology.pid(ofPort: port)), SIGKILL) }
+            let flagged = await eventually(within: 20) {
+                let listed = (try? topology.cli(topology.sentinelPorts[0], "SENTINEL", "REPLICAS", topology.masterName)) ?? ""
+                return listed.components(separatedBy: "s_down").count == 3
+            }
+            #expect(flagged, "the sentinels flag both replicas down")
+            try topology.cli(topology.masterPort, "CONFIG", "RESETSTAT")
+            let refused = try topology.runREPL(["--scan", topology.masterName])
+            #expect(refused.status == 1 && refused.stderr.contains("no healthy replica") && refused.stderr.contains("--master"), "\(refused)")
+            #expect(refused.stdout.isEmpty)
+            #expect(try commandCalls(topology, topology.masterPort, "scan") == 0)
+        }
+    }
+
+    @Test func aReplicaKilledMidScanMakesTheScanStartOverOnTheOther() async throws {
+        try await withTopology { topology in
+            let total = 1_000_000
+            try load(topology, keys: total)
+            let scan = topology.runREPL(fedBy: "true", flags: ["--scan", "--count", "100", "-i", "0.0005"])
+            var scanned: Int?
+            let found = await eventually(within: 20) {
+                scanned = topology.replicaPorts.first { port in
+                    ((try? topology.cli(port, "CLIENT", "LIST")) ?? "").contains("name=sentinel-repl")
+                        && ((try? commandCalls(topology, port, "scan")) ?? 0) > 200
+                }
+                return scanned != nil
+            }
+            let unseen = found ? "" : "\(try await scan.value)".prefix(1000)
+            #expect(found, "the scan runs on a replica: \(unseen)")
+            let scannedPort = try #require(scanned)
+            kill(try #require(topology.pid(ofPort: scannedPort)), SIGKILL)
+            let result = try await scan.value
+            #expect(result.status == 0, "\(result.stderr)")
+            let other = try #require(topology.replicaPorts.first { $0 != scanned })
+            #expect(result.stderr.contains("the scan moved from \(topology.address(of: scannedPort)) to \(topology.address(of: other))"), "\(result.stderr)")
+            let keys = Set(result.stdout.split(separator: "\n"))
+            #expect(keys.count == total, "every key at least once: \(keys.count) of \(total)")
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Testing
+
+@testable import REPL
+
+/// `--bigkeys`' report against redis-cli 7.0.15's own output on the same keys (taken
+/// from `redis-cli --bigkeys` on a fresh server): the types' order is its dict's.
+@Suite struct BigKeysReportTests {
+    @Test func anEmptyKeyspaceListsTheTypesInRedisClisOrderMidRehash() {
+        let report = BigKeysReport(memkeys: false)
+        #expect(
+            report.summary(cancelledAt: nil) == """
+
+                -------- summary -------
+
+                Sampled 0 keys in the keyspace!
+                Total key length in bytes is 0 (avg len 0.00)
+
+
+                0 hashs with 0 fields (00.00% of keys, avg size 0.00)
+                0 lists with 0 items (00.00% of keys, avg size 0.00)
+                0 strings with 0 bytes (00.00% of keys, avg size 0.00)
+                0 streams with 0 entries (00.00% of keys, avg size 0.00)
+                0 sets with 0 members (00.00% of keys, avg size 0.00)
+                0 zsets with 0 members (00.00% of keys, avg size 0.00)
+
+                """)
+    }
+
+    @Test func oneKeyOfEachTypeGivesRedisClisLinesAndSummary() {
+        var report = BigKeysReport(memkeys: false)
+        let keys = ["l1", "s1", "z1", "x1", "k 2", "k1", "h1"].map { Array($0.utf8) }
+        let types = report.track(["list", "set", "zset", "stream", "string", "string", "hash"])
+        #expect(report.sizeCommand(for: keys[0], type: types[0], samples: 0)?.arguments == [Array("LLEN".utf8), keys[0]])
+        let lines = report.record(keys: keys, types: types, sizes: [3, 1, 1, 1, 2, 5, 2], percent: 0)
+        #expect(
+            lines == """
+                [00.00%] Biggest list   found so far '"l1"' with 3 items
+                [00.00%] Biggest set    found so far '"s1"' with 1 members
+                [00.00%] Biggest zset   found so far '"z1"' with 1 members
+                [00.00%] Biggest stream found so far '"x1"' with 1 entries
+                [00.00%] Biggest string found so far '"k 2"' with 2 bytes
+                [00.00%] Biggest string found so far '"k1"' with 5 bytes
+                [00.00%] Biggest hash   found so far '"h1"' with 2 fields
+
+                """)
+        #expect(
+            report.summary(cancelledAt: nil) == """
+
+                -------- summary -------
+
+                Sampled 7 keys in the keyspace!
+                Total key length in bytes is 15 (avg len 2.14)
+
+                Biggest   list found '"l1"' has 3 items
+                Biggest   hash found '"h1"' has 2 fields
+                Biggest string found '"k1"' has 5 bytes
+                Biggest stream found '"x1"' has 1 entries
+                Biggest    set found '"s1"' has 1 members
+                Biggest   zset found '"z1"' has 1 members
+
+                1 lists with 3 items (14.29% of keys, avg size 3.00)
+                1 hashs with 2 fields (14.29% of keys, avg size 2.00)
+                2 strings with 7 bytes (28.57% of keys, avg size 3.50)
+                1 streams with 1 entries (14.29% of keys, avg size 1.00)
+                1 sets with 1 members (14.29% of keys, avg size 1.00)
+                1 zsets with 1 members (14.29% of keys, avg size 1.00)
+
+                """)
+        #expect(report.summary(cancelledAt: 42.5).contains("\n\n[42.50%] Sampled 7 keys"))
+    }
+
+    @Test func aModuleTypeIsCountedButNotSizedAndAKeyGoneIsSkipped() {
+        var report = BigKeysReport(memkeys: false)
+        let types = report.track(["ReJSON-RL", "none"])
+        #expect(types == ["ReJSON-RL", nil])
+        #expect(report.sizeCommand(for: Array("j".utf8), type: types[0], samples: 0) == nil)
+        _ = report.record(keys: [Array("j".utf8), Array("gone".utf8)], types: types, sizes: [0, 0], percent: 0)
+        #expect(report.summary(cancelledAt: nil).contains("1 ReJSON-RLs with 0 ? (100.00% of keys, avg size 0.00)\n"))
+        var memory = BigKeysReport(memkeys: true)
+        let typed = memory.track(["ReJSON-RL"])
+        #expect(memory.sizeCommand(for: Array("j".utf8), type: typed[0], samples: 5)?.arguments.map { String(decoding: $0, as: UTF8.self) } == ["MEMORY", "USAGE", "j", "SAMPLES", "5"])
+    }
+}
