@@ -43,17 +43,11 @@ enum ScanMode {
     static func run(client: SentinelClient, options: ScanOptions, quoted: Bool, output: TerminalOutput) async -> Int32 {
         var scan = client.scan(source: options.source, match: options.match, count: options.count, from: options.cursor)
         defer { scan.close() }
-        let interrupted = NIOLockedValueBox(false)
-        let signals = await UnixSignalsSequence(trapping: .sigint)
-        return await withTaskGroup(of: Void.self) { tasks -> Int32 in
-            tasks.addTask {
-                for await _ in signals { interrupted.withLockedValue { $0 = true } }
-            }
-            defer { tasks.cancelAll() }
+        return await withInterruptFlag { interrupted -> Int32 in
             do throws(SentinelClientError) {
                 while let page = try await scan.next() {
                     output.write(lines(page.keys, quoted: quoted))
-                    if interrupted.withLockedValue({ $0 }) && !scan.finished {
+                    if interrupted() && !scan.finished {
                         ResumeNotice.write(cursor: scan.cursor, node: scan.node, to: output)
                         break
                     }
@@ -81,6 +75,20 @@ enum ScanMode {
 
     static func hint(for error: SentinelClientError, _ options: ScanOptions) -> String {
         error.code == .noHealthyReplica && !options.onMaster ? " (--master scans the master instead)" : ""
+    }
+}
+
+/// Runs `body` with SIGINT trapped; `body` asks `interrupted()` between pages and stops
+/// there, as redis-cli's scans stop after the page under way.
+func withInterruptFlag(_ body: (_ interrupted: @escaping @Sendable () -> Bool) async -> Int32) async -> Int32 {
+    let flag = NIOLockedValueBox(false)
+    let signals = await UnixSignalsSequence(trapping: .sigint)
+    return await withTaskGroup(of: Void.self) { tasks -> Int32 in
+        tasks.addTask {
+            for await _ in signals { flag.withLockedValue { $0 = true } }
+        }
+        defer { tasks.cancelAll() }
+        return await body { flag.withLockedValue { $0 } }
     }
 }
 

@@ -140,7 +140,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         help: ArgumentHelp("Same as --pattern, written as a quoted string (\\x00 escapes) for bytes a shell cannot pass.", valueName: "pattern"))
     var quotedPattern: String?
 
-    @Option(name: .customLong("count"), help: ArgumentHelp("SCAN's COUNT hint, with --scan.", valueName: "n"))
+    @Option(name: .customLong("count"), help: ArgumentHelp("SCAN's COUNT hint, with --scan, --bigkeys, --memkeys.", valueName: "n"))
     var count: Int?
 
     @Option(name: .customLong("cursor"), help: ArgumentHelp("Start the scan at this cursor (as a Ctrl-C of --scan printed it: it means something on that server only).", valueName: "n"))
@@ -190,7 +190,9 @@ struct SentinelREPLCommand: AsyncParsableCommand {
 
     @Option(
         name: [.customShort("i"), .customLong("interval")],
-        help: ArgumentHelp("Seconds (decimals allowed) between repetitions, with -r and 'N command'.", valueName: "seconds"))
+        help: ArgumentHelp(
+            "Seconds (decimals allowed) between repetitions (-r, 'N command'), --stat lines and --latency-history ranges; a sleep after each page of --scan (each 100 of --bigkeys, --memkeys).",
+            valueName: "seconds"))
     var interval: Double = 0
 
     @Option(

@@ -62,6 +62,7 @@ struct WatchModeTests {
             for (name, run) in [("--stat", stat), ("--latency-history", latency)] {
                 let result = try await run.value
                 #expect(result.status == 0 && result.stderr.isEmpty, "\(name): \(result)")
+                #expect(!result.stdout.contains("cancelled"), "Ctrl-C is not a lost master: \(result.stdout.suffix(300))")
                 let lines = result.stdout.split(separator: "\n")
                 let mark = try #require(lines.firstIndex { $0.hasPrefix("-- master \(topology.address(of: old)) -> \(newMaster) at ") }, "\(name): \(result.stdout.suffix(3000))")
                 let clock = lines[mark].split(separator: " ")[6]

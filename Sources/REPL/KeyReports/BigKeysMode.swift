@@ -10,13 +10,7 @@ enum BigKeysMode {
     static func run(client: SentinelClient, options: ScanOptions, output: TerminalOutput) async -> Int32 {
         var scan = client.scan(source: options.source, match: options.match, count: options.count, from: options.cursor)
         defer { scan.close() }
-        let interrupted = NIOLockedValueBox(false)
-        let signals = await UnixSignalsSequence(trapping: .sigint)
-        return await withTaskGroup(of: Void.self) { tasks -> Int32 in
-            tasks.addTask {
-                for await _ in signals { interrupted.withLockedValue { $0 = true } }
-            }
-            defer { tasks.cancelAll() }
+        return await withInterruptFlag { interrupted -> Int32 in
             var report = BigKeysReport(memkeys: options.memkeys != nil)
             var percent = 0.0
             do {
@@ -33,14 +27,14 @@ enum BigKeysMode {
                     output.write(report.record(keys: measured.keys, types: measured.types, sizes: measured.sizes, percent: percent))
                     pages += 1
                     if options.interval > 0 && pages % 100 == 0 { try? await Task.sleep(nanoseconds: UInt64(options.interval * 1e9)) }
-                    if scan.finished || interrupted.withLockedValue({ $0 }) { break }
+                    if scan.finished || interrupted() { break }
                 }
             } catch {
                 let hint = (error as? SentinelClientError).map { ScanMode.hint(for: $0, options) } ?? ""
                 Session.standardError.write("sentinel-repl: \(error)\(hint)\n")
                 return 1
             }
-            let cancelled = interrupted.withLockedValue { $0 }
+            let cancelled = interrupted()
             output.write(report.summary(cancelledAt: cancelled ? percent : nil))
             for move in scan.moves { output.write("-- the scan \(move): the figures above are from there alone\n") }
             if cancelled { ResumeNotice.write(cursor: scan.cursor, node: scan.node, to: output) }

@@ -45,6 +45,7 @@ enum LatencyMode {
                         return connection.address
                     }
                 } catch {
+                    if Task.isCancelled { break }  // Ctrl-C, not the master
                     if !unreachableNoted { output.write((mode == .tty ? "\n" : "") + MasterMark.unreachable(error)) }
                     unreachableNoted = true
                     await sleepCancellably(Double(historyPeriod) / 1000)

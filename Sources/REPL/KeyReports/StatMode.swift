@@ -23,6 +23,7 @@ enum StatMode {
                 do {
                     answer = try await client.withConnection { connection in (connection.address, try await connection.send(RESPCommand("INFO"))) }
                 } catch {
+                    if Task.isCancelled { break }  // Ctrl-C, not the master
                     if !unreachableNoted { output.write(MasterMark.unreachable(error)) }
                     unreachableNoted = true
                     await sleepCancellably(period)

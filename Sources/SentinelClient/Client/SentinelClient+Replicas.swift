@@ -31,10 +31,17 @@ extension SentinelClient {
         let healthy = try await healthyReplicas()
         guard !healthy.isEmpty else { throw .noHealthyReplica(masterName: configuration.masterName, tried: []) }
         let start = state.nextReplicaTurn()
-        let turn = healthy.indices.map { healthy[(start + $0) % healthy.count] }
+        return try await connectToFirstReplica(of: healthy.indices.map { healthy[(start + $0) % healthy.count] }, avoiding: avoided, database: database)
+    }
+
+    /// A connection to the first of `ordered` whose ROLE says a healthy replica, those in
+    /// `avoided` tried only after the others; throws `noHealthyReplica` with every one tried.
+    func connectToFirstReplica(of ordered: [ServerAddress], avoiding avoided: Set<ServerAddress>, database: Int?)
+        async throws(SentinelClientError) -> RedisConnection
+    {
         var tried: [(ServerAddress, FailureReason)] = []
         var resolved: [String: Set<String>] = [:]
-        for address in turn.filter({ !avoided.contains($0) }) + turn.filter({ avoided.contains($0) }) {
+        for address in ordered.filter({ !avoided.contains($0) }) + ordered.filter({ avoided.contains($0) }) {
             do {
                 return try await connectToReplica(address, database: database, resolved: &resolved)
             } catch {
@@ -89,7 +96,7 @@ extension SentinelClient {
         return kept
     }
 
-    func connectToReplica(_ address: ServerAddress, database: Int?, resolved: inout [String: Set<String>])
+    private func connectToReplica(_ address: ServerAddress, database: Int?, resolved: inout [String: Set<String>])
         async throws(SentinelClientError) -> RedisConnection
     {
         var handshake = configuration.dataHandshake

@@ -31,17 +31,7 @@ extension SentinelClient {
             release(lease, healthy: lease.connection.isActive)
             return try await dial(lease.connection.address, configuration.dataHandshake, configuration.connectTimeout)
         case .replica:
-            let ordered = try await replicasByLag()
-            var tried: [(ServerAddress, FailureReason)] = []
-            var resolved: [String: Set<String>] = [:]
-            for address in ordered.filter({ !avoided.contains($0) }) + ordered.filter({ avoided.contains($0) }) {
-                do {
-                    return try await connectToReplica(address, database: nil, resolved: &resolved)
-                } catch {
-                    tried.append((address, error.reason ?? .other(error.description)))
-                }
-            }
-            throw .noHealthyReplica(masterName: configuration.masterName, tried: tried)
+            return try await connectToFirstReplica(of: try await replicasByLag(), avoiding: avoided, database: nil)
         }
     }
 }
