@@ -65,7 +65,11 @@ package enum Program {
         if let watch = options.watch {
             let mode = options.mode ?? (isatty(1) == 1 ? .tty : .raw)
             switch watch {
-            case .stat: return (await StatMode.run(client: client, interval: options.repeatInterval, output: session.output), nil)
+            case .stat:
+                let status = await StatMode.run(client: client, interval: options.repeatInterval, output: session.output)
+                // Ctrl-C ends it: the shell's prompt goes on a line of its own, as after redis-cli.
+                if mode == .tty { session.output.write("\n") }
+                return (status, nil)
             case .latency, .latencyHistory:
                 let status = await LatencyMode.run(
                     client: client, history: watch == .latencyHistory, interval: options.repeatInterval, mode: mode, output: session.output)
