@@ -33,9 +33,8 @@ enum LatencyMode {
         let onePass = interval > 0 ? Int(interval * 1000) : 1000
         return await untilCtrlC {
             var figures = Figures()
-            var master: ServerAddress?
+            var follower = MasterFollower()
             var historyStart = milliseconds()
-            var unreachableNoted = false
             while !Task.isCancelled {
                 let start = milliseconds()
                 let node: ServerAddress
@@ -46,19 +45,16 @@ enum LatencyMode {
                     }
                 } catch {
                     if Task.isCancelled { break }  // Ctrl-C, not the master
-                    if !unreachableNoted { output.write((mode == .tty ? "\n" : "") + MasterMark.unreachable(error)) }
-                    unreachableNoted = true
+                    if let notice = follower.failed(error) { output.write((mode == .tty ? "\n" : "") + notice) }
                     await sleepCancellably(Double(historyPeriod) / 1000)
                     continue
                 }
-                unreachableNoted = false
                 let latency = milliseconds() - start
-                if let previous = master, previous != node {
-                    output.write((mode == .tty ? "\n" : "") + MasterMark.line(from: previous, to: node))
+                if let mark = follower.answered(by: node) {
+                    output.write((mode == .tty ? "\n" : "") + mark)
                     figures = Figures()
                     historyStart = milliseconds()
                 }
-                master = node
                 figures.add(latency)
                 if mode == .tty {
                     output.write("\u{1b}[0G\u{1b}[2K" + print(figures, mode))

@@ -16,30 +16,26 @@ enum StatMode {
         return await untilCtrlC {
             var lines = 0
             var requests = 0
-            var master: ServerAddress?
-            var unreachableNoted = false
+            var follower = MasterFollower()
             while !Task.isCancelled {
                 let answer: (ServerAddress, RESPValue)
                 do {
                     answer = try await client.withConnection { connection in (connection.address, try await connection.send(RESPCommand("INFO"))) }
                 } catch {
                     if Task.isCancelled { break }  // Ctrl-C, not the master
-                    if !unreachableNoted { output.write(MasterMark.unreachable(error)) }
-                    unreachableNoted = true
+                    if let notice = follower.failed(error) { output.write(notice) }
                     await sleepCancellably(period)
                     continue
                 }
-                unreachableNoted = false
                 if let message = answer.1.errorMessage {
                     Session.standardError.write("ERROR: \(message)\n")
                     return 1
                 }
-                if let previous = master, previous != answer.0 {
-                    output.write(MasterMark.line(from: previous, to: answer.0))
+                if let mark = follower.answered(by: answer.0) {
+                    output.write(mark)
                     lines = 0
                     requests = 0
                 }
-                master = answer.0
                 if lines % 20 == 0 { output.write(header) }
                 lines += 1
                 output.write(line(Array(answer.1.bytes?.readableBytesView ?? []), requests: &requests))
@@ -86,14 +82,24 @@ enum StatMode {
     }
 }
 
-/// The lines the following modes print at a failover, in their own style.
-enum MasterMark {
-    static func line(from old: ServerAddress, to new: ServerAddress) -> String {
-        "-- master \(old) -> \(new) at \(clock()) (a failover; the figures restart on the new master)\n"
+/// Which master the following modes last measured, and the lines they print when it
+/// changes or none answers (once, not once per retry).
+struct MasterFollower {
+    private var master: ServerAddress?
+    private var unreachableNoted = false
+
+    /// `node` answered: the mark line when it is another master than the last one.
+    mutating func answered(by node: ServerAddress) -> String? {
+        defer { master = node }
+        unreachableNoted = false
+        guard let previous = master, previous != node else { return nil }
+        return "-- master \(previous) -> \(node) at \(Self.clock()) (a failover; the figures restart on the new master)\n"
     }
 
-    static func unreachable(_ error: any Error) -> String {
-        "-- no master reachable at \(clock()) (\(error)); waiting for Sentinel to name one\n"
+    /// No master answered: the notice, the first time in a row.
+    mutating func failed(_ error: any Error) -> String? {
+        defer { unreachableNoted = true }
+        return unreachableNoted ? nil : "-- no master reachable at \(Self.clock()) (\(error)); waiting for Sentinel to name one\n"
     }
 
     /// HH:MM:SS, local time.
