@@ -34,7 +34,7 @@ enum InputDriver {
         loop: while true {
             let lines: [[UInt8]]
             switch source.nextIfReady() {
-            case .lines(let ready): lines = ready
+            case .items(let ready): lines = ready
             case .finished: break loop
             case .nothingYet:
                 // Input pauses: every reply goes out before waiting (a driver may wait for it).

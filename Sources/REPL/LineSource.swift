@@ -1,6 +1,3 @@
-import Dispatch
-import NIOConcurrencyHelpers
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -9,17 +6,9 @@ import NIOConcurrencyHelpers
 /// bounded queue: when the consumer falls behind, the reader stops reading, so
 /// a 10-million-line input runs in constant memory.
 package final class LineSource: Sendable {
-    private struct State {
-        var lines: [[UInt8]] = []
-        var finished = false
-        var closed = false
-        var waiter: CheckedContinuation<[[UInt8]]?, Never>?
-    }
-
     /// How many lines may wait in the queue; also the largest chunk `next` returns.
     package static let capacity = 4096
-    private let state = NIOLockedValueBox(State())
-    private let space = DispatchSemaphore(value: 0)
+    private let queue = BoundedQueue<[UInt8]>(capacity: LineSource.capacity)
     private let fd: Int32
 
     package init(fd: Int32) {
@@ -28,49 +17,13 @@ package final class LineSource: Sendable {
     }
 
     /// The lines that arrived since the last call (at least one), or nil at the end.
-    package func next() async -> [[UInt8]]? {
-        await withCheckedContinuation { continuation in
-            let ready: Ready = state.withLockedValue { state in
-                let ready = Self.take(&state)
-                if case .nothingYet = ready { state.waiter = continuation }
-                return ready
-            }
-            switch ready {
-            case .lines(let lines):
-                continuation.resume(returning: lines)
-                space.signal()
-            case .finished:
-                continuation.resume(returning: nil)
-            case .nothingYet:
-                break  // `deliver` hands the next lines over
-            }
-        }
-    }
-
-    package enum Ready: Sendable {
-        case lines([[UInt8]])
-        case nothingYet
-        case finished
-    }
+    package func next() async -> [[UInt8]]? { await queue.next() }
 
     /// The lines that arrived since the last call, without waiting for more.
-    package func nextIfReady() -> Ready {
-        let ready = state.withLockedValue { Self.take(&$0) }
-        if case .lines = ready { space.signal() }
-        return ready
-    }
-
-    private static func take(_ state: inout State) -> Ready {
-        guard !state.lines.isEmpty else { return state.finished ? .finished : .nothingYet }
-        defer { state.lines.removeAll(keepingCapacity: true) }
-        return .lines(state.lines)
-    }
+    package func nextIfReady() -> BoundedQueue<[UInt8]>.Ready { queue.nextIfReady() }
 
     /// Stops reading (the consumer is done, e.g. after `quit`).
-    package func close() {
-        state.withLockedValue { $0.closed = true }
-        space.signal()
-    }
+    package func close() { queue.close() }
 
     private func readLoop() {
         var pending: [UInt8] = []
@@ -92,35 +45,8 @@ package final class LineSource: Sendable {
                 start = i + 1
             }
             pending += buffer[start..<n]
-            if !deliver(lines) { return }
+            if !queue.deliver(lines) { return }
         }
-        _ = deliver(pending.isEmpty ? [] : [pending], finished: true)
-    }
-
-    /// Queues lines, waiting while the queue is full; false once closed.
-    private func deliver(_ lines: [[UInt8]], finished: Bool = false) -> Bool {
-        enum Outcome { case queued, full, closed }
-        while true {
-            var handOver: (CheckedContinuation<[[UInt8]]?, Never>, [[UInt8]]?)?
-            let outcome: Outcome = state.withLockedValue { state in
-                if state.closed { return .closed }
-                if state.lines.count >= Self.capacity && !lines.isEmpty { return .full }
-                state.lines += lines
-                state.finished = finished
-                if let waiter = state.waiter, !state.lines.isEmpty || finished {
-                    state.waiter = nil
-                    handOver = (waiter, state.lines.isEmpty ? nil : state.lines)
-                    state.lines.removeAll(keepingCapacity: true)
-                }
-                return .queued
-            }
-            switch outcome {
-            case .closed: return false
-            case .queued:
-                if let (waiter, chunk) = handOver { waiter.resume(returning: chunk) }
-                return true
-            case .full: space.wait()
-            }
-        }
+        _ = queue.deliver(pending.isEmpty ? [] : [pending], finished: true)
     }
 }

@@ -50,6 +50,8 @@ package struct REPLOptions: Sendable {
     package var watch: Watch?
     /// `--scan` and its options: the keys, from a healthy replica unless `--master`.
     package var scan: ScanOptions?
+    /// `--pipe`: RESP from stdin to the master; `--pipe-timeout`'s seconds (redis-cli's 30 by default).
+    package var pipeTimeout: Int?
     /// `--replica`: a read-only session on a healthy replica.
     package var replica = false
     /// `--tls` and its files, for the master and replicas.

@@ -149,6 +149,16 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     @Flag(name: .customLong("master"), help: "With --scan, --bigkeys, --memkeys: scan the master, not a healthy replica.")
     var onMaster = false
 
+    @Flag(
+        name: .customLong("pipe"),
+        help: "Send the RESP on standard input to the master, pipelined, as redis-cli --pipe (stops at a failover and says what ran).")
+    var pipe = false
+
+    @Option(
+        name: .customLong("pipe-timeout"),
+        help: ArgumentHelp("With --pipe: give up when no reply came this many seconds after the input ended (0: wait forever).", valueName: "n"))
+    var pipeTimeout: Int?
+
     @Flag(name: .customLong("tls"), help: "Connect to the master and replicas over TLS.")
     var tls = false
 
@@ -253,14 +263,23 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         if sni != nil && !(tls || urlAsksTLS) { throw ValidationError("--sni is for the data nodes: it needs --tls or a rediss+sentinel:// URL") }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         if yes && !failover { throw ValidationError("--yes answers --failover's question: it needs --failover") }
-        if failover && (!command.isEmpty || replica) { throw ValidationError("--failover runs alone: no command, no --replica") }
+        try validateModes()
         try validateScan()
-        let watches = [stat, latency, latencyHistory].filter { $0 }.count
-        if watches > 1 { throw ValidationError("--stat, --latency and --latency-history exclude each other") }
-        if watches == 1 && (failover || replica || !command.isEmpty || scanOptions != nil) {
-            throw ValidationError("--stat, --latency and --latency-history run alone: no command, no --replica, --failover or scan")
-        }
         if (sentinelCert == nil) != (sentinelKey == nil) { throw ValidationError("--sentinel-cert and --sentinel-key go together") }
+    }
+
+    /// The modes that run on their own, instead of the prompt: at most one, with no command.
+    private func validateModes() throws {
+        let modes = [
+            ("--failover", failover), ("--stat", stat), ("--latency", latency), ("--latency-history", latencyHistory),
+            ("--scan", scan), ("--bigkeys", bigkeys), ("--memkeys", memkeys || memkeysSamples != nil), ("--pipe", pipe),
+        ].filter(\.1).map(\.0)
+        if modes.count > 1 { throw ValidationError("\(modes.joined(separator: ", ")): one mode at a time") }
+        if let mode = modes.first, replica || !command.isEmpty {
+            throw ValidationError("\(mode) runs alone: no command, no --replica")
+        }
+        if pipeTimeout != nil && !pipe { throw ValidationError("--pipe-timeout goes with --pipe") }
+        if let pipeTimeout, pipeTimeout < 0 { throw ValidationError("--pipe-timeout takes a number of seconds from 0") }
     }
 
     private func validateScan() throws {
@@ -270,8 +289,6 @@ struct SentinelREPLCommand: AsyncParsableCommand {
             throw ValidationError("--pattern, --quoted-pattern, --count, --cursor and --master go with --scan, --bigkeys or --memkeys")
         }
         guard modes > 0 else { return }
-        if modes > 1 { throw ValidationError("--scan, --bigkeys and --memkeys exclude each other") }
-        if failover || replica || !command.isEmpty { throw ValidationError("a scan runs alone: no command, no --replica, no --failover") }
         if let memkeysSamples, memkeysSamples < 0 { throw ValidationError("--memkeys-samples takes a number from 0") }
         if pattern != nil && quotedPattern != nil { throw ValidationError("--pattern and --quoted-pattern exclude each other") }
         if let count, count < 1 { throw ValidationError("--count takes a number from 1") }
@@ -318,6 +335,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         options.failover = failover
         options.assumeYes = yes
         options.scan = scanOptions
+        options.pipeTimeout = pipe ? pipeTimeout ?? 30 : nil
         options.watch = stat ? .stat : latencyHistory ? .latencyHistory : latency ? .latency : nil
         options.tls.enabled = tls
         options.tls.caCertificateFile = cacert

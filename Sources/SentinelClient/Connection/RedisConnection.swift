@@ -206,6 +206,22 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
         return promise.futureResult
     }
 
+    /// Writes commands already in RESP, as they are (a file of them, as `redis-cli --pipe`
+    /// sends it): `bytes` holds whole commands, the i-th ending `commandEnds[i]` bytes
+    /// after its reader index. One result per command, as `submit(_:)` gives them: a
+    /// reply, or a failure that says whether the command was in doubt or not sent (its
+    /// command name is not known, so the error names none).
+    public func submit(encoded bytes: ByteBuffer, commandEnds: [Int]) -> PendingReplies {
+        guard !commandEnds.isEmpty else {
+            return PendingReplies(connection: self, future: channel.eventLoop.makeSucceededFuture([]))
+        }
+        let promise = channel.eventLoop.makePromise(of: [Result<RESPValue, SentinelClientError>].self)
+        let start = bytes.readerIndex
+        let infos = commandEnds.map { CommandInfo(nameBytes: [], mayBlock: false, end: start + $0) }
+        writeRequest(OutboundRequest(bytes: bytes, commands: infos, delivery: .all(promise)))
+        return PendingReplies(connection: self, future: promise.futureResult)
+    }
+
     /// Queues the commands in one write and flush, and returns one future per reply.
     func write(_ commands: [RESPCommand], mayBlock: Bool? = nil) -> [EventLoopFuture<RESPValue>] {
         let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
@@ -226,12 +242,16 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
                     nameBytes: command.arguments.first ?? [], mayBlock: mayBlock ?? Self.mayBlock(command),
                     end: bytes.writerIndex))
         }
+        writeRequest(OutboundRequest(bytes: bytes, commands: infos, delivery: delivery))
+    }
+
+    private func writeRequest(_ request: OutboundRequest) {
         let address = self.address
-        let request = OutboundRequest(bytes: bytes, commands: infos, delivery: delivery)
         channel.writeAndFlush(request).whenFailure { error in
             // The channel was gone before the handler saw the request.
+            let reason = (error as? ChannelError) == .ioOnClosedChannel ? "the connection was closed" : "\(error)"
             request.delivery.failAll(request.commands) {
-                SentinelClientError.commandNotSent(command: $0.name, address: address, reason: "\(error)")
+                SentinelClientError.commandNotSent(command: $0.name, address: address, reason: reason)
             }
         }
     }

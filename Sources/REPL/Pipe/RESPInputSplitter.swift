@@ -1,0 +1,126 @@
+/// Finds where each command of a RESP input ends, as the server will split it
+/// (`processMultibulkBuffer` and `processInlineBuffer` of `networking.c`), so that
+/// `--pipe` knows which command each reply answers and which were never sent.
+///
+/// Bytes that make no command (an empty line, `*0`) get no reply: they go out with the
+/// command after them, and are dropped at the end of the input.
+package struct RESPInputSplitter {
+    /// Input the server refuses with a protocol error (and then closes the connection):
+    /// not sent, so that the commands before it keep their honest outcome.
+    package struct Malformed: Error, Equatable, CustomStringConvertible {
+        /// From the start of the input.
+        package var offset: Int
+        package var reason: String
+        package var description: String { "standard input is not valid RESP at byte \(offset): \(reason)" }
+    }
+
+    /// The complete commands at the front of a chunk.
+    package struct Split: Equatable {
+        /// Where each command ends, counted from the chunk's start.
+        package var ends: [Int] = []
+        /// The bytes up to the last end; the rest waits for more input.
+        package var consumed: Int { ends.last ?? 0 }
+    }
+
+    /// Redis's limits: an inline command or a bulk header longer than this is refused.
+    static let inlineMax = 64 * 1024
+    static let bulkMax = 512 * 1024 * 1024
+
+    /// Bytes of the input before the chunk the next `split` sees.
+    package private(set) var offset = 0
+
+    package init() {}
+
+    /// The commands complete in `chunk`; `offset` moves past them.
+    package mutating func split(_ chunk: UnsafeRawBufferPointer) throws(Malformed) -> Split {
+        var split = Split()
+        var position = 0
+        while position < chunk.count {
+            guard let end = try commandEnd(chunk, from: position) else { break }
+            if end.makesCommand { split.ends.append(end.index) }
+            position = end.index
+        }
+        offset += split.consumed
+        return split
+    }
+
+    private struct End {
+        var index: Int
+        var makesCommand: Bool
+    }
+
+    private func commandEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(Malformed) -> End? {
+        bytes[start] == UInt8(ascii: "*") ? try multibulkEnd(bytes, from: start) : try inlineEnd(bytes, from: start)
+    }
+
+    private func inlineEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(Malformed) -> End? {
+        guard let newline = index(of: 10, in: bytes, from: start) else {
+            if bytes.count - start > Self.inlineMax { throw malformed(start, "an inline command longer than 64 KiB") }
+            return nil
+        }
+        let words = bytes[start..<newline].contains { !Self.isSpace($0) }
+        return End(index: newline + 1, makesCommand: words)
+    }
+
+    private func multibulkEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(Malformed) -> End? {
+        guard let (count, afterHeader) = try header(bytes, at: start, limit: Int(Int32.max), what: "multibulk length") else { return nil }
+        var position = afterHeader
+        if count <= 0 { return End(index: position, makesCommand: false) }
+        for _ in 0..<count {
+            guard position < bytes.count else { return nil }
+            guard bytes[position] == UInt8(ascii: "$") else {
+                throw malformed(position, "expected '$', got '\(Character(Unicode.Scalar(bytes[position])))'")
+            }
+            guard let (length, afterBulkHeader) = try header(bytes, at: position, limit: Self.bulkMax, what: "bulk length") else {
+                return nil
+            }
+            guard length >= 0 else { throw malformed(position, "invalid bulk length") }
+            position = afterBulkHeader + length + 2
+            guard position <= bytes.count else { return nil }
+        }
+        return End(index: position, makesCommand: true)
+    }
+
+    /// `*N\r\n` or `$N\r\n` at `start`: N and where the line ends; nil when incomplete.
+    private func header(_ bytes: UnsafeRawBufferPointer, at start: Int, limit: Int, what: String) throws(Malformed) -> (Int, Int)? {
+        guard let cr = index(of: 13, in: bytes, from: start) else {
+            if bytes.count - start > Self.inlineMax { throw malformed(start, "no end to the \(what)") }
+            return nil
+        }
+        guard cr + 1 < bytes.count else { return nil }
+        guard let value = Self.integer(bytes[(start + 1)..<cr]), value <= limit else { throw malformed(start, "invalid \(what)") }
+        return (value, cr + 2)
+    }
+
+    private func index(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        var i = start
+        while i < bytes.count {
+            if bytes[i] == byte { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    private func malformed(_ index: Int, _ reason: String) -> Malformed {
+        Malformed(offset: offset + index, reason: reason)
+    }
+
+    /// As `string2ll`: an optional minus, digits, nothing else, no leading zero.
+    private static func integer(_ digits: Slice<UnsafeRawBufferPointer>) -> Int? {
+        var rest = digits[...]
+        let negative = rest.first == UInt8(ascii: "-")
+        if negative { rest = rest.dropFirst() }
+        guard !rest.isEmpty, rest.count <= 18, rest.count == 1 || rest.first != UInt8(ascii: "0") else { return nil }
+        var value = 0
+        for digit in rest {
+            guard digit >= 48 && digit <= 57 else { return nil }
+            value = value * 10 + Int(digit - 48)
+        }
+        return negative ? -value : value
+    }
+
+    /// `isspace` in the C locale, as `sdssplitargs` skips it.
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 32 || (byte >= 9 && byte <= 13)
+    }
+}

@@ -1,0 +1,63 @@
+import NIOCore
+import RESP
+import Testing
+
+@testable import REPL
+@testable import SentinelClient
+
+/// `--pipe`: where the input's commands end, as the server splits them, and the
+/// account of what became of each.
+@Suite struct PipeTests {
+    private func split(_ text: String, _ splitter: inout RESPInputSplitter) throws(RESPInputSplitter.Malformed) -> [Int] {
+        let bytes = Array(text.utf8)
+        let result = bytes.withUnsafeBytes { raw in Result { () throws(RESPInputSplitter.Malformed) in try splitter.split(raw) } }
+        return try result.get().ends
+    }
+
+    @Test func commandsEndWhereTheServerEndsThem() throws {
+        var splitter = RESPInputSplitter()
+        let set = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv1\r\n"
+        // An empty line and *0 make no command: their bytes go with the next one.
+        let ends = try split(set + "\r\n*0\r\nGET k\r\n   \n" + "*2\r\n$3\r\nGET\r\n$1", &splitter)
+        #expect(ends == [set.utf8.count, set.utf8.count + 2 + 4 + 7])
+        #expect(splitter.offset == set.utf8.count + 13, "the incomplete command and the blank line wait")
+    }
+
+    @Test func aBulkMayHoldCRLFAndACommandMaySpanChunks() throws {
+        var splitter = RESPInputSplitter()
+        #expect(try split("*2\r\n$4\r\nECHO\r\n$4\r\na\r\nb", &splitter).isEmpty)
+        #expect(try split("*2\r\n$4\r\nECHO\r\n$4\r\na\r\nb\r\n", &splitter) == [24])
+    }
+
+    @Test func malformedInputIsNamedByItsByte() {
+        var splitter = RESPInputSplitter()
+        #expect(throws: RESPInputSplitter.Malformed(offset: 4, reason: "expected '$', got 'x'")) {
+            _ = try split("*1\r\nx3\r\nGET\r\n", &splitter)
+        }
+        #expect(throws: RESPInputSplitter.Malformed(offset: 0, reason: "invalid multibulk length")) {
+            _ = try split("*1a\r\n", &splitter)
+        }
+    }
+
+    @Test func everyCommandIsAccountedForOnceAndTheRestStartsAtTheFirstThatDidNotRun() {
+        let address = ServerAddress(host: "127.0.0.1", port: 6379)
+        var tally = PipeTally()
+        let ok = RESPValue.simpleString(ByteBuffer(string: "OK"))
+        let readOnly = RESPValue.error(ByteBuffer(string: "READONLY You can't write against a read only replica."))
+        let errors = tally.record([.success(ok), .success(readOnly), .success(ok)], base: 100, ends: [10, 20, 30], from: address)
+        #expect(String(decoding: errors, as: UTF8.self) == "READONLY You can't write against a read only replica.\n")
+        let lost: [Result<RESPValue, SentinelClientError>] = [
+            .failure(.commandInDoubt(command: "", address: address, reason: "the server closed the connection")),
+            .failure(.commandNotSent(command: "", address: address, reason: "the server closed the connection")),
+        ]
+        _ = tally.record(lost, base: 130, ends: [5, 9], from: address)
+        tally.unsent(7, from: 139)
+        #expect(tally.replies == 3 && tally.errors == 1 && tally.readOnly == 1 && tally.inDoubt == 1 && tally.notSent == 8)
+        #expect(tally.resumeOffset == 110, "the READONLY one did not run")
+        let report = tally.stopReport() ?? ""
+        #expect(report.contains("127.0.0.1:6379 is no longer the master (READONLY)"))
+        #expect(report.contains("Of 12 commands: 3 answered (1 of them refused with READONLY: not run), 1 in doubt"))
+        #expect(report.contains("tail -c +111 FILE"))
+        #expect(PipeTally().stopReport() == nil, "a run that did not stop reports nothing more")
+    }
+}
