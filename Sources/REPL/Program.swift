@@ -77,6 +77,9 @@ package enum Program {
                 return (status, nil)
             }
         }
+        if let snapshot = options.snapshot {
+            return (await RDBMode.run(client: client, file: snapshot.file, functionsOnly: snapshot.functionsOnly, onMaster: snapshot.onMaster), nil)
+        }
         if let timeout = options.pipeTimeout {
             return (await PipeMode.run(client: client, replyTimeout: timeout, output: session.output), nil)
         }

@@ -52,6 +52,20 @@ package struct REPLOptions: Sendable {
     package var scan: ScanOptions?
     /// `--pipe`: RESP from stdin to the master; `--pipe-timeout`'s seconds (redis-cli's 30 by default).
     package var pipeTimeout: Int?
+    /// `--rdb FILE` or `--functions-rdb FILE`, and `--master`.
+    package var snapshot: Snapshot?
+
+    package struct Snapshot: Sendable {
+        package var file: String
+        package var functionsOnly: Bool
+        package var onMaster: Bool
+
+        package init(file: String, functionsOnly: Bool, onMaster: Bool) {
+            self.file = file
+            self.functionsOnly = functionsOnly
+            self.onMaster = onMaster
+        }
+    }
     /// `--replica`: a read-only session on a healthy replica.
     package var replica = false
     /// `--tls` and its files, for the master and replicas.

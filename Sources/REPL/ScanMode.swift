@@ -74,7 +74,11 @@ enum ScanMode {
     }
 
     static func hint(for error: SentinelClientError, _ options: ScanOptions) -> String {
-        error.code == .noHealthyReplica && !options.onMaster ? " (--master scans the master instead)" : ""
+        hint(for: error, onMaster: options.onMaster)
+    }
+
+    static func hint(for error: SentinelClientError, onMaster: Bool) -> String {
+        error.code == .noHealthyReplica && !onMaster ? " (--master reads the master instead)" : ""
     }
 }
 

@@ -146,8 +146,18 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     @Option(name: .customLong("cursor"), help: ArgumentHelp("Start the scan at this cursor (as a Ctrl-C of --scan printed it: it means something on that server only).", valueName: "n"))
     var cursor: String?
 
-    @Flag(name: .customLong("master"), help: "With --scan, --bigkeys, --memkeys: scan the master, not a healthy replica.")
+    @Flag(name: .customLong("master"), help: "With --scan, --bigkeys, --memkeys, --rdb, --functions-rdb: read the master, not a healthy replica.")
     var onMaster = false
+
+    @Option(
+        name: .customLong("rdb"),
+        help: ArgumentHelp("Save a snapshot (RDB) of the dataset to this file ('-': stdout), from a healthy replica unless --master, as redis-cli --rdb.", valueName: "file"))
+    var rdb: String?
+
+    @Option(
+        name: .customLong("functions-rdb"),
+        help: ArgumentHelp("Like --rdb, with the functions alone (Redis 7).", valueName: "file"))
+    var functionsRdb: String?
 
     @Flag(
         name: .customLong("pipe"),
@@ -273,6 +283,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         let modes = [
             ("--failover", failover), ("--stat", stat), ("--latency", latency), ("--latency-history", latencyHistory),
             ("--scan", scan), ("--bigkeys", bigkeys), ("--memkeys", memkeys || memkeysSamples != nil), ("--pipe", pipe),
+            ("--rdb", rdb != nil), ("--functions-rdb", functionsRdb != nil),
         ].filter(\.1).map(\.0)
         if modes.count > 1 { throw ValidationError("\(modes.joined(separator: ", ")): one mode at a time") }
         if let mode = modes.first, replica || !command.isEmpty {
@@ -283,10 +294,13 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     }
 
     private func validateScan() throws {
-        let scanOptions = pattern != nil || quotedPattern != nil || count != nil || cursor != nil || onMaster
+        let scanOptions = pattern != nil || quotedPattern != nil || count != nil || cursor != nil
         let modes = [scan, bigkeys, memkeys || memkeysSamples != nil].filter { $0 }.count
         if scanOptions && modes == 0 {
-            throw ValidationError("--pattern, --quoted-pattern, --count, --cursor and --master go with --scan, --bigkeys or --memkeys")
+            throw ValidationError("--pattern, --quoted-pattern, --count and --cursor go with --scan, --bigkeys or --memkeys")
+        }
+        if onMaster && modes == 0 && rdb == nil && functionsRdb == nil {
+            throw ValidationError("--master goes with --scan, --bigkeys, --memkeys, --rdb or --functions-rdb")
         }
         guard modes > 0 else { return }
         if let memkeysSamples, memkeysSamples < 0 { throw ValidationError("--memkeys-samples takes a number from 0") }
@@ -336,6 +350,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         options.assumeYes = yes
         options.scan = scanOptions
         options.pipeTimeout = pipe ? pipeTimeout ?? 30 : nil
+        options.snapshot = (rdb ?? functionsRdb).map { REPLOptions.Snapshot(file: $0, functionsOnly: rdb == nil, onMaster: onMaster) }
         options.watch = stat ? .stat : latencyHistory ? .latencyHistory : latency ? .latency : nil
         options.tls.enabled = tls
         options.tls.caCertificateFile = cacert

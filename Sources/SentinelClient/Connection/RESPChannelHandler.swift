@@ -66,7 +66,7 @@ enum CloseReason: Sendable {
 /// keeps one entry per write, not per command. A command whose bytes the socket
 /// accepted and that got no reply is reported in doubt; one that was never
 /// written is reported not sent.
-final class RESPChannelHandler: ChannelDuplexHandler {
+final class RESPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = OutboundRequest
     typealias OutboundOut = ByteBuffer

@@ -10,7 +10,7 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
             case noSentinelReachable, unknownMasterName, sentinelAuthenticationFailed, noVerifiedMaster
             case masterAuthenticationFailed, connectFailed, commandInDoubt, commandNotSent, masterUnavailable
             case malformedReply, pinnedConnectionLost, cancelled, notRunning, shutDown, tlsFailed, noHealthyReplica
-            case notASentinel, failoverFailed, scanFailed
+            case notASentinel, failoverFailed, scanFailed, snapshotFailed
         }
 
         fileprivate let value: Value
@@ -26,6 +26,9 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
         /// A keyspace scan (`KeyScan`) stopped: a node refused SCAN with an error that
         /// another node would give too (a bad pattern or type), or no node is left to go on on.
         public static var scanFailed: Code { Code(value: .scanFailed) }
+        /// Fetching a snapshot (`fetchRDB`) stopped: the node refused a step (`command`
+        /// says which, `reason` its reply) or the transfer broke off.
+        public static var snapshotFailed: Code { Code(value: .snapshotFailed) }
         /// Every sentinel that answered says it does not monitor this name.
         public static var unknownMasterName: Code { Code(value: .unknownMasterName) }
         /// Sentinels refused the sentinel credentials.
@@ -155,6 +158,10 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
 
     static func scanFailed(_ what: String, address: ServerAddress?, cursor: String) -> Self {
         Self(.scanFailed, "the scan stopped at cursor \(cursor): \(what)", address: address)
+    }
+
+    static func snapshotFailed(_ what: String, address: ServerAddress, command: String? = nil, reason: FailureReason? = nil) -> Self {
+        Self(.snapshotFailed, "the snapshot from \(address) failed: \(what)", address: address, command: command, reason: reason)
     }
 
     static func noVerifiedMaster(masterName: String, attempts: [DiscoveryAttempt]) -> Self {
