@@ -83,6 +83,9 @@ package enum Program {
         if let timeout = options.pipeTimeout {
             return (await PipeMode.run(client: client, replyTimeout: timeout, output: session.output), nil)
         }
+        if let scan = options.scan, scan.report == .hotKeys {
+            return (await HotKeysMode.run(client: client, options: scan, output: session.output), nil)
+        }
         if let scan = options.scan, scan.report != .keys {
             return (await BigKeysMode.run(client: client, options: scan, output: session.output), nil)
         }

@@ -13,7 +13,7 @@ package struct ScanOptions: Sendable {
     /// What the scan reports: the keys (`--scan`), or redis-cli's `--bigkeys` or
     /// `--memkeys [--memkeys-samples N]` report.
     package enum Report: Sendable, Equatable {
-        case keys, bigKeys
+        case keys, bigKeys, hotKeys
         case memKeys(samples: Int)
     }
 

@@ -129,6 +129,9 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     @Flag(name: .customLong("memkeys"), help: "Find the keys that use the most memory (MEMORY USAGE), as redis-cli --memkeys does.")
     var memkeys = false
 
+    @Flag(name: .customLong("hotkeys"), help: "Find the hot keys (LFU counters, OBJECT FREQ) as redis-cli --hotkeys does; on the master, which keeps them.")
+    var hotkeys = false
+
     @Option(name: .customLong("memkeys-samples"), help: ArgumentHelp("With --memkeys: MEMORY USAGE's SAMPLES (implies --memkeys).", valueName: "n"))
     var memkeysSamples: Int?
 
@@ -282,7 +285,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     private func validateModes() throws {
         let modes = [
             ("--failover", failover), ("--stat", stat), ("--latency", latency), ("--latency-history", latencyHistory),
-            ("--scan", scan), ("--bigkeys", bigkeys), ("--memkeys", memkeys || memkeysSamples != nil), ("--pipe", pipe),
+            ("--scan", scan), ("--bigkeys", bigkeys), ("--memkeys", memkeys || memkeysSamples != nil), ("--hotkeys", hotkeys), ("--pipe", pipe),
             ("--rdb", rdb != nil), ("--functions-rdb", functionsRdb != nil),
         ].filter(\.1).map(\.0)
         if modes.count > 1 { throw ValidationError("\(modes.joined(separator: ", ")): one mode at a time") }
@@ -295,10 +298,11 @@ struct SentinelREPLCommand: AsyncParsableCommand {
 
     private func validateScan() throws {
         let scanOptions = pattern != nil || quotedPattern != nil || count != nil || cursor != nil
-        let modes = [scan, bigkeys, memkeys || memkeysSamples != nil].filter { $0 }.count
+        let modes = [scan, bigkeys, memkeys || memkeysSamples != nil, hotkeys].filter { $0 }.count
         if scanOptions && modes == 0 {
-            throw ValidationError("--pattern, --quoted-pattern, --count and --cursor go with --scan, --bigkeys or --memkeys")
+            throw ValidationError("--pattern, --quoted-pattern, --count and --cursor go with --scan, --bigkeys, --memkeys or --hotkeys")
         }
+        if onMaster && hotkeys { throw ValidationError("--hotkeys always reads the master (the LFU counters are its own): no --master") }
         if onMaster && modes == 0 && rdb == nil && functionsRdb == nil {
             throw ValidationError("--master goes with --scan, --bigkeys, --memkeys, --rdb or --functions-rdb")
         }
@@ -313,9 +317,9 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     }
 
     private var scanOptions: ScanOptions? {
-        guard scan || bigkeys || memkeys || memkeysSamples != nil else { return nil }
+        guard scan || bigkeys || memkeys || memkeysSamples != nil || hotkeys else { return nil }
         var options = ScanOptions()
-        options.report = bigkeys ? .bigKeys : scan ? .keys : .memKeys(samples: memkeysSamples ?? 0)
+        options.report = bigkeys ? .bigKeys : scan ? .keys : hotkeys ? .hotKeys : .memKeys(samples: memkeysSamples ?? 0)
         options.match = quotedPattern.flatMap { try? CommandLineSplitter.split(Array($0.utf8)).first } ?? pattern.map { Array($0.utf8) }
         options.count = count
         options.cursor = cursor ?? "0"

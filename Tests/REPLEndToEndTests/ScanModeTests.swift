@@ -125,4 +125,31 @@ struct ScanModeTests {
             #expect(keys.count == total, "every key at least once: \(keys.count) of \(total)")
         }
     }
+
+    /// `--hotkeys` reads the master's LFU counters: refused with the reason when the
+    /// policy keeps none, else redis-cli's report byte for byte (decay off, so that the
+    /// counters hold still between the two runs).
+    @Test func theHotKeysReportIsRedisClisFromTheMaster() async throws {
+        try await withTopology { topology in
+            _ = try topology.cli(topology.masterPort, "SET", "user:0", "v")
+            let refused = try topology.runREPL(["--hotkeys", topology.masterName])
+            #expect(refused.status == 1 && refused.stdout.isEmpty && refused.stderr.contains("its policy is 'noeviction'"), "\(refused)")
+            #expect(try commandCalls(topology, topology.masterPort, "scan") == 0, "nothing scanned when it cannot work")
+            // Before the keys exist: a key made under another policy holds an LRU clock, not a counter.
+            _ = try topology.cli(topology.masterPort, "FLUSHALL")
+            _ = try topology.cli(topology.masterPort, "CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+            _ = try topology.cli(topology.masterPort, "CONFIG", "SET", "lfu-decay-time", "0")
+            try load(topology, keys: 20_000)
+            // Reads that touch the counter (TYPE and OBJECT do not).
+            for (command, key, reads) in [("GET", "user:6", 200), ("GET", "user:12", 60), ("LLEN", "list:7", 30)] {
+                let script = "for i in $(seq \(reads)); do echo \(command) \(key); done | redis-cli -p \(topology.masterPort) >/dev/null"
+                _ = try Topology.run("/bin/bash", ["-c", script])
+            }
+            let ours = try topology.runREPL(["--hotkeys", topology.masterName])
+            let theirs = try Topology.run("/usr/bin/redis-cli", ["-p", String(topology.masterPort), "--hotkeys"])
+            #expect(ours.status == 0 && ours.stderr.isEmpty && ours.stdout == theirs.stdout, "ours:\n\(ours.stdout)\nredis-cli:\n\(theirs.stdout)")
+            #expect(ours.stdout.contains("Sampled 20000 keys in the keyspace!\nhot key found with counter: "), "\(ours.stdout)")
+            #expect(ours.stdout.contains("keyname: \"user:6\"\n"), "\(ours.stdout)")
+        }
+    }
 }

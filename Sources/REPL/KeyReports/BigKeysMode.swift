@@ -8,47 +8,13 @@ import UnixSignals
 /// scan starts over on the next node and so does the count: no key is counted twice.
 enum BigKeysMode {
     static func run(client: SentinelClient, options: ScanOptions, output: TerminalOutput) async -> Int32 {
-        var scan = client.scan(source: options.source, match: options.match, count: options.count, from: options.cursor)
-        defer { scan.close() }
-        return await withInterruptFlag { interrupted -> Int32 in
-            var report = BigKeysReport(memkeys: options.memkeys != nil)
-            var percent = 0.0
-            do {
-                output.write(BigKeysReport.header)
-                let total = try await keyCount(&scan)
-                var pages = 0
-                while true {
-                    percent = 100 * Double(report.sampled) / Double(total)
-                    guard let page = try await scan.next() else { break }
-                    if page.startCursor == "0" && report.sampled > 0 {
-                        report = BigKeysReport(memkeys: options.memkeys != nil)  // the scan started over on another node
-                    }
-                    guard let measured = try await measure(page, &scan, &report, options) else { continue }
-                    output.write(report.record(keys: measured.keys, types: measured.types, sizes: measured.sizes, percent: percent))
-                    pages += 1
-                    if options.interval > 0 && pages % 100 == 0 { try? await Task.sleep(nanoseconds: UInt64(options.interval * 1e9)) }
-                    if scan.finished || interrupted() { break }
-                }
-            } catch {
-                let hint = (error as? SentinelClientError).map { ScanMode.hint(for: $0, options) } ?? ""
-                Session.standardError.write("sentinel-repl: \(error)\(hint)\n")
-                return 1
-            }
-            let cancelled = interrupted()
-            output.write(report.summary(cancelledAt: cancelled ? percent : nil))
-            for move in scan.moves { output.write("-- the scan \(move): the figures above are from there alone\n") }
-            if cancelled { ResumeNotice.write(cursor: scan.cursor, node: scan.node, to: output) }
-            return 0
+        await KeyReportScan.run(
+            client: client, options: options, source: options.source, output: output, header: BigKeysReport.header,
+            newReport: { BigKeysReport(memkeys: options.memkeys != nil) }
+        ) { page, scan, report, percent in
+            guard let measured = try await measure(page, &scan, &report, options) else { return nil }
+            return report.record(keys: measured.keys, types: measured.types, sizes: measured.sizes, percent: percent)
         }
-    }
-
-    /// DBSIZE on the node the scan reads (its first page's node).
-    private static func keyCount(_ scan: inout KeyScan) async throws -> UInt64 {
-        let reply = try await scan.pipeline([RESPCommand("DBSIZE")])[0].get()
-        guard let size = reply.integer, size >= 0 else {
-            throw KeyReportError("Couldn't determine DBSIZE: \(reply.errorMessage ?? "\(reply)")")
-        }
-        return UInt64(size)
     }
 
     struct Measured {

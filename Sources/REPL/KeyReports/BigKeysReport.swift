@@ -2,7 +2,7 @@ import RESP
 
 /// redis-cli's `--bigkeys` and `--memkeys` report (`findBigKeys` of redis-cli.c 7.0),
 /// line for line: the biggest key of each type as the scan finds it, then the summary.
-struct BigKeysReport {
+struct BigKeysReport: KeyReport {
     struct KeyType {
         var name: String
         /// The command that sizes a key of this type; nil for a module's type.

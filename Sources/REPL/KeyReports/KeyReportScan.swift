@@ -1,0 +1,66 @@
+import RESP
+import SentinelClient
+
+/// The scan loop of redis-cli's key reports (`--bigkeys`, `--memkeys`, `--hotkeys`): the
+/// header, DBSIZE for the progress figure, one measured page at a time (`-i` sleeps after
+/// each 100), the summary. When the node fails, the scan starts over on the next node and
+/// so does the report: no key is counted twice. Ctrl-C ends it after the page under way.
+/// A report the key-report scan fills: keys counted as redis-cli counts them for its
+/// progress figure, and the closing summary.
+protocol KeyReport {
+    var sampled: UInt64 { get }
+    func summary(cancelledAt: Double?) -> String
+}
+
+enum KeyReportScan {
+    /// Measures one page into the report and returns its lines; nil when the page's node
+    /// failed (the page is then read again elsewhere).
+    typealias Measure<Report> = (ScanPage, inout KeyScan, inout Report, _ percent: Double) async throws -> String?
+
+    static func run<Report: KeyReport>(
+        client: SentinelClient, options: ScanOptions, source: ScanSource, output: TerminalOutput, header: String,
+        newReport: () -> Report, measure: Measure<Report>
+    ) async -> Int32 {
+        var scan = client.scan(source: source, match: options.match, count: options.count, from: options.cursor)
+        defer { scan.close() }
+        return await withInterruptFlag { interrupted -> Int32 in
+            var report = newReport()
+            var percent = 0.0
+            do {
+                output.write(header)
+                let total = try await keyCount(&scan)
+                var pages = 0
+                while true {
+                    percent = 100 * Double(report.sampled) / Double(total)
+                    guard let page = try await scan.next() else { break }
+                    if page.startCursor == "0" && report.sampled > 0 {
+                        report = newReport()  // the scan started over on another node
+                    }
+                    guard let lines = try await measure(page, &scan, &report, percent) else { continue }
+                    output.write(lines)
+                    pages += 1
+                    if options.interval > 0 && pages % 100 == 0 { try? await Task.sleep(nanoseconds: UInt64(options.interval * 1e9)) }
+                    if scan.finished || interrupted() { break }
+                }
+            } catch {
+                let hint = (error as? SentinelClientError).map { ScanMode.hint(for: $0, options) } ?? ""
+                Session.standardError.write("sentinel-repl: \(error)\(hint)\n")
+                return 1
+            }
+            let cancelled = interrupted()
+            output.write(report.summary(cancelledAt: cancelled ? percent : nil))
+            for move in scan.moves { output.write("-- the scan \(move): the figures above are from there alone\n") }
+            if cancelled { ResumeNotice.write(cursor: scan.cursor, node: scan.node, to: output) }
+            return 0
+        }
+    }
+
+    /// DBSIZE on the node the scan reads (its first page's node).
+    private static func keyCount(_ scan: inout KeyScan) async throws -> UInt64 {
+        let reply = try await scan.pipeline([RESPCommand("DBSIZE")])[0].get()
+        guard let size = reply.integer, size >= 0 else {
+            throw KeyReportError("Couldn't determine DBSIZE: \(reply.errorMessage ?? "\(reply)")")
+        }
+        return UInt64(size)
+    }
+}
