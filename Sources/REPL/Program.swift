@@ -24,6 +24,9 @@ package enum Program {
             Session.standardError.write("sentinel-repl: \(error)\n")
             return 2
         }
+        if let seconds = options.intrinsicLatency {
+            return await IntrinsicLatencyMode.run(seconds: seconds, output: TerminalOutput(fd: 1))
+        }
         let interactive = options.command.isEmpty && isatty(0) == 1 && isatty(1) == 1
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let client = SentinelClient(configuration: configuration, eventLoopGroup: group, logger: logger(options.logLevel))
@@ -75,6 +78,8 @@ package enum Program {
                     client: client, history: watch == .latencyHistory, interval: options.repeatInterval, mode: mode, output: session.output)
                 if mode == .tty { session.output.write("\n") }
                 return (status, nil)
+            case .latencyDist(let mono):
+                return (await LatencyDistMode.run(client: client, interval: options.repeatInterval, mono: mono, output: session.output), nil)
             }
         }
         if let snapshot = options.snapshot {

@@ -46,12 +46,17 @@ package struct REPLOptions: Sendable {
     /// The sentinels and credentials came from a URL (the hints say where to fix them).
     var usesURL: Bool { sentinelURL != nil }
     /// `--stat`, `--latency`, `--latency-history`: figures of the master, following failovers.
-    package enum Watch: Sendable { case stat, latency, latencyHistory }
+    package enum Watch: Sendable, Equatable {
+        case stat, latency, latencyHistory
+        case latencyDist(mono: Bool)
+    }
     package var watch: Watch?
     /// `--scan` and its options: the keys, from a healthy replica unless `--master`.
     package var scan: ScanOptions?
     /// `--pipe`: RESP from stdin to the master; `--pipe-timeout`'s seconds (redis-cli's 30 by default).
     package var pipeTimeout: Int?
+    /// `--intrinsic-latency SECONDS`: this machine's latency; no server asked.
+    package var intrinsicLatency: Int?
     /// `--rdb FILE` or `--functions-rdb FILE`, and `--master`.
     package var snapshot: Snapshot?
 
@@ -97,7 +102,7 @@ package struct REPLOptions: Sendable {
         } else if sentinels.isEmpty, let env = ProcessEnvironment.value("SENTINEL_REPL_URL"), !env.isEmpty {
             text = env
         } else {
-            if masterName.isEmpty { throw UsageError(message: "give the master name (or -u URL, or env SENTINEL_REPL_URL)") }
+            if masterName.isEmpty && intrinsicLatency == nil { throw UsageError(message: "give the master name (or -u URL, or env SENTINEL_REPL_URL)") }
             return self
         }
         guard sentinels.isEmpty, user == nil, password == nil, !askPassword else {

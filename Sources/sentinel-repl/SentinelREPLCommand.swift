@@ -120,6 +120,19 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     @Flag(name: .customLong("latency-history"), help: "Like --latency, one line per -i seconds (15 by default).")
     var latencyHistory = false
 
+    @Flag(
+        name: .customLong("latency-dist"),
+        help: "Show the master's latency as a spectrum, one coloured line per -i seconds (1 by default; xterm 256 colours), as redis-cli --latency-dist, following failovers.")
+    var latencyDist = false
+
+    @Flag(name: .customLong("mono"), help: "With --latency-dist: a grey palette instead of colours.")
+    var mono = false
+
+    @Option(
+        name: .customLong("intrinsic-latency"),
+        help: ArgumentHelp("Measure this machine's own latency (how long the kernel keeps a process from running) for this many seconds, as redis-cli does; no server is asked.", valueName: "seconds"))
+    var intrinsicLatency: Int?
+
     @Flag(name: .customLong("scan"), help: "List the keys (SCAN) as redis-cli --scan does, from a healthy replica unless --master, then exit.")
     var scan = false
 
@@ -285,6 +298,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     private func validateModes() throws {
         let modes = [
             ("--failover", failover), ("--stat", stat), ("--latency", latency), ("--latency-history", latencyHistory),
+            ("--latency-dist", latencyDist), ("--intrinsic-latency", intrinsicLatency != nil),
             ("--scan", scan), ("--bigkeys", bigkeys), ("--memkeys", memkeys || memkeysSamples != nil), ("--hotkeys", hotkeys), ("--pipe", pipe),
             ("--rdb", rdb != nil), ("--functions-rdb", functionsRdb != nil),
         ].filter(\.1).map(\.0)
@@ -293,6 +307,8 @@ struct SentinelREPLCommand: AsyncParsableCommand {
             throw ValidationError("\(mode) runs alone: no command, no --replica")
         }
         if pipeTimeout != nil && !pipe { throw ValidationError("--pipe-timeout goes with --pipe") }
+        if mono && !latencyDist { throw ValidationError("--mono goes with --latency-dist") }
+        if let intrinsicLatency, intrinsicLatency < 1 { throw ValidationError("--intrinsic-latency takes a number of seconds from 1") }
         if let pipeTimeout, pipeTimeout < 0 { throw ValidationError("--pipe-timeout takes a number of seconds from 0") }
     }
 
@@ -355,7 +371,8 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         options.scan = scanOptions
         options.pipeTimeout = pipe ? pipeTimeout ?? 30 : nil
         options.snapshot = (rdb ?? functionsRdb).map { REPLOptions.Snapshot(file: $0, functionsOnly: rdb == nil, onMaster: onMaster) }
-        options.watch = stat ? .stat : latencyHistory ? .latencyHistory : latency ? .latency : nil
+        options.watch = stat ? .stat : latencyHistory ? .latencyHistory : latency ? .latency : latencyDist ? .latencyDist(mono: mono) : nil
+        options.intrinsicLatency = intrinsicLatency
         options.tls.enabled = tls
         options.tls.caCertificateFile = cacert
         options.tls.caCertificateDirectory = cacertdir

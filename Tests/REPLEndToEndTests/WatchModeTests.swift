@@ -45,6 +45,7 @@ struct WatchModeTests {
             let old = topology.masterPort
             let stat = runFor(25, topology.replCommand(["--stat", "-i", "1", topology.masterName]))
             let latency = runFor(25, topology.replCommand(["--latency-history", "-i", "1", topology.masterName]))
+            let spectrum = runFor(25, topology.replCommand(["--latency-dist", topology.masterName]))
             let redisCli = runFor(25, ["redis-cli", "-p", String(old), "--latency-history", "-i", "1"])
             try await Task.sleep(nanoseconds: 3_000_000_000)
             switch kind {
@@ -59,7 +60,7 @@ struct WatchModeTests {
             }
             #expect(moved, "Sentinel names a new master")
             let newMaster = topology.address(of: try #require(topology.sentinelMasterPort()))
-            for (name, run) in [("--stat", stat), ("--latency-history", latency)] {
+            for (name, run) in [("--stat", stat), ("--latency-history", latency), ("--latency-dist", spectrum)] {
                 let result = try await run.value
                 #expect(result.status == 0 && result.stderr.isEmpty, "\(name): \(result)")
                 #expect(!result.stdout.contains("cancelled"), "Ctrl-C is not a lost master: \(result.stdout.suffix(300))")
@@ -69,7 +70,9 @@ struct WatchModeTests {
                 let markedAt = try #require(secondsOfDay(clock))
                 let named = try #require(switchedAt)
                 #expect(markedAt <= named + 2, "\(name): marked at \(clock), \(markedAt - named) s after Sentinel named \(newMaster)")
-                let after = lines[(mark + 1)...].filter { !$0.hasPrefix("--") && !$0.hasPrefix(" --") && !$0.hasPrefix("keys") }
+                let after = lines[(mark + 1)...].filter {
+                    name == "--latency-dist" ? $0.hasPrefix("\u{1b}[38;5;0m") : !$0.hasPrefix("--") && !$0.hasPrefix(" --") && !$0.hasPrefix("keys")
+                }
                 #expect(after.count >= 3, "\(name): figures measured on the new master after the mark: \(after.prefix(5))")
             }
             let theirs = try await redisCli.value.stdout
@@ -82,5 +85,16 @@ struct WatchModeTests {
                 #expect(theirs.contains("Reconnecting..."), "redis-cli loops on the dead address: \(theirs.suffix(500))")
             }
         }
+    }
+
+    /// `--intrinsic-latency` measures this machine: no sentinel, no master name, redis-cli's lines.
+    @Test func intrinsicLatencyAsksNoServer() throws {
+        let run = try Topology.run(sentinelREPLExecutable, ["--intrinsic-latency", "1"])
+        #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
+        let lines = run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.first?.hasPrefix("Max latency so far: ") == true && lines.first?.hasSuffix(" microseconds.") == true, "\(run.stdout)")
+        let summary = lines.suffix(3)
+        #expect(summary.first?.contains(" total runs (avg latency: ") == true && summary.first?.hasSuffix(" nanoseconds per run).") == true, "\(run.stdout)")
+        #expect(lines.dropLast().last?.hasPrefix("Worst run took ") == true && lines.last == "", "\(run.stdout)")
     }
 }

@@ -81,3 +81,26 @@ import Testing
         #expect(memory.sizeCommand(for: Array("j".utf8), type: typed[0], samples: 5)?.arguments.map { String(decoding: $0, as: UTF8.self) } == ["MEMORY", "USAGE", "j", "SAMPLES", "5"])
     }
 }
+
+/// `--hotkeys`' eviction pool and `--latency-dist`'s spectrum, as redis-cli.c computes them.
+@Suite struct HotKeysAndSpectrumTests {
+    @Test func thePoolKeepsTheSixteenHottestColdestFirst() {
+        var report = HotKeysReport()
+        let keys = (0..<20).map { Array("k\($0)".utf8) }
+        let lines = report.record(keys: keys, frequencies: (0..<20).map { UInt64($0 % 18) }, percent: 0)
+        // 0 never enters; 1...16 fill the pool; 17 pushes 1 out; k18 (0) and k19 (1) stay out.
+        #expect(lines.split(separator: "\n").count == 17)
+        let summary = report.summary(cancelledAt: nil)
+        #expect(summary.hasPrefix("\n-------- summary -------\n\nSampled 20 keys in the keyspace!\nhot key found with counter: 17\tkeyname: \"k17\"\n"))
+        #expect(summary.hasSuffix("hot key found with counter: 2\tkeyname: \"k2\"\n") && !summary.contains("\"k1\""), "\(summary)")
+    }
+
+    @Test func eachBucketIsShadedByItsShareRoundedUp() {
+        var spectrum = LatencySpectrum()
+        for microseconds in [5, 100, 100, 100_000_000] { spectrum.add(microseconds) }
+        let line = spectrum.line(LatencySpectrum.monoPalette)
+        // 1 of 4 in '.': ceil(0.25 * 12) = 3 -> 235; 2 of 4 in '-': 6 -> 241; '?' holds the minute and more.
+        #expect(line.hasPrefix("\u{1b}[38;5;0m\u{1b}[48;5;235m.\u{1b}[48;5;241m-\u{1b}[48;5;0m*"))
+        #expect(line.hasSuffix("\u{1b}[48;5;235m?\u{1b}[0m\n"))
+    }
+}

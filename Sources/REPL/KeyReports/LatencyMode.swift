@@ -36,21 +36,13 @@ enum LatencyMode {
             var follower = MasterFollower()
             var historyStart = milliseconds()
             while !Task.isCancelled {
-                let start = milliseconds()
-                let node: ServerAddress
-                do {
-                    node = try await client.withConnection { connection in
-                        _ = try await connection.send(RESPCommand("PING"))
-                        return connection.address
-                    }
-                } catch {
-                    if Task.isCancelled { break }  // Ctrl-C, not the master
-                    if let notice = follower.failed(error) { output.write((mode == .tty ? "\n" : "") + notice) }
+                let ping = await Self.ping(client, &follower) { output.write((mode == .tty ? "\n" : "") + $0) }
+                guard let ping else {
                     await sleepCancellably(Double(historyPeriod) / 1000)
                     continue
                 }
-                let latency = milliseconds() - start
-                if let mark = follower.answered(by: node) {
+                let latency = ping.end / 1000 - ping.start / 1000  // as redis-cli: mstime() - mstime()
+                if let mark = ping.mark {
                     output.write((mode == .tty ? "\n" : "") + mark)
                     figures = Figures()
                     historyStart = milliseconds()
@@ -75,6 +67,26 @@ enum LatencyMode {
         }
     }
 
+    /// One PING on the master in use: when it started and ended (µs), and the mark line when
+    /// another master answered it than the last one; nil when none answered (`notice` gets
+    /// the notice once per outage) or on Ctrl-C.
+    static func ping(
+        _ client: SentinelClient, _ follower: inout MasterFollower, notice: (String) -> Void
+    ) async -> (start: Int, end: Int, mark: String?)? {
+        let start = microseconds()
+        let node: ServerAddress
+        do {
+            node = try await client.withConnection { connection in
+                _ = try await connection.send(RESPCommand("PING"))
+                return connection.address
+            }
+        } catch {
+            if !Task.isCancelled, let text = follower.failed(error) { notice(text) }  // Ctrl-C is not a lost master
+            return nil
+        }
+        return (start, microseconds(), follower.answered(by: node))
+    }
+
     /// `latencyModePrint`.
     static func print(_ figures: Figures, _ mode: ReplyRenderer.Mode) -> String {
         let (min, max, count) = (figures.min, figures.max, figures.count)
@@ -88,9 +100,12 @@ enum LatencyMode {
     }
 
     /// redis-cli's `mstime()`: wall-clock milliseconds.
-    static func milliseconds() -> Int {
+    static func milliseconds() -> Int { microseconds() / 1000 }
+
+    /// redis-cli's `ustime()`: wall-clock microseconds.
+    static func microseconds() -> Int {
         var now = timeval()
         gettimeofday(&now, nil)
-        return Int(now.tv_sec) * 1000 + Int(now.tv_usec) / 1000
+        return Int(now.tv_sec) * 1_000_000 + Int(now.tv_usec)
     }
 }
