@@ -88,6 +88,10 @@ package enum Program {
         if let timeout = options.pipeTimeout {
             return (await PipeMode.run(client: client, replyTimeout: timeout, output: session.output), nil)
         }
+        if let scan = options.scan, case .keyStats(let samples, let top) = scan.report {
+            let terminal = options.mode.map { $0 == .tty } ?? (isatty(1) == 1)
+            return (await KeyStatsMode.run(client: client, options: scan, samples: samples, top: top, terminal: terminal, output: session.output), nil)
+        }
         if let scan = options.scan, scan.report == .hotKeys {
             return (await HotKeysMode.run(client: client, options: scan, output: session.output), nil)
         }

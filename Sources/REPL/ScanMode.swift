@@ -15,6 +15,8 @@ package struct ScanOptions: Sendable {
     package enum Report: Sendable, Equatable {
         case keys, bigKeys, hotKeys
         case memKeys(samples: Int)
+        /// `--keystats`: MEMORY USAGE's SAMPLES (nil: the server's default) and `--top`.
+        case keyStats(samples: Int?, top: Int)
     }
 
     package var report = Report.keys

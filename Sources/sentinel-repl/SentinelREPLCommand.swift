@@ -142,6 +142,17 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     @Flag(name: .customLong("memkeys"), help: "Find the keys that use the most memory (MEMORY USAGE), as redis-cli --memkeys does.")
     var memkeys = false
 
+    @Flag(
+        name: .customLong("keystats"),
+        help: "Key sizes and lengths, their distribution and the top keys, as redis-cli 7.4 --keystats reports them (any server version), from a healthy replica unless --master.")
+    var keystats = false
+
+    @Option(name: .customLong("keystats-samples"), help: ArgumentHelp("With --keystats: MEMORY USAGE's SAMPLES (implies --keystats; 0: every element).", valueName: "n"))
+    var keystatsSamples: Int?
+
+    @Option(name: .customLong("top"), help: ArgumentHelp("With --keystats: how many of the biggest keys to list (10 by default; 0: none).", valueName: "n"))
+    var top: Int?
+
     @Flag(name: .customLong("hotkeys"), help: "Find the hot keys (LFU counters, OBJECT FREQ) as redis-cli --hotkeys does; on the master, which keeps them.")
     var hotkeys = false
 
@@ -162,7 +173,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     @Option(name: .customLong("cursor"), help: ArgumentHelp("Start the scan at this cursor (as a Ctrl-C of --scan printed it: it means something on that server only).", valueName: "n"))
     var cursor: String?
 
-    @Flag(name: .customLong("master"), help: "With --scan, --bigkeys, --memkeys, --rdb, --functions-rdb: read the master, not a healthy replica.")
+    @Flag(name: .customLong("master"), help: "With --scan, --bigkeys, --memkeys, --keystats, --rdb, --functions-rdb: read the master, not a healthy replica.")
     var onMaster = false
 
     @Option(
@@ -299,7 +310,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         let modes = [
             ("--failover", failover), ("--stat", stat), ("--latency", latency), ("--latency-history", latencyHistory),
             ("--latency-dist", latencyDist), ("--intrinsic-latency", intrinsicLatency != nil),
-            ("--scan", scan), ("--bigkeys", bigkeys), ("--memkeys", memkeys || memkeysSamples != nil), ("--hotkeys", hotkeys), ("--pipe", pipe),
+            ("--scan", scan), ("--bigkeys", bigkeys), ("--memkeys", memkeys || memkeysSamples != nil), ("--keystats", keystats || keystatsSamples != nil), ("--hotkeys", hotkeys), ("--pipe", pipe),
             ("--rdb", rdb != nil), ("--functions-rdb", functionsRdb != nil),
         ].filter(\.1).map(\.0)
         if modes.count > 1 { throw ValidationError("\(modes.joined(separator: ", ")): one mode at a time") }
@@ -314,10 +325,13 @@ struct SentinelREPLCommand: AsyncParsableCommand {
 
     private func validateScan() throws {
         let scanOptions = pattern != nil || quotedPattern != nil || count != nil || cursor != nil
-        let modes = [scan, bigkeys, memkeys || memkeysSamples != nil, hotkeys].filter { $0 }.count
+        let modes = [scan, bigkeys, memkeys || memkeysSamples != nil, keystats || keystatsSamples != nil, hotkeys].filter { $0 }.count
         if scanOptions && modes == 0 {
-            throw ValidationError("--pattern, --quoted-pattern, --count and --cursor go with --scan, --bigkeys, --memkeys or --hotkeys")
+            throw ValidationError("--pattern, --quoted-pattern, --count and --cursor go with --scan, --bigkeys, --memkeys, --keystats or --hotkeys")
         }
+        if top != nil && !(keystats || keystatsSamples != nil) { throw ValidationError("--top goes with --keystats") }
+        if let top, top < 0 { throw ValidationError("--top takes a number from 0") }
+        if let keystatsSamples, keystatsSamples < 0 { throw ValidationError("--keystats-samples takes a number from 0") }
         if onMaster && hotkeys { throw ValidationError("--hotkeys always reads the master (the LFU counters are its own): no --master") }
         if onMaster && modes == 0 && rdb == nil && functionsRdb == nil {
             throw ValidationError("--master goes with --scan, --bigkeys, --memkeys, --rdb or --functions-rdb")
@@ -333,9 +347,12 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     }
 
     private var scanOptions: ScanOptions? {
-        guard scan || bigkeys || memkeys || memkeysSamples != nil || hotkeys else { return nil }
+        let keyStats = keystats || keystatsSamples != nil
+        guard scan || bigkeys || memkeys || memkeysSamples != nil || hotkeys || keyStats else { return nil }
         var options = ScanOptions()
-        options.report = bigkeys ? .bigKeys : scan ? .keys : hotkeys ? .hotKeys : .memKeys(samples: memkeysSamples ?? 0)
+        options.report =
+            bigkeys ? .bigKeys : scan ? .keys : hotkeys ? .hotKeys
+            : keyStats ? .keyStats(samples: keystatsSamples, top: top ?? 10) : .memKeys(samples: memkeysSamples ?? 0)
         options.match = quotedPattern.flatMap { try? CommandLineSplitter.split(Array($0.utf8)).first } ?? pattern.map { Array($0.utf8) }
         options.count = count
         options.cursor = cursor ?? "0"

@@ -152,4 +152,47 @@ struct ScanModeTests {
             #expect(ours.stdout.contains("keyname: \"user:6\"\n"), "\(ours.stdout)")
         }
     }
+
+    /// `--keystats` counts the keys and lengths `load` made: a sixth of each type (1 and 2
+    /// mod 6 one more), lists of 3 items, sets of 2 members, one field, member, entry
+    /// each, strings `v<N>`. With env REDIS_CLI_74 naming a redis-cli 7.4 (which has
+    /// --keystats), its report on the same replica must be ours byte for byte.
+    @Test func theKeyStatsReportCountsTheKeyspaceLoaded() async throws {
+        try await withTopology { topology in
+            try load(topology, keys: 200_000)
+            try topology.cli(topology.masterPort, "CONFIG", "RESETSTAT")
+            try checkKeyStats(topology)
+            for command in ["scan", "type", "llen", "memory|usage", "dbsize"] {
+                #expect(try commandCalls(topology, topology.masterPort, command) == 0, "no \(command) on the master")
+            }
+        }
+    }
+
+    private func checkKeyStats(_ topology: Topology) throws {
+        let ours = try topology.runREPL(["--keystats", topology.masterName])
+        #expect(ours.status == 0 && ours.stderr.isEmpty, "\(ours.stderr)")
+        #expect(ours.stdout.contains("\n100.00% keys scanned\nKeys sampled: 200000\n"), "\(ours.stdout)")
+        let stringBytes = stride(from: 6, through: 200_000, by: 6).reduce(0) { $0 + 1 + String($1).count }
+        func row(_ type: String, _ count: Int, _ total: String, _ average: String) -> (String, String) {
+            (type.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + String(repeating: " ", count: 11 - String(count).count) + "\(count) ",
+             String(repeating: " ", count: 18 - total.count) + total + " " + String(repeating: " ", count: 11 - average.count) + average)
+        }
+        let rows = [
+            row("list", 33334, "100002 items", "3.00"), row("set", 33334, "66668 members", "2.00"),
+            row("hash", 33333, "33333 fields", "1.00"), row("zset", 33333, "33333 members", "1.00"),
+            row("stream", 33333, "33333 entries", "1.00"),
+            row("string", 33333, String(format: "%.2fK", Double(stringBytes) / 1024), "\(Int((Double(stringBytes) / 33333).rounded()))B"),
+        ]
+        let lines = ours.stdout.split(separator: "\n").map(String.init)
+        for (start, end) in rows {
+            #expect(lines.contains { $0.hasPrefix(start) && $0.hasSuffix(end) }, "a row '\(start)...\(end)' in:\n\(ours.stdout)")
+        }
+        if let cli74 = ProcessInfo.processInfo.environment["REDIS_CLI_74"] {
+            var theirs: [String] = []
+            for port in topology.replicaPorts where !theirs.contains(ours.stdout) {
+                theirs.append(try Topology.run(cli74, ["-p", String(port), "--keystats"]).stdout)
+            }
+            #expect(theirs.contains(ours.stdout), "ours:\n\(ours.stdout)\nredis-cli 7.4:\n\(theirs)")
+        }
+    }
 }

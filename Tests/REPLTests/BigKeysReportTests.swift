@@ -104,3 +104,39 @@ import Testing
         #expect(line.hasSuffix("\u{1b}[48;5;235m?\u{1b}[0m\n"))
     }
 }
+
+/// `--keystats`' size percentiles, against hdr_histogram.c of Redis 7.4 itself: the
+/// expected lines are what that C code printed for these values (the program, as
+/// redis-cli's displayKeyStatsSizeDist prints, compiled against deps/hdr_histogram).
+@Suite struct KeySizeHistogramTests {
+    @Test func thePercentileRowsMeanAndDeviationAreHdrHistogramsOwn() {
+        var histogram = KeySizeHistogram()
+        var recorded = 0
+        for i in Int64(1)...5000 where histogram.record((i * i * 7919) % 3_000_000 + 1) { recorded += 1 }
+        if histogram.record(5 * 1024 * 1024 * 1024) { recorded += 1 }
+        #expect(recorded == 5001)
+        let expected = [
+            "      1B    0.0000%           1",
+            "   1.44M   50.0000%        2501",
+            "   2.14M   75.0000%        3751",
+            "   2.52M   87.5000%        4376",
+            "   2.69M   93.7500%        4689",
+            "   2.78M   96.8750%        4845",
+            "   2.82M   98.4375%        4923",
+            "   2.84M   99.2188%        4962",
+            "   2.85M   99.6094%        4982",
+            "   2.85M   99.8047%        4992",
+            "   2.86M   99.9023%        4997",
+            "   2.86M   99.9512%        4999",
+            "   2.86M   99.9756%        5000",
+            "   5.00G  100.0000%        5001",
+            "Note: 0.01% size precision, Mean: 2.46M, StdDeviation: 72.38M",
+        ]
+        #expect(Array(KeyStatsReport.sizeDistribution(histogram).dropFirst(2)) == expected)
+    }
+
+    @Test func bytesToHumanAsRedisCli74() {
+        #expect(KeyStatsReport.human(1023) == "1023B" && KeyStatsReport.human(1024) == "1.00K")
+        #expect(KeyStatsReport.human(1_572_864) == "1.50M" && KeyStatsReport.human(3 << 30) == "3.00G")
+    }
+}

@@ -9,7 +9,16 @@ import SentinelClient
 /// progress figure, and the closing summary.
 protocol KeyReport {
     var sampled: UInt64 { get }
+    /// DBSIZE of the node scanned, before the first page.
+    mutating func begin(keyCount: UInt64)
     func summary(cancelledAt: Double?) -> String
+    /// What the report adds when Ctrl-C stopped it at `cursor`.
+    func interruptedNote(cursor: String) -> String
+}
+
+extension KeyReport {
+    mutating func begin(keyCount: UInt64) {}
+    func interruptedNote(cursor: String) -> String { "" }
 }
 
 enum KeyReportScan {
@@ -29,12 +38,14 @@ enum KeyReportScan {
             do {
                 output.write(header)
                 let total = try await keyCount(&scan)
+                report.begin(keyCount: total)
                 var pages = 0
                 while true {
                     percent = 100 * Double(report.sampled) / Double(total)
                     guard let page = try await scan.next() else { break }
                     if page.startCursor == "0" && report.sampled > 0 {
                         report = newReport()  // the scan started over on another node
+                        report.begin(keyCount: total)
                     }
                     guard let lines = try await measure(page, &scan, &report, percent) else { continue }
                     output.write(lines)
@@ -49,6 +60,7 @@ enum KeyReportScan {
             }
             let cancelled = interrupted()
             output.write(report.summary(cancelledAt: cancelled ? percent : nil))
+            if cancelled { output.write(report.interruptedNote(cursor: scan.cursor)) }
             for move in scan.moves { output.write("-- the scan \(move): the figures above are from there alone\n") }
             if cancelled { ResumeNotice.write(cursor: scan.cursor, node: scan.node, to: output) }
             return 0

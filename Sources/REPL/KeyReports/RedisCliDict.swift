@@ -2,19 +2,26 @@
 /// reports take from it: the order they list the types in. That order is the dict's
 /// bucket order under SipHash-1-2 with redis-cli's all-zero seed, and it moves as the
 /// table grows and rehashes incrementally (a step on each add and each lookup), so the
-/// table is kept here as `dict.c` of Redis 7.0 keeps it.
+/// table is kept here as `dict.c` of Redis 7.0 keeps it, or of 7.4 (`--keystats`),
+/// whose lookups rehash the bucket they hit when it is still in the old table.
 struct RedisCliDict {
     private var tables: [[[String]]] = [[], []]  // each bucket's chain, head first
     private var used = [0, 0]
     private var rehashIndex = -1
+    /// Redis 7.4's `dict.c`: a lookup rehashes its own bucket (`_dictBucketRehash`) when it can.
+    private let rehashesBucketOnAccess: Bool
+
+    init(asIn74: Bool = false) {
+        rehashesBucketOnAccess = asIn74
+    }
 
     private var isRehashing: Bool { rehashIndex != -1 }
 
     /// `dictAdd` of a new name (a name already there is left as it is).
     mutating func add(_ name: String) {
-        if isRehashing { rehashStep() }
-        expandIfNeeded()
         let hash = Self.hash(name)
+        if isRehashing { rehashOnAccess(hash) }
+        expandIfNeeded()
         for table in 0...(isRehashing ? 1 : 0) where tables[table][bucket(hash, table)].contains(name) { return }
         let table = isRehashing ? 1 : 0
         tables[table][bucket(hash, table)].insert(name, at: 0)
@@ -24,8 +31,8 @@ struct RedisCliDict {
     /// `dictFind`: only its rehash step matters here.
     mutating func find(_ name: String) -> Bool {
         guard used[0] + used[1] > 0 else { return false }
-        if isRehashing { rehashStep() }
         let hash = Self.hash(name)
+        if isRehashing { rehashOnAccess(hash) }
         return (0...(isRehashing ? 1 : 0)).contains { tables[$0][bucket(hash, $0)].contains(name) }
     }
 
@@ -50,6 +57,33 @@ struct RedisCliDict {
         }
     }
 
+    private mutating func rehashOnAccess(_ hash: UInt64) {
+        let index = bucket(hash, 0)
+        if rehashesBucketOnAccess && index >= rehashIndex && !tables[0][index].isEmpty {
+            move(bucket: index)
+            completeRehashIfDone()
+        } else {
+            rehashStep()
+        }
+    }
+
+    /// `rehashEntriesInBucketAtIndex`: each name to the head of its new bucket.
+    private mutating func move(bucket index: Int) {
+        for name in tables[0][index] {
+            tables[1][bucket(Self.hash(name), 1)].insert(name, at: 0)
+            used[0] -= 1
+            used[1] += 1
+        }
+        tables[0][index] = []
+    }
+
+    private mutating func completeRehashIfDone() {
+        guard used[0] == 0 else { return }
+        tables = [tables[1], []]
+        used = [used[1], 0]
+        rehashIndex = -1
+    }
+
     /// `dictRehash(d, 1)`: one bucket of table 0 moved to table 1 (at most 10 empty ones visited).
     private mutating func rehashStep() {
         var emptyVisits = 10
@@ -59,19 +93,10 @@ struct RedisCliDict {
                 emptyVisits -= 1
                 if emptyVisits == 0 { return }
             }
-            for name in tables[0][rehashIndex] {
-                tables[1][bucket(Self.hash(name), 1)].insert(name, at: 0)
-                used[0] -= 1
-                used[1] += 1
-            }
-            tables[0][rehashIndex] = []
+            move(bucket: rehashIndex)
             rehashIndex += 1
         }
-        if used[0] == 0 {
-            tables = [tables[1], []]
-            used = [used[1], 0]
-            rehashIndex = -1
-        }
+        completeRehashIfDone()
     }
 
     /// SipHash-1-2 with an all-zero key (`dictGenHashFunction` of Redis's `siphash.c`).
