@@ -163,9 +163,9 @@ _sentinel-repl() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=()
-    local -a non_repeating_flags=(--askpass -2 -3 --raw --no-raw --csv --json --quoted-json -e --replica --failover --yes --stat --latency --latency-history --scan --bigkeys --memkeys --master --tls --insecure --sentinel-tls --events --verbose --version -h --help)
+    local -a non_repeating_flags=(--askpass -2 -3 --raw --no-raw --csv --json --quoted-json -e --replica --failover --yes --stat --latency --latency-history --latency-dist --mono --scan --bigkeys --memkeys --keystats --hotkeys --master --pipe --tls --insecure --sentinel-tls --events --verbose --version -h --help)
     local -a repeating_options=(-s --sentinel)
-    local -a non_repeating_options=(-n --db --user -a --pass --sentinel-user --sentinel-pass --history-file -u --url --memkeys-samples --pattern --quoted-pattern --count --cursor --sni --cacert --cacertdir --cert --key --sentinel-cacert --sentinel-cert --sentinel-key -r --repeat -i --interval -t --timeout --log-level)
+    local -a non_repeating_options=(-n --db --user -a --pass --sentinel-user --sentinel-pass --history-file -u --url --intrinsic-latency --keystats-samples --top --memkeys-samples --pattern --quoted-pattern --count --cursor --rdb --functions-rdb --pipe-timeout --sni --cacert --cacertdir --cert --key --sentinel-cacert --sentinel-cert --sentinel-key -r --repeat -i --interval -t --timeout --log-level)
     __sentinel-repl_offer_flags_options -1
 
     # Offer option value completions
@@ -194,6 +194,15 @@ _sentinel-repl() {
     '-u'|'--url')
         return
         ;;
+    '--intrinsic-latency')
+        return
+        ;;
+    '--keystats-samples')
+        return
+        ;;
+    '--top')
+        return
+        ;;
     '--memkeys-samples')
         return
         ;;
@@ -207,6 +216,15 @@ _sentinel-repl() {
         return
         ;;
     '--cursor')
+        return
+        ;;
+    '--rdb')
+        return
+        ;;
+    '--functions-rdb')
+        return
+        ;;
+    '--pipe-timeout')
         return
         ;;
     '--sni')

@@ -159,7 +159,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     @Option(name: .customLong("memkeys-samples"), help: ArgumentHelp("With --memkeys: MEMORY USAGE's SAMPLES (implies --memkeys).", valueName: "n"))
     var memkeysSamples: Int?
 
-    @Option(name: .customLong("pattern"), help: ArgumentHelp("Keys matching this pattern (SCAN MATCH), with --scan, --bigkeys, --memkeys.", valueName: "pattern"))
+    @Option(name: .customLong("pattern"), help: ArgumentHelp("Keys matching this pattern (SCAN MATCH), with --scan, --bigkeys, --memkeys, --keystats, --hotkeys.", valueName: "pattern"))
     var pattern: String?
 
     @Option(
@@ -167,7 +167,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         help: ArgumentHelp("Same as --pattern, written as a quoted string (\\x00 escapes) for bytes a shell cannot pass.", valueName: "pattern"))
     var quotedPattern: String?
 
-    @Option(name: .customLong("count"), help: ArgumentHelp("SCAN's COUNT hint, with --scan, --bigkeys, --memkeys.", valueName: "n"))
+    @Option(name: .customLong("count"), help: ArgumentHelp("SCAN's COUNT hint, with --scan, --bigkeys, --memkeys, --keystats, --hotkeys.", valueName: "n"))
     var count: Int?
 
     @Option(name: .customLong("cursor"), help: ArgumentHelp("Start the scan at this cursor (as a Ctrl-C of --scan printed it: it means something on that server only).", valueName: "n"))
@@ -238,7 +238,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
     @Option(
         name: [.customShort("i"), .customLong("interval")],
         help: ArgumentHelp(
-            "Seconds (decimals allowed) between repetitions (-r, 'N command'), --stat lines and --latency-history ranges; a sleep after each page of --scan (each 100 of --bigkeys, --memkeys).",
+            "Seconds (decimals allowed) between repetitions (-r, 'N command'), --stat lines, --latency-history ranges and --latency-dist lines; a sleep after each page of --scan (each 100 of --bigkeys, --memkeys, --keystats, --hotkeys).",
             valueName: "seconds"))
     var interval: Double = 0
 
