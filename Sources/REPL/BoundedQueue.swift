@@ -55,14 +55,20 @@ package final class BoundedQueue<Element: Sendable>: Sendable {
     }
 
     private static func take(_ state: inout State) -> Ready {
-        guard !state.items.isEmpty else { return state.finished ? .finished : .nothingYet }
+        guard !state.items.isEmpty else { return state.finished || state.closed ? .finished : .nothingYet }
         defer { state.items.removeAll(keepingCapacity: true) }
         return .items(state.items)
     }
 
-    /// Stops the producer (the consumer is done, e.g. after `quit`).
+    /// Stops the producer (the consumer is done, e.g. after `quit`); a consumer waiting in
+    /// `next` gets nil, as at the end.
     package func close() {
-        state.withLockedValue { $0.closed = true }
+        let waiter = state.withLockedValue { state in
+            state.closed = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: nil)
         space.signal()
     }
 

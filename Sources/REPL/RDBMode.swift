@@ -10,14 +10,15 @@ import SentinelClient
 enum RDBMode {
     static func run(client: SentinelClient, file: String, functionsOnly: Bool, onMaster: Bool) async -> Int32 {
         let say = Session.standardError
-        say.write("sending REPLCONF capa eof\nsending REPLCONF rdb-only 1\n")
-        if functionsOnly { say.write("sending REPLCONF rdb-filter-only functions\n") }
         do {
             return try await client.fetchRDB(from: onMaster ? .master : .replica, functionsOnly: functionsOnly) { stream in
-                for refused in stream.refusedOptions { say.write("REPLCONF \(refused.option) error: \(refused.message)\n") }
+                say.write(stepLines(refused: stream.refusedOptions, functionsOnly: functionsOnly))
                 return try await save(&stream, to: file)
             }
         } catch let error as SentinelClientError {
+            if error.code == .snapshotFailed, error.command?.hasPrefix("REPLCONF") == true {
+                say.write(stepLines(refused: [], functionsOnly: true))  // up to the step refused
+            }
             say.write(redisCliWording(error).map { $0 + "\n" } ?? "")
             say.write("sentinel-repl: \(error)\(ScanMode.hint(for: error, onMaster: onMaster))\n")
             return 1
@@ -27,13 +28,25 @@ enum RDBMode {
         }
     }
 
+    /// redis-cli's lines for the REPLCONF steps, each refusal after its own step.
+    private static func stepLines(refused: [RefusedOption], functionsOnly: Bool) -> String {
+        let steps = [("capa", "eof"), ("rdb-only", "1")] + (functionsOnly ? [("rdb-filter-only", "functions")] : [])
+        return steps.map { option, value in
+            "sending REPLCONF \(option) \(value)\n"
+                + (refused.first { $0.option == option }.map { "REPLCONF \(option) error: \($0.message)\n" } ?? "")
+        }.joined()
+    }
+
     /// redis-cli's own line for a failure it knows.
     private static func redisCliWording(_ error: SentinelClientError) -> String? {
-        guard error.code == .snapshotFailed, case .errorReply(let message)? = error.reason else {
-            return error.code == .snapshotFailed && error.command == nil ? "I/O Error reading RDB payload from socket" : nil
+        guard error.code == .snapshotFailed else { return nil }
+        switch (error.command, error.reason) {
+        case ("SYNC", .errorReply(let message)?): return "SYNC with master failed: -\(message)\r"  // its buffer keeps the CR
+        case ("SYNC", _): return "Error reading bulk length while SYNCing"
+        case (_?, .errorReply(let message)?):
+            return "REPLCONF rdb-filter-only error: \(message)\nFailed requesting functions only RDB from server, aborting"
+        default: return "I/O Error reading RDB payload from socket"
         }
-        if error.command == "SYNC" { return "SYNC with master failed: -\(message)" }
-        return "REPLCONF rdb-filter-only error: \(message)\nFailed requesting functions only RDB from server, aborting"
     }
 
     private static func save(_ stream: inout SnapshotStream, to file: String) async throws -> Int32 {

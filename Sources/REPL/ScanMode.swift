@@ -85,13 +85,19 @@ enum ScanMode {
 }
 
 /// Runs `body` with SIGINT trapped; `body` asks `interrupted()` between pages and stops
-/// there, as redis-cli's scans stop after the page under way.
-func withInterruptFlag(_ body: (_ interrupted: @escaping @Sendable () -> Bool) async -> Int32) async -> Int32 {
+/// there, as redis-cli's scans stop after the page under way. `onInterrupt` runs at each
+/// SIGINT (to wake a `body` that waits for input).
+func withInterruptFlag(
+    onInterrupt: @escaping @Sendable () -> Void = {}, _ body: (_ interrupted: @escaping @Sendable () -> Bool) async -> Int32
+) async -> Int32 {
     let flag = NIOLockedValueBox(false)
     let signals = await UnixSignalsSequence(trapping: .sigint)
     return await withTaskGroup(of: Void.self) { tasks -> Int32 in
         tasks.addTask {
-            for await _ in signals { flag.withLockedValue { $0 = true } }
+            for await _ in signals {
+                flag.withLockedValue { $0 = true }
+                onInterrupt()
+            }
         }
         defer { tasks.cancelAll() }
         return await body { flag.withLockedValue { $0 } }

@@ -334,7 +334,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         if let keystatsSamples, keystatsSamples < 0 { throw ValidationError("--keystats-samples takes a number from 0") }
         if onMaster && hotkeys { throw ValidationError("--hotkeys always reads the master (the LFU counters are its own): no --master") }
         if onMaster && modes == 0 && rdb == nil && functionsRdb == nil {
-            throw ValidationError("--master goes with --scan, --bigkeys, --memkeys, --rdb or --functions-rdb")
+            throw ValidationError("--master goes with --scan, --bigkeys, --memkeys, --keystats, --rdb or --functions-rdb")
         }
         guard modes > 0 else { return }
         if let memkeysSamples, memkeysSamples < 0 { throw ValidationError("--memkeys-samples takes a number from 0") }

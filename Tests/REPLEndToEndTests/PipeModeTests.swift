@@ -98,6 +98,25 @@ struct PipeModeTests {
         }
     }
 
+    /// Ctrl-C while the producer is quiet: no wait for input that is not coming; what was
+    /// sent is answered and the rest is named by its byte.
+    @Test func ctrlCWhileTheInputIsQuietStopsAtOnceAndAccountsForWhatWasSent() async throws {
+        try await withTopology { topology in
+            let repl = topology.replCommand(["--pipe", topology.masterName]).map(shellQuoted).joined(separator: " ")
+            // The producer sends two commands and part of a third, then is quiet for 5 s.
+            let producer = "printf 'SET a 1\\r\\nSET b 2\\r\\n*1\\r\\n$4\\r\\nPI'; sleep 5"
+            let consumer = "timeout --preserve-status -s INT 1 \(repl); s=$?; echo \"elapsed $(( ($(date +%s%N) - start) / 1000000 ))\" >&2; exit $s"
+            let run = try Topology.run("/bin/bash", ["-c", "start=$(date +%s%N); (\(producer)) | { \(consumer); }"])
+            #expect(run.status == 1 && run.stdout == "errors: 0, replies: 2\n", "\(run)")
+            #expect(run.stderr.contains("--pipe stopped: interrupted (Ctrl-C). Of 2 commands: 2 answered, 0 in doubt"), "\(run.stderr)")
+            // 28 bytes read; the third command, cut short at byte 18, is where the rest starts.
+            #expect(run.stderr.contains("the input from byte 28 on not read") && run.stderr.contains("starts at byte 18 of the input"), "\(run.stderr)")
+            #expect(try topology.cli(topology.masterPort, "GET", "b") == "2\n")
+            let elapsed = try #require(run.stderr.split(separator: "\n").first { $0.hasPrefix("elapsed ") }.flatMap { Int($0.dropFirst(8)) })
+            #expect(elapsed < 3000, "it ended at Ctrl-C (\(elapsed) ms), not with the producer")
+        }
+    }
+
     private func number(after marker: String, in text: Substring) -> Int? {
         text.range(of: marker).flatMap { Int(text[$0.upperBound...].prefix { $0.isNumber }) }
     }

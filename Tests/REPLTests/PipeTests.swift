@@ -8,35 +8,35 @@ import Testing
 /// `--pipe`: where the input's commands end, as the server splits them, and the
 /// account of what became of each.
 @Suite struct PipeTests {
-    private func split(_ text: String, _ splitter: inout RESPInputSplitter) throws(RESPInputSplitter.Malformed) -> [Int] {
-        let bytes = Array(text.utf8)
-        let result = bytes.withUnsafeBytes { raw in Result { () throws(RESPInputSplitter.Malformed) in try splitter.split(raw) } }
-        return try result.get().ends
+    private func split(_ text: String, _ splitter: inout RESPInputSplitter) -> RESPInputSplitter.Split {
+        Array(text.utf8).withUnsafeBytes { splitter.split($0) }
     }
 
-    @Test func commandsEndWhereTheServerEndsThem() throws {
+    @Test func commandsEndWhereTheServerEndsThem() {
         var splitter = RESPInputSplitter()
         let set = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv1\r\n"
         // An empty line and *0 make no command: their bytes go with the next one.
-        let ends = try split(set + "\r\n*0\r\nGET k\r\n   \n" + "*2\r\n$3\r\nGET\r\n$1", &splitter)
-        #expect(ends == [set.utf8.count, set.utf8.count + 2 + 4 + 7])
+        let result = split(set + "\r\n*0\r\nGET k\r\n   \n" + "*2\r\n$3\r\nGET\r\n$1", &splitter)
+        #expect(result.ends == [set.utf8.count, set.utf8.count + 2 + 4 + 7])
+        #expect(result.scanned == set.utf8.count + 13 + 4, "the blank line after the last command was parsed whole")
         #expect(splitter.offset == set.utf8.count + 13, "the incomplete command and the blank line wait")
     }
 
-    @Test func aBulkMayHoldCRLFAndACommandMaySpanChunks() throws {
+    @Test func aBulkMayHoldCRLFAndACommandMaySpanChunks() {
         var splitter = RESPInputSplitter()
-        #expect(try split("*2\r\n$4\r\nECHO\r\n$4\r\na\r\nb", &splitter).isEmpty)
-        #expect(try split("*2\r\n$4\r\nECHO\r\n$4\r\na\r\nb\r\n", &splitter) == [24])
+        #expect(split("*2\r\n$4\r\nECHO\r\n$4\r\na\r\nb", &splitter).ends.isEmpty)
+        #expect(split("*2\r\n$4\r\nECHO\r\n$4\r\na\r\nb\r\n", &splitter).ends == [24])
+        #expect(split("*0\r\n", &splitter) == RESPInputSplitter.Split(ends: [], scanned: 4), "no command, but whole")
     }
 
-    @Test func malformedInputIsNamedByItsByte() {
+    @Test func malformedInputIsNamedByItsByteAndTheCommandsBeforeItStand() {
         var splitter = RESPInputSplitter()
-        #expect(throws: RESPInputSplitter.Malformed(offset: 4, reason: "expected '$', got 'x'")) {
-            _ = try split("*1\r\nx3\r\nGET\r\n", &splitter)
-        }
-        #expect(throws: RESPInputSplitter.Malformed(offset: 0, reason: "invalid multibulk length")) {
-            _ = try split("*1a\r\n", &splitter)
-        }
+        let before = split("PING\r\n*1\r\nx3\r\nGET\r\n", &splitter)
+        #expect(before.ends == [6] && before.malformed == RESPInputSplitter.Malformed(offset: 10, reason: "expected '$', got 'x'"))
+        var fresh = RESPInputSplitter()
+        #expect(split("*1a\r\n", &fresh).malformed == RESPInputSplitter.Malformed(offset: 0, reason: "invalid multibulk length"))
+        #expect(split("*1\r\n$-0\r\n", &fresh).malformed?.reason == "invalid bulk length", "-0 is not a length, as string2ll says")
+        #expect(split("*1\r\nx", &fresh).malformed == nil, "the bulk header is judged once its line is in")
     }
 
     @Test func everyCommandIsAccountedForOnceAndTheRestStartsAtTheFirstThatDidNotRun() {

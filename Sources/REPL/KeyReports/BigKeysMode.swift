@@ -29,18 +29,7 @@ enum BigKeysMode {
         _ page: ScanPage, _ scan: inout KeyScan, _ report: inout BigKeysReport, _ options: ScanOptions
     ) async throws -> Measured? {
         let keys = page.keys.map { Array($0.readableBytesView) }
-        let typeReplies = try await scan.pipeline(keys.map { RESPCommand(arguments: [Array("TYPE".utf8), $0]) })
-        var names: [String] = []
-        for reply in typeReplies {
-            guard case .success(let value) = reply else {
-                try await scan.leaveNode(of: page, because: "TYPE failed: \(reply)")
-                return nil
-            }
-            guard let name = value.string, !value.isError else {
-                throw KeyReportError("TYPE returned an error: \(value.errorMessage ?? "\(value)")")
-            }
-            names.append(name)
-        }
+        guard let names = try await KeyReportScan.types(of: keys, page, &scan) else { return nil }
         var fresh = report
         let types = fresh.track(names)
         let commands = keys.indices.map { fresh.sizeCommand(for: keys[$0], type: types[$0], samples: options.memkeys ?? 0) }
@@ -55,7 +44,7 @@ enum BigKeysMode {
             guard commands[index] != nil, case .success(let value)? = replies.next() else { return 0 }
             if let size = value.integer, size >= 0 { return UInt64(size) }
             let sizer = options.memkeys != nil ? "MEMORY USAGE" : types[index].flatMap { report.types[$0]?.sizeCommand } ?? "?"
-            Session.standardError.write("Warning:  \(sizer) on '\(String(decoding: keys[index].prefix { $0 != 0 }, as: UTF8.self))' failed (may have changed type)\n")
+            KeyReportScan.sizeWarning(sizer, keys[index])
             return 0
         }
         return Measured(keys: keys, types: types, sizes: sizes)

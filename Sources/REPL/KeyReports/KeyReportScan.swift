@@ -1,10 +1,6 @@
 import RESP
 import SentinelClient
 
-/// The scan loop of redis-cli's key reports (`--bigkeys`, `--memkeys`, `--hotkeys`): the
-/// header, DBSIZE for the progress figure, one measured page at a time (`-i` sleeps after
-/// each 100), the summary. When the node fails, the scan starts over on the next node and
-/// so does the report: no key is counted twice. Ctrl-C ends it after the page under way.
 /// A report the key-report scan fills: keys counted as redis-cli counts them for its
 /// progress figure, and the closing summary.
 protocol KeyReport {
@@ -12,15 +8,20 @@ protocol KeyReport {
     /// DBSIZE of the node scanned, before the first page.
     mutating func begin(keyCount: UInt64)
     func summary(cancelledAt: Double?) -> String
-    /// What the report adds when Ctrl-C stopped it at `cursor`.
-    func interruptedNote(cursor: String) -> String
+    /// What the report adds when Ctrl-C stopped it at `cursor` on `node` (empty: the generic notice).
+    func interruptedNote(cursor: String, node: ServerAddress?) -> String
 }
 
 extension KeyReport {
     mutating func begin(keyCount: UInt64) {}
-    func interruptedNote(cursor: String) -> String { "" }
+    func interruptedNote(cursor: String, node: ServerAddress?) -> String { "" }
 }
 
+/// The scan loop of redis-cli's key reports (`--bigkeys`, `--memkeys`, `--keystats`,
+/// `--hotkeys`): the header, DBSIZE for the progress figure, one measured page at a time
+/// (`-i` sleeps after each 100), the summary. When the node fails, the scan starts over on
+/// the next node and so does the report: no key is counted twice. Ctrl-C ends it after
+/// the page under way.
 enum KeyReportScan {
     /// Measures one page into the report and returns its lines; nil when the page's node
     /// failed (the page is then read again elsewhere).
@@ -60,9 +61,11 @@ enum KeyReportScan {
             }
             let cancelled = interrupted()
             output.write(report.summary(cancelledAt: cancelled ? percent : nil))
-            if cancelled { output.write(report.interruptedNote(cursor: scan.cursor)) }
             for move in scan.moves { output.write("-- the scan \(move): the figures above are from there alone\n") }
-            if cancelled { ResumeNotice.write(cursor: scan.cursor, node: scan.node, to: output) }
+            if cancelled {
+                let note = report.interruptedNote(cursor: scan.cursor, node: scan.node)
+                if note.isEmpty { ResumeNotice.write(cursor: scan.cursor, node: scan.node, to: output) } else { output.write(note) }
+            }
             return 0
         }
     }
@@ -74,5 +77,27 @@ enum KeyReportScan {
             throw KeyReportError("Couldn't determine DBSIZE: \(reply.errorMessage ?? "\(reply)")")
         }
         return UInt64(size)
+    }
+
+    /// TYPE of each key of the page, pipelined on its node; nil when the node failed them
+    /// (the page is then read again elsewhere).
+    static func types(of keys: [[UInt8]], _ page: ScanPage, _ scan: inout KeyScan) async throws -> [String]? {
+        var names: [String] = []
+        for reply in try await scan.pipeline(keys.map { RESPCommand(arguments: [Array("TYPE".utf8), $0]) }) {
+            guard case .success(let value) = reply else {
+                try await scan.leaveNode(of: page, because: "TYPE failed: \(reply)")
+                return nil
+            }
+            guard let name = value.string, !value.isError else {
+                throw KeyReportError("TYPE returned an error: \(value.errorMessage ?? "\(value)")")
+            }
+            names.append(name)
+        }
+        return names
+    }
+
+    /// redis-cli's warning for a size command without an integer reply (the key changed type).
+    static func sizeWarning(_ command: String, _ key: [UInt8]) {
+        Session.standardError.write(Array("Warning:  \(command) on '".utf8) + key.prefix { $0 != 0 } + Array("' failed (may have changed type)\n".utf8))
     }
 }

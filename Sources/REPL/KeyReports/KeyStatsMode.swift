@@ -13,34 +13,20 @@ enum KeyStatsMode {
             newReport: { KeyStatsReport(top: top, terminal: terminal) }
         ) { page, scan, report, _ in
             let keys = page.keys.map { Array($0.readableBytesView) }
-            guard let typeNames = try await types(of: keys, page, &scan) else { return nil }
+            guard let typeNames = try await KeyReportScan.types(of: keys, page, &scan) else { return nil }
             var fresh = report
             let types = fresh.track(typeNames)
             guard let sizes = try await sizes(keys, types, fresh, samples, page, &scan) else { return nil }
             report = fresh
-            var lines = report.record(keys: keys, types: types, sizes: sizes.memory, lengths: sizes.lengths)
+            let warnings = report.record(keys: keys, types: types, sizes: sizes.memory, lengths: sizes.lengths)
+            if !warnings.isEmpty { Session.standardError.write(warnings) }
+            var lines = ""
             if terminal && LatencyMode.milliseconds() > redrawnAt + 300 {
                 lines += report.runningFigures(redraw: true)
                 redrawnAt = LatencyMode.milliseconds()
             }
             return lines
         }
-    }
-
-    /// TYPE of each key, pipelined; nil when the node failed them.
-    private static func types(of keys: [[UInt8]], _ page: ScanPage, _ scan: inout KeyScan) async throws -> [String]? {
-        var names: [String] = []
-        for reply in try await scan.pipeline(keys.map { RESPCommand(arguments: [Array("TYPE".utf8), $0]) }) {
-            guard case .success(let value) = reply else {
-                try await scan.leaveNode(of: page, because: "TYPE failed: \(reply)")
-                return nil
-            }
-            guard let name = value.string, !value.isError else {
-                throw KeyReportError("TYPE returned an error: \(value.errorMessage ?? "\(value)")")
-            }
-            names.append(name)
-        }
-        return names
     }
 
     /// MEMORY USAGE and the type's length command for every key still there, in one pipeline.
@@ -69,7 +55,7 @@ enum KeyStatsMode {
 
     private static func size(_ reply: Result<RESPValue, SentinelClientError>, _ command: String, _ key: [UInt8]) -> UInt64 {
         if case .success(let value) = reply, let size = value.integer, size >= 0 { return UInt64(size) }
-        Session.standardError.write("Warning:  \(command) on '\(String(decoding: key.prefix { $0 != 0 }, as: UTF8.self))' failed (may have changed type)\n")
+        KeyReportScan.sizeWarning(command, key)
         return 0
     }
 }

@@ -1,3 +1,5 @@
+import SentinelClient
+
 /// redis-cli 7.4's `--keystats` report (`keyStats` of redis-cli.c 7.4), line for line:
 /// the top key sizes, the biggest key of each type by memory and by length, then the
 /// size percentiles, the key-name lengths and a table per type. Key sizes are MEMORY
@@ -81,7 +83,7 @@ struct KeyStatsReport: KeyReport {
     /// The length command of a key of `type` (nil: none, its length counts 0).
     func lengthCommand(type: String?) -> String? { type.flatMap { length[$0]?.sizeCommand } }
 
-    /// One page's keys with their types, memory sizes and lengths; a warning for a value the histogram refused.
+    /// One page's keys with their types, memory sizes and lengths; the warnings (stderr) for values the histogram refused.
     mutating func record(keys: [[UInt8]], types: [String?], sizes: [UInt64], lengths: [UInt64]) -> String {
         var warnings = ""
         for (index, key) in keys.enumerated() {
@@ -146,9 +148,11 @@ struct KeyStatsReport: KeyReport {
         return runningFigures(redraw: false) + render(lines)
     }
 
-    /// After Ctrl-C, as redis-cli says it (printf: no line clearing).
-    func interruptedNote(cursor: String) -> String {
-        cursor == "0" ? "" : "\nScan interrupted:\nUse 'sentinel-repl --keystats --cursor \(cursor)' to restart from the last cursor.\n"
+    /// After Ctrl-C, as redis-cli says it (printf: no line clearing), and where the cursor holds.
+    func interruptedNote(cursor: String, node: ServerAddress?) -> String {
+        guard cursor != "0" else { return "" }
+        let on = node.map { " (on \($0): a cursor means something on that server only)" } ?? ""
+        return "\nScan interrupted:\nUse 'sentinel-repl --keystats --cursor \(cursor)' to restart from the last cursor\(on).\n"
     }
 
     private func progress() -> [String] {

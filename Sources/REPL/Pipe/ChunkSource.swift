@@ -5,7 +5,8 @@ import NIOCore
 #endif
 
 /// Standard input as it comes, in chunks of up to 64 KiB, read on a thread of its own
-/// into a bounded queue (`--pipe` holds at most about a megabyte of it).
+/// into a bounded queue of 16 chunks (`--pipe` holds about a megabyte of input waiting,
+/// beside the commands in flight and one command not yet whole).
 final class ChunkSource: Sendable {
     static let chunkSize = 64 * 1024
     private let queue = BoundedQueue<Result<ByteBuffer, ReadFailure>>(capacity: 16)

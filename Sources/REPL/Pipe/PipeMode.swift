@@ -22,7 +22,8 @@ enum PipeMode {
         let input = ChunkSource(fd: 0)
         defer { input.close() }
         var pipe = PipeRun(connection: lease.connection, output: output)
-        let status = await withInterruptFlag { interrupted in
+        // Ctrl-C wakes a wait for input that may never come (a producer gone quiet).
+        let status = await withInterruptFlag(onInterrupt: { input.close() }) { interrupted in
             await pipe.transfer(from: input, interrupted: interrupted, replyTimeout: replyTimeout)
         }
         await client.release(lease, healthy: pipe.tally.stop == nil && lease.connection.isActive)
@@ -39,6 +40,10 @@ struct PipeRun {
     /// Input read and not yet a whole command.
     private var partial = ByteBuffer()
     private var inFlight = Deque<(replies: PendingReplies, base: Int, ends: [Int])>()
+    /// Bytes at the front of `partial` that make no command (`*0`, empty lines) but were parsed whole.
+    private var trailingWhole = 0
+    /// Malformed input was met: nothing after it is sent or counted.
+    private var inputRefused = false
 
     init(connection: RedisConnection, output: TerminalOutput) {
         self.connection = connection
@@ -50,12 +55,14 @@ struct PipeRun {
         if tally.stop == nil { await sendTheLastLine() }
         let finished = tally.stop == nil
         if finished { output.write("All data transferred. Waiting for the last reply...\n") }
-        if await settleAll(timeout: finished ? replyTimeout : 0) {
+        // After Ctrl-C, the replies on their way get 2 s; what is still unanswered then is in doubt.
+        let timeout = finished ? replyTimeout : interrupted() ? 2 : 0
+        if await settleAll(timeout: timeout) {
             if finished { output.write("Last reply received from server.\n") }
-        } else {
+        } else if finished {
             Session.standardError.write("No replies for \(replyTimeout) seconds: exiting.\n")
             tally.errors += 1
-            if tally.stop == nil { tally.stop = "no reply for \(replyTimeout) seconds (--pipe-timeout)" }
+            tally.stop = "no reply for \(replyTimeout) seconds (--pipe-timeout)"
         }
         output.write("errors: \(tally.errors), replies: \(tally.replies)\n")
         if let report = tally.stopReport() { Session.standardError.write(report) }
@@ -63,7 +70,8 @@ struct PipeRun {
     }
 
     /// Sends the input's commands until its end or a stop; after a stop, only counts
-    /// those left in a file (a pipe's writer may never end: its rest is not read).
+    /// those left in a file (a pipe's writer may never end, and after Ctrl-C nothing more
+    /// is read: the rest is then named by its first byte).
     private mutating func readAll(_ input: ChunkSource, _ interrupted: () -> Bool) async {
         while let chunks = await input.next() {
             for chunk in chunks {
@@ -76,10 +84,14 @@ struct PipeRun {
                 }
             }
             if interrupted() && tally.stop == nil { tally.stop = "interrupted (Ctrl-C)" }
-            if tally.stop != nil && !input.isFile {
-                tally.restUnreadFrom = splitter.offset + partial.readableBytes
-                return
-            }
+            if tally.stop != nil && (!input.isFile || interrupted()) { break }
+        }
+        // Ctrl-C also closes the input (it may have been waiting): what came before was read.
+        if interrupted() && tally.stop == nil { tally.stop = "interrupted (Ctrl-C)" }
+        if tally.stop != nil && (!input.isFile || interrupted()) {
+            tally.restUnreadFrom = splitter.offset + partial.readableBytes
+            // A command read in part was not sent: the rest starts with it.
+            if tally.resumeOffset == nil { tally.resumeOffset = splitter.offset }
         }
     }
 
@@ -87,47 +99,51 @@ struct PipeRun {
     private mutating func send(_ chunk: ByteBuffer) async {
         append(chunk)
         let base = splitter.offset
-        let split: RESPInputSplitter.Split
-        do {
-            split = try splitCommands()
-        } catch {
-            tally.stop = error.description
-            tally.unsent(0, from: error.offset)
-            return
+        let split = splitCommands()
+        if !split.ends.isEmpty {
+            let bytes = partial.readSlice(length: split.consumed)!
+            inFlight.append((connection.submit(encoded: bytes, commandEnds: split.ends), base, split.ends))
         }
-        guard !split.ends.isEmpty else { return }
-        let bytes = partial.readSlice(length: split.consumed)!
-        inFlight.append((connection.submit(encoded: bytes, commandEnds: split.ends), base, split.ends))
+        if let malformed = split.malformed {
+            // Not sent: the server would refuse it and close the connection. The rest is not read.
+            tally.stop = malformed.description
+            if tally.resumeOffset == nil { tally.resumeOffset = splitter.offset }  // where the refused command starts
+            inputRefused = true
+        }
         while inFlight.count > PipeMode.window && tally.stop == nil { await settleOldest() }
     }
 
+    /// Input after what was split so far, kept until it is a whole command.
     private mutating func append(_ chunk: ByteBuffer) {
         guard partial.readableBytes > 0 else {
             partial = chunk
             return
         }
-        // A copy, not a write into `partial`: its storage is shared with slices in flight.
+        // One copy of the part kept and the new chunk; a command bigger than a chunk is
+        // copied again with each chunk (and split again from its start) until it is whole.
         var merged = ByteBufferAllocator().buffer(capacity: partial.readableBytes + chunk.readableBytes)
         merged.writeImmutableBuffer(partial)
         merged.writeImmutableBuffer(chunk)
         partial = merged
     }
 
-    private mutating func splitCommands() throws(RESPInputSplitter.Malformed) -> RESPInputSplitter.Split {
+    private mutating func splitCommands() -> RESPInputSplitter.Split {
         var splitter = self.splitter
-        let result = partial.withUnsafeReadableBytes { bytes in Result { () throws(RESPInputSplitter.Malformed) in try splitter.split(bytes) } }
+        let split = partial.withUnsafeReadableBytes { splitter.split($0) }
         self.splitter = splitter
-        return try result.get()
+        trailingWhole = split.scanned - split.consumed
+        return split
     }
 
     /// The input's end ends its last inline command, as redis-cli's closing `\r\n` does;
     /// a RESP command cut short stays unsent.
     private mutating func sendTheLastLine() async {
-        guard partial.readableBytes > 0 else { return }
+        guard partial.readableBytes > trailingWhole else { return }
         await send(ByteBuffer(bytes: [13, 10]))
-        let leftover = partial.withUnsafeReadableBytes { $0.contains { !(($0 >= 9 && $0 <= 13) || $0 == 32) } }
-        if tally.stop == nil && leftover {
-            tally.stop = "the input ends inside a command (at byte \(splitter.offset))"
+        guard tally.stop == nil else { return }
+        let leftover = partial.withUnsafeReadableBytes { $0.dropFirst(trailingWhole).contains { !(($0 >= 9 && $0 <= 13) || $0 == 32) } }
+        if leftover {
+            tally.stop = "the input ends inside a command (at byte \(splitter.offset + trailingWhole))"
             tally.unsent(1, from: splitter.offset)
         }
     }
@@ -161,7 +177,7 @@ struct PipeRun {
         -> ([Result<RESPValue, SentinelClientError>], answered: Bool)
     {
         await withTaskGroup(of: [Result<RESPValue, SentinelClientError>]?.self) { race in
-            race.addTask { await pending.get(cancelReason: "no reply for \(seconds) seconds (--pipe-timeout)") }
+            race.addTask { await pending.get(cancelReason: "no reply within \(seconds) seconds") }
             race.addTask {
                 try? await Task.sleep(nanoseconds: UInt64(seconds) * 1_000_000_000)
                 return nil
@@ -175,10 +191,12 @@ struct PipeRun {
 
     /// After a stop: the commands of a chunk that will not be sent, counted.
     private mutating func countUnsent(_ chunk: ByteBuffer) {
+        guard !inputRefused else { return }  // past malformed input nothing can be counted
         append(chunk)
         let from = splitter.offset
-        guard let split = try? splitCommands() else { return }  // malformed: the report names the byte
+        let split = splitCommands()
         partial.moveReaderIndex(forwardBy: split.consumed)
         tally.unsent(split.ends.count, from: from)
+        inputRefused = split.malformed != nil
     }
 }

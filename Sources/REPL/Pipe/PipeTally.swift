@@ -44,11 +44,13 @@ package struct PipeTally: Equatable {
                     if stop == nil { stop = "\(address) is no longer the master (READONLY)" }
                 }
             case .failure(let error):
-                if error.code == .commandInDoubt {
-                    inDoubt += 1
-                } else {
+                // Only a command surely never written is not sent; any other failure (a
+                // reply that could not be read, say) may have run.
+                if error.code == .commandNotSent {
                     notSent += 1
                     if resumeOffset == nil { resumeOffset = start }
+                } else {
+                    inDoubt += 1
                 }
                 if stop == nil { stop = "the connection to \(address) was lost (\(error.reason.map { "\($0)" } ?? "\(error)"))" }
             }
@@ -79,7 +81,7 @@ package struct PipeTally: Equatable {
         text += ", \(inDoubt) in doubt (written, not answered: they may have run), \(notSent) not sent"
         if let restUnreadFrom { text += ", and the input from byte \(restUnreadFrom) on not read" }
         text += "; none was sent twice.\n"
-        if let resumeOffset = resumeOffset ?? restUnreadFrom {
+        if let resumeOffset {
             text += "sentinel-repl: what is left to send starts at byte \(resumeOffset) of the input, with the first command that did not run"
             text += " (tail -c +\(resumeOffset + 1) FILE | sentinel-repl ... --pipe)"
             text += inDoubt == 0 ? ".\n" : readOnly > 0 ? "; the \(inDoubt) in doubt follow it.\n" : "; the \(inDoubt) in doubt come just before it.\n"

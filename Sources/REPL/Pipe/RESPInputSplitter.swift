@@ -20,6 +20,10 @@ package struct RESPInputSplitter {
         package var ends: [Int] = []
         /// The bytes up to the last end; the rest waits for more input.
         package var consumed: Int { ends.last ?? 0 }
+        /// The bytes parsed whole, with those after the last end that make no command (`*0`, an empty line).
+        package var scanned = 0
+        /// Input the server would refuse, after the commands in `ends`.
+        package var malformed: Malformed?
     }
 
     /// Redis's limits: an inline command or a bulk header longer than this is refused.
@@ -31,14 +35,18 @@ package struct RESPInputSplitter {
 
     package init() {}
 
-    /// The commands complete in `chunk`; `offset` moves past them.
-    package mutating func split(_ chunk: UnsafeRawBufferPointer) throws(Malformed) -> Split {
+    /// The commands complete in `chunk`, up to malformed input if any; `offset` moves past them.
+    package mutating func split(_ chunk: UnsafeRawBufferPointer) -> Split {
         var split = Split()
-        var position = 0
-        while position < chunk.count {
-            guard let end = try commandEnd(chunk, from: position) else { break }
-            if end.makesCommand { split.ends.append(end.index) }
-            position = end.index
+        while split.scanned < chunk.count {
+            do {
+                guard let end = try commandEnd(chunk, from: split.scanned) else { break }
+                if end.makesCommand { split.ends.append(end.index) }
+                split.scanned = end.index
+            } catch {
+                split.malformed = error
+                break
+            }
         }
         offset += split.consumed
         return split
@@ -67,7 +75,7 @@ package struct RESPInputSplitter {
         var position = afterHeader
         if count <= 0 { return End(index: position, makesCommand: false) }
         for _ in 0..<count {
-            guard position < bytes.count else { return nil }
+            guard index(of: 13, in: bytes, from: position) != nil else { return nil }  // Redis looks at '$' once the line is in
             guard bytes[position] == UInt8(ascii: "$") else {
                 throw malformed(position, "expected '$', got '\(Character(Unicode.Scalar(bytes[position])))'")
             }
@@ -111,6 +119,7 @@ package struct RESPInputSplitter {
         let negative = rest.first == UInt8(ascii: "-")
         if negative { rest = rest.dropFirst() }
         guard !rest.isEmpty, rest.count <= 18, rest.count == 1 || rest.first != UInt8(ascii: "0") else { return nil }
+        if negative && rest.first == UInt8(ascii: "0") { return nil }  // string2ll refuses -0
         var value = 0
         for digit in rest {
             guard digit >= 48 && digit <= 57 else { return nil }

@@ -57,15 +57,16 @@ public struct SnapshotStream {
         _ inbound: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, _ parser: RDBPayloadParser, _ node: ServerAddress
     ) async throws(SentinelClientError) -> [UInt8] {
         let what = parser.header == nil ? "before the snapshot's header" : "after \(parser.delivered) bytes of the snapshot"
+        let step = parser.header == nil ? "SYNC" : nil  // no header yet: SYNC itself got no answer
         do {
             guard let buffer = try await inbound.next() else {
-                throw SentinelClientError.snapshotFailed("the connection was closed \(what)", address: node, reason: .connectionLost("closed"))
+                throw SentinelClientError.snapshotFailed("the connection was closed \(what)", address: node, command: step, reason: .connectionLost("closed"))
             }
             return Array(buffer.readableBytesView)
         } catch let error as SentinelClientError {
             throw error
         } catch {
-            throw .snapshotFailed("the connection was lost \(what): \(error)", address: node, reason: .connectionLost("\(error)"))
+            throw .snapshotFailed("the connection was lost \(what): \(error)", address: node, command: step, reason: .connectionLost("\(error)"))
         }
     }
 }
