@@ -100,6 +100,33 @@ struct ScanModeTests {
         }
     }
 
+    /// A replica stopped (SIGSTOP) mid-scan closes nothing and answers nothing: after
+    /// KeyScan.replyTimeout (10 s) the scan leaves it and starts over on the other.
+    @Test func aReplicaStoppedMidScanIsLeftAfterTheReplyTimeout() async throws {
+        try await withTopology { topology in
+            let total = 200_000
+            try load(topology, keys: total)
+            let scan = topology.runREPL(fedBy: "true", flags: ["--scan", "--count", "100", "-i", "0.002"])
+            var scanned: Int?
+            let found = await eventually(within: 20) {
+                scanned = topology.replicaPorts.first { port in
+                    ((try? topology.cli(port, "CLIENT", "LIST")) ?? "").contains("name=sentinel-repl")
+                        && ((try? commandCalls(topology, port, "scan")) ?? 0) > 100
+                }
+                return scanned != nil
+            }
+            #expect(found, "the scan runs on a replica")
+            let scannedPort = try #require(scanned)
+            let stopped = try #require(topology.pid(ofPort: scannedPort))
+            kill(stopped, SIGSTOP)
+            defer { kill(stopped, SIGCONT) }
+            let result = try await scan.value
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("the scan moved from \(topology.address(of: scannedPort))") && result.stderr.contains("10000 ms"), "\(result.stderr)")
+            #expect(Set(result.stdout.split(separator: "\n")).count == total, "every key at least once")
+        }
+    }
+
     @Test func aReplicaKilledMidScanMakesTheScanStartOverOnTheOther() async throws {
         try await withTopology { topology in
             let total = 1_000_000

@@ -36,14 +36,15 @@ extension SentinelClient {
 
     /// A connection to the first of `ordered` whose ROLE says a healthy replica, those in
     /// `avoided` tried only after the others; throws `noHealthyReplica` with every one tried.
-    func connectToFirstReplica(of ordered: [ServerAddress], avoiding avoided: Set<ServerAddress>, database: Int?)
-        async throws(SentinelClientError) -> RedisConnection
-    {
+    /// `replyTimeout`: a bound on each reply (ROLE included) instead of the configured one.
+    func connectToFirstReplica(
+        of ordered: [ServerAddress], avoiding avoided: Set<ServerAddress>, database: Int?, replyTimeout: TimeAmount?? = nil
+    ) async throws(SentinelClientError) -> RedisConnection {
         var tried: [(ServerAddress, FailureReason)] = []
         var resolved: [String: Set<String>] = [:]
         for address in ordered.filter({ !avoided.contains($0) }) + ordered.filter({ avoided.contains($0) }) {
             do {
-                return try await connectToReplica(address, database: database, resolved: &resolved)
+                return try await connectToReplica(address, database: database, replyTimeout: replyTimeout, resolved: &resolved)
             } catch {
                 tried.append((address, error.reason ?? .other(error.description)))
             }
@@ -96,12 +97,12 @@ extension SentinelClient {
         return kept
     }
 
-    private func connectToReplica(_ address: ServerAddress, database: Int?, resolved: inout [String: Set<String>])
-        async throws(SentinelClientError) -> RedisConnection
-    {
+    private func connectToReplica(
+        _ address: ServerAddress, database: Int?, replyTimeout: TimeAmount?? = nil, resolved: inout [String: Set<String>]
+    ) async throws(SentinelClientError) -> RedisConnection {
         var handshake = configuration.dataHandshake
         if let database { handshake.database = database }
-        let connection = try await dial(address, handshake, configuration.connectTimeout)
+        let connection = try await dial(address, handshake, configuration.connectTimeout, commandTimeout: replyTimeout)
         let parsed: Result<ServerRole, FailureReason>
         do {
             parsed = ServerRole.parse(try await connection.send(RESPCommand("ROLE")))

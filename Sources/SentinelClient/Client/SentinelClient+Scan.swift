@@ -21,7 +21,8 @@ extension SentinelClient {
             .map(\.address)
     }
 
-    /// A new connection for a scan: to the least lagging healthy replica whose ROLE
+    /// A new connection for a scan, whose replies are bounded by `KeyScan.replyTimeout` (a
+    /// node stopped or hung is left for the next): to the least lagging healthy replica whose ROLE
     /// agrees (those in `avoided`, which failed the scan, only after the others), or to
     /// the master in use (after a failover, the new one).
     func connectForScan(_ source: ScanSource, avoiding avoided: Set<ServerAddress>) async throws(SentinelClientError) -> RedisConnection {
@@ -29,9 +30,11 @@ extension SentinelClient {
         case .master:
             let lease = try await lease()
             release(lease, healthy: lease.connection.isActive)
-            return try await dial(lease.connection.address, configuration.dataHandshake, configuration.connectTimeout)
+            return try await dial(
+                lease.connection.address, configuration.dataHandshake, configuration.connectTimeout, commandTimeout: .some(KeyScan.replyTimeout))
         case .replica:
-            return try await connectToFirstReplica(of: try await replicasByLag(), avoiding: avoided, database: nil)
+            return try await connectToFirstReplica(
+                of: try await replicasByLag(), avoiding: avoided, database: nil, replyTimeout: .some(KeyScan.replyTimeout))
         }
     }
 }

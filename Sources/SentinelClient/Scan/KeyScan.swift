@@ -45,6 +45,10 @@ public struct ScanPage: Sendable {
 /// Made by `SentinelClient.scan(source:match:count:type:from:)`; one task uses it at a
 /// time. `close()` closes its connection (the client's shutdown does too).
 public struct KeyScan: Sendable {
+    /// How long a node may send nothing while the scan waits for its reply; then it is
+    /// left as a failed node (a stopped or hung process answers nothing, and closes nothing).
+    public static let replyTimeout: TimeAmount = .seconds(10)
+
     public let source: ScanSource
     /// `MATCH`, `COUNT` and `TYPE` as sent with every SCAN.
     public let match: [UInt8]?
