@@ -100,6 +100,21 @@ struct ScanModeTests {
         }
     }
 
+    /// The replica our scan reads, once it has served `pages` SCAN pages.
+    private func replicaScanned(_ topology: Topology, pagesAtLeast pages: Int, _ scan: Task<Topology.RunResult, Error>) async throws -> Int {
+        var scanned: Int?
+        let found = await eventually(within: 20) {
+            scanned = topology.replicaPorts.first { port in
+                ((try? topology.cli(port, "CLIENT", "LIST")) ?? "").contains("name=sentinel-repl")
+                    && ((try? commandCalls(topology, port, "scan")) ?? 0) > pages
+            }
+            return scanned != nil
+        }
+        let unseen = found ? "" : "\(try await scan.value)".prefix(1000)
+        #expect(found, "the scan runs on a replica: \(unseen)")
+        return try #require(scanned)
+    }
+
     /// A replica stopped (SIGSTOP) mid-scan closes nothing and answers nothing: after
     /// KeyScan.replyTimeout (10 s) the scan leaves it and starts over on the other.
     @Test func aReplicaStoppedMidScanIsLeftAfterTheReplyTimeout() async throws {
@@ -107,16 +122,7 @@ struct ScanModeTests {
             let total = 200_000
             try load(topology, keys: total)
             let scan = topology.runREPL(fedBy: "true", flags: ["--scan", "--count", "100", "-i", "0.002"])
-            var scanned: Int?
-            let found = await eventually(within: 20) {
-                scanned = topology.replicaPorts.first { port in
-                    ((try? topology.cli(port, "CLIENT", "LIST")) ?? "").contains("name=sentinel-repl")
-                        && ((try? commandCalls(topology, port, "scan")) ?? 0) > 100
-                }
-                return scanned != nil
-            }
-            #expect(found, "the scan runs on a replica")
-            let scannedPort = try #require(scanned)
+            let scannedPort = try await replicaScanned(topology, pagesAtLeast: 100, scan)
             let stopped = try #require(topology.pid(ofPort: scannedPort))
             kill(stopped, SIGSTOP)
             defer { kill(stopped, SIGCONT) }
@@ -132,21 +138,11 @@ struct ScanModeTests {
             let total = 1_000_000
             try load(topology, keys: total)
             let scan = topology.runREPL(fedBy: "true", flags: ["--scan", "--count", "100", "-i", "0.0005"])
-            var scanned: Int?
-            let found = await eventually(within: 20) {
-                scanned = topology.replicaPorts.first { port in
-                    ((try? topology.cli(port, "CLIENT", "LIST")) ?? "").contains("name=sentinel-repl")
-                        && ((try? commandCalls(topology, port, "scan")) ?? 0) > 200
-                }
-                return scanned != nil
-            }
-            let unseen = found ? "" : "\(try await scan.value)".prefix(1000)
-            #expect(found, "the scan runs on a replica: \(unseen)")
-            let scannedPort = try #require(scanned)
+            let scannedPort = try await replicaScanned(topology, pagesAtLeast: 200, scan)
             kill(try #require(topology.pid(ofPort: scannedPort)), SIGKILL)
             let result = try await scan.value
             #expect(result.status == 0, "\(result.stderr)")
-            let other = try #require(topology.replicaPorts.first { $0 != scanned })
+            let other = try #require(topology.replicaPorts.first { $0 != scannedPort })
             #expect(result.stderr.contains("the scan moved from \(topology.address(of: scannedPort)) to \(topology.address(of: other))"), "\(result.stderr)")
             let keys = Set(result.stdout.split(separator: "\n"))
             #expect(keys.count == total, "every key at least once: \(keys.count) of \(total)")

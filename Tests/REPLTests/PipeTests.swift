@@ -60,4 +60,18 @@ import Testing
         #expect(report.contains("tail -c +111 FILE"))
         #expect(PipeTally().stopReport() == nil, "a run that did not stop reports nothing more")
     }
+
+    /// After a stop the input read on is counted before the chunks still in flight settle:
+    /// the rest starts at the earliest command not run, whichever was counted first.
+    @Test func theRestStartsAtTheEarliestCommandNotRunWhateverTheOrderCounted() {
+        let address = ServerAddress(host: "127.0.0.1", port: 6379)
+        var tally = PipeTally()
+        tally.unsent(5, from: 900)
+        let lost: [Result<RESPValue, SentinelClientError>] = [
+            .failure(.commandInDoubt(command: "", address: address, reason: "the server closed the connection")),
+            .failure(.commandNotSent(command: "", address: address, reason: "the server closed the connection")),
+        ]
+        _ = tally.record(lost, base: 700, ends: [50, 100], from: address)
+        #expect(tally.resumeOffset == 750 && tally.notSent == 6 && tally.inDoubt == 1)
+    }
 }

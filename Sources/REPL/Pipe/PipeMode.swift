@@ -90,8 +90,8 @@ struct PipeRun {
         if interrupted() && tally.stop == nil { tally.stop = "interrupted (Ctrl-C)" }
         if tally.stop != nil && (!input.isFile || interrupted()) {
             tally.restUnreadFrom = splitter.offset + partial.readableBytes
-            // A command read in part was not sent: the rest starts with it.
-            if tally.resumeOffset == nil { tally.resumeOffset = splitter.offset }
+            // A command read in part was not sent: the rest starts with it (or earlier).
+            tally.markNotRun(at: splitter.offset)
         }
     }
 
@@ -107,7 +107,7 @@ struct PipeRun {
         if let malformed = split.malformed {
             // Not sent: the server would refuse it and close the connection. The rest is not read.
             tally.stop = malformed.description
-            if tally.resumeOffset == nil { tally.resumeOffset = splitter.offset }  // where the refused command starts
+            tally.markNotRun(at: splitter.offset)  // where the refused command starts
             inputRefused = true
         }
         while inFlight.count > PipeMode.window && tally.stop == nil { await settleOldest() }

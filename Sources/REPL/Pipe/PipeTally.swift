@@ -40,7 +40,7 @@ package struct PipeTally: Equatable {
                 errorLines += Array(message.utf8) + [10]
                 if reply.errorCode == "READONLY" {
                     readOnly += 1
-                    if resumeOffset == nil { resumeOffset = start }
+                    markNotRun(at: start)
                     if stop == nil { stop = "\(address) is no longer the master (READONLY)" }
                 }
             case .failure(let error):
@@ -48,7 +48,7 @@ package struct PipeTally: Equatable {
                 // reply that could not be read, say) may have run.
                 if error.code == .commandNotSent {
                     notSent += 1
-                    if resumeOffset == nil { resumeOffset = start }
+                    markNotRun(at: start)
                 } else {
                     inDoubt += 1
                 }
@@ -70,7 +70,13 @@ package struct PipeTally: Equatable {
     /// Commands of the input never handed to the connection (after the stop, or after malformed input).
     package mutating func unsent(_ count: Int, from offset: Int) {
         notSent += count
-        if count > 0, resumeOffset == nil { resumeOffset = offset }
+        if count > 0 { markNotRun(at: offset) }
+    }
+
+    /// The earliest wins: chunks still in flight are counted after the input read past
+    /// them, so the first command not run is not always the first one counted.
+    package mutating func markNotRun(at offset: Int) {
+        resumeOffset = min(resumeOffset ?? offset, offset)
     }
 
     /// Every command accounted for once: the lines `--pipe` ends with when it stopped short.
