@@ -213,6 +213,9 @@ package enum Program {
         if options.sentinelTLS.enabled || urlAsksTLS {
             configuration.sentinelTLS = try options.sentinelTLS.settings(optionPrefix: "sentinel-")
         }
+        for entry in options.natmap {
+            do { try configuration.addressMap.add(entry) } catch { throw UsageError(message: error.description) }
+        }
         configuration.database = options.database
         configuration.protocolVersion = options.resp3 ? .resp3 : .resp2
         configuration.clientName = "sentinel-repl"

@@ -55,6 +55,8 @@ package struct REPLOptions: Sendable {
     package var scan: ScanOptions?
     /// `--pipe`: RESP from stdin to the master; `--pipe-timeout`'s seconds (redis-cli's 30 by default).
     package var pipeTimeout: Int?
+    /// `--natmap FROM=TO`, in order: where to dial the addresses Sentinel names.
+    package var natmap: [String] = []
     /// `--intrinsic-latency SECONDS`: this machine's latency; no server asked.
     package var intrinsicLatency: Int?
     /// `--rdb FILE` or `--functions-rdb FILE`, and `--master`.

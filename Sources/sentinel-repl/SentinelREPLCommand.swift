@@ -196,6 +196,13 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         help: ArgumentHelp("With --pipe: give up when no reply came this many seconds after the input ended (0: wait forever).", valueName: "n"))
     var pipeTimeout: Int?
 
+    @Option(
+        name: .customLong("natmap"),
+        help: ArgumentHelp(
+            "Dial an address Sentinel names elsewhere (an SSH tunnel, Docker, kubectl port-forward); repeatable. FROM and TO are host:port, or a host for every port.",
+            valueName: "from=to"))
+    var natmap: [String] = []
+
     @Flag(name: .customLong("tls"), help: "Connect to the master and replicas over TLS.")
     var tls = false
 
@@ -387,6 +394,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         options.assumeYes = yes
         options.scan = scanOptions
         options.pipeTimeout = pipe ? pipeTimeout ?? 30 : nil
+        options.natmap = natmap
         options.snapshot = (rdb ?? functionsRdb).map { REPLOptions.Snapshot(file: $0, functionsOnly: rdb == nil, onMaster: onMaster) }
         options.watch = stat ? .stat : latencyHistory ? .latencyHistory : latency ? .latency : latencyDist ? .latencyDist(mono: mono) : nil
         options.intrinsicLatency = intrinsicLatency

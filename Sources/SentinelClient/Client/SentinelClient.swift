@@ -227,8 +227,9 @@ public actor SentinelClient: Service {
         _ address: ServerAddress, _ handshake: HandshakeSettings, _ timeout: TimeAmount,
         commandTimeout: TimeAmount?? = nil, keptOnMasterChange: Bool = false
     ) async throws(SentinelClientError) -> RedisConnection {
+        let target = configuration.sentinels.contains(address) ? address : configuration.addressMap.dialled(address)
         let connection = try await RedisConnection.connect(
-            to: address, on: group, handshake: handshake, connectTimeout: timeout,
+            to: address, via: target, on: group, handshake: handshake, connectTimeout: timeout,
             commandTimeout: commandTimeout ?? configuration.commandTimeout)
         guard registry.add(connection, keptOnMasterChange: keptOnMasterChange) else {
             await connection.closeAndWait(reason: "the client is shut down")

@@ -24,9 +24,12 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
         try? await channel.closeFuture.get()
     }
 
-    /// Connects and runs the handshake (HELLO or AUTH, CLIENT SETNAME, SELECT).
+    /// Connects and runs the handshake (HELLO or AUTH, CLIENT SETNAME, SELECT). The
+    /// connection is `address`'s (in errors, in TLS's name check); the socket goes to
+    /// `target` when an address map says so.
     static func connect(
         to address: ServerAddress,
+        via target: ServerAddress? = nil,
         on group: any EventLoopGroup,
         handshake: HandshakeSettings,
         connectTimeout: TimeAmount,
@@ -48,7 +51,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
                             RESPChannelHandler(address: address, commandTimeout: commandTimeout, onPush: onPush))
                     }
                 }
-                .connect(host: address.host, port: address.port).get()
+                .connect(host: (target ?? address).host, port: (target ?? address).port).get()
         } catch {
             tlsHandshake?.fail(error)
             throw .connectFailed(address: address, reason: Self.classify(error, connectTimeout), underlying: error)

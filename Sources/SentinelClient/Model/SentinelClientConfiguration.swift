@@ -12,6 +12,10 @@ public struct SentinelClientConfiguration: Sendable {
     public var database: Int = 0
     /// TLS to the master and replicas (`.disable` by default).
     public var tls: TLS = .disable
+    /// Where to dial the addresses Sentinel names (`--natmap`): the master, the replicas
+    /// and learned sentinels. The sentinels in `sentinels` are dialled as given, and TLS
+    /// checks the name Sentinel announced, not the one dialled.
+    public var addressMap = AddressMap()
     /// TLS to the sentinels, which may differ from the data nodes' (`.disable` by default).
     public var sentinelTLS: TLS = .disable
     /// RESP3 is negotiated with `HELLO 3`, falling back to RESP2 when refused.
