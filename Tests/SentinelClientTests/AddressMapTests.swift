@@ -28,3 +28,13 @@ import Testing
         #expect(map.isEmpty)
     }
 }
+
+/// `natmap=` in a URL's query: repeatable, its value FROM=TO (a raw '=' or %3D).
+@Suite struct AddressMapURLTests {
+    @Test func theURLCarriesTheMapInOrder() throws {
+        let url = try SentinelURL("redis+sentinel://127.0.0.1:26379/mymaster?natmap=10.0.0.5:6379=127.0.0.1:16379&natmap=10.0.0.6%3D127.0.0.1")
+        #expect(url.addressMap.description == "10.0.0.5:6379=127.0.0.1:16379, 10.0.0.6=127.0.0.1")
+        #expect(try SentinelClientConfiguration(url: url).addressMap == url.addressMap)
+        #expect(throws: SentinelURLError.self) { try SentinelURL("redis+sentinel://127.0.0.1/mymaster?natmap=10.0.0.5") }
+    }
+}

@@ -3,7 +3,8 @@ import RESP
 /// A Sentinel connection URL, as Lettuce and redis-py spell it:
 /// `redis+sentinel://[user[:password]@]host[:port][,host[:port]...]/master-name[/db]`
 /// with query parameters `sentinel_user` and `sentinel_pass` for the sentinels' own
-/// credentials. User, password, master name and query values may be percent-encoded.
+/// credentials, and `natmap=FROM=TO` (repeatable) for the address map. User, password,
+/// master name and query values may be percent-encoded.
 /// `rediss+sentinel://` asks for TLS to sentinels and data nodes.
 public struct SentinelURL: Sendable, Hashable {
     public var sentinels: [ServerAddress]
@@ -13,6 +14,8 @@ public struct SentinelURL: Sendable, Hashable {
     public var dataCredentials: Credentials?
     /// The sentinels' credentials (`sentinel_user`, `sentinel_pass`).
     public var sentinelCredentials: Credentials?
+    /// `natmap=FROM=TO` entries, in order, for `SentinelClientConfiguration.addressMap`.
+    public var addressMap = AddressMap()
     public var tls: Bool
 
     public static let defaultSentinelPort = 26379
@@ -104,7 +107,7 @@ public struct SentinelURL: Sendable, Hashable {
             database = db
         default: throw .init("its path has more than /master-name/db")
         }
-        sentinelCredentials = try Self.sentinelCredentials(query)
+        (sentinelCredentials, addressMap) = try Self.queryParameters(query)
     }
 
     private static func credentials(_ userinfo: Substring) throws(SentinelURLError) -> Credentials? {
@@ -130,21 +133,25 @@ public struct SentinelURL: Sendable, Hashable {
         return addresses
     }
 
-    private static func sentinelCredentials(_ query: Substring) throws(SentinelURLError) -> Credentials? {
+    private static func queryParameters(_ query: Substring) throws(SentinelURLError) -> (Credentials?, AddressMap) {
         var user: String?
         var password: String?
+        var map = AddressMap()
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let value = parts.count == 2 ? parts[1] : ""
             switch parts[0] {
             case "sentinel_user": user = try decoded(value, part: "sentinel_user")
             case "sentinel_pass", "sentinel_password": password = try decoded(value, part: "sentinel_pass")
+            case "natmap":
+                let entry = try decoded(value, part: "natmap")
+                do throws(AddressMap.ParseError) { try map.add(entry) } catch { throw .init(error.description) }
             // The key is not repeated: a raw '&' in a password would put its tail here.
-            default: throw .init("its query has a parameter other than sentinel_user and sentinel_pass (a raw '&' in a value must be %26)")
+            default: throw .init("its query has a parameter other than sentinel_user, sentinel_pass and natmap (a raw '&' in a value must be %26)")
             }
         }
         if user != nil && password == nil { throw .init("sentinel_user has no sentinel_pass") }
-        return password.map { Credentials(user: user, password: $0) }
+        return (password.map { Credentials(user: user, password: $0) }, map)
     }
 
     /// `text` in single quotes with its control and format characters escaped (`\u{1B}`),
@@ -189,5 +196,6 @@ extension SentinelClientConfiguration {
         database = url.database ?? 0
         dataCredentials = url.dataCredentials
         sentinelCredentials = url.sentinelCredentials
+        addressMap = url.addressMap
     }
 }
