@@ -47,7 +47,7 @@ struct MetaCommands: Sendable {
         let known = Double((NIODeadline.now() - master.knownSince).nanoseconds) / 1e9
         return """
             name        \(master.name)
-            address     \(master.address)
+            address     \(shown(master.address))
             role        \(role)
             answered by sentinel \(master.answeredBy)
             agreement   \(agreeing) of \(probes.count) sentinels name this master (\(answered.count) answered)
@@ -69,6 +69,12 @@ struct MetaCommands: Sendable {
             """
     }
 
+    /// An address Sentinel named, and where `--natmap` dials it when that is elsewhere.
+    func shown(_ address: ServerAddress) -> String {
+        let dialled = client.dialTarget(for: address)
+        return dialled == address ? "\(address)" : "\(address) via \(dialled)"
+    }
+
     func sentinelsReport() async -> String {
         let probes = await client.probeSentinels()
         var lines = ["address               reachable  latency   names master           subscribed  origin"]
@@ -77,7 +83,7 @@ struct MetaCommands: Sendable {
             let names = probe.namedMaster.map { "\($0)" } ?? (probe.error ?? "-")
             lines.append(
                 [
-                    probe.address.description.padded(22), (probe.reachable ? "yes" : "no").padded(11),
+                    shown(probe.address).padded(22), (probe.reachable ? "yes" : "no").padded(11),
                     latency.padded(10), names.padded(23), (probe.subscribed ? "yes" : "no").padded(12),
                     probe.origin.rawValue,
                 ].joined())
@@ -100,7 +106,7 @@ struct MetaCommands: Sendable {
             let replicas = try await client.probeReplicas()
             guard !replicas.isEmpty else { return "Sentinel lists no replicas for \(masterName)\n" }
             return replicas.map { replica in
-                "\(replica.address.description.padded(22))flags \(replica.flags.padded(12))offset \(replica.offset.map(String.init) ?? "-")  ROLE: \(replica.role)"
+                "\(shown(replica.address).padded(22))flags \(replica.flags.padded(12))offset \(replica.offset.map(String.init) ?? "-")  ROLE: \(replica.role)"
             }.joined(separator: "\n") + "\n"
         } catch {
             return "could not list replicas: \(error)\n"

@@ -223,13 +223,18 @@ public actor SentinelClient: Service {
         }
     }
 
+    /// Where `address` is dialled: as the address map says, except the sentinels given,
+    /// which are dialled as given.
+    public nonisolated func dialTarget(for address: ServerAddress) -> ServerAddress {
+        configuration.sentinels.contains(address) ? address : configuration.addressMap.dialled(address)
+    }
+
     nonisolated func dial(
         _ address: ServerAddress, _ handshake: HandshakeSettings, _ timeout: TimeAmount,
         commandTimeout: TimeAmount?? = nil, keptOnMasterChange: Bool = false
     ) async throws(SentinelClientError) -> RedisConnection {
-        let target = configuration.sentinels.contains(address) ? address : configuration.addressMap.dialled(address)
         let connection = try await RedisConnection.connect(
-            to: address, via: target, on: group, handshake: handshake, connectTimeout: timeout,
+            to: address, via: dialTarget(for: address), on: group, handshake: handshake, connectTimeout: timeout,
             commandTimeout: commandTimeout ?? configuration.commandTimeout)
         guard registry.add(connection, keptOnMasterChange: keptOnMasterChange) else {
             await connection.closeAndWait(reason: "the client is shut down")
