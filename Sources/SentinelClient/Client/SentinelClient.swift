@@ -229,13 +229,24 @@ public actor SentinelClient: Service {
         configuration.sentinels.contains(address) ? address : configuration.addressMap.dialled(address)
     }
 
+    /// A map is set, and this address (not a given sentinel) is left out of it.
+    nonisolated func needsAnAddressMapEntry(_ address: ServerAddress) -> Bool {
+        let map = configuration.addressMap
+        return !map.isEmpty && !configuration.sentinels.contains(address) && !map.covers(address)
+    }
+
     nonisolated func dial(
         _ address: ServerAddress, _ handshake: HandshakeSettings, _ timeout: TimeAmount,
         commandTimeout: TimeAmount?? = nil, keptOnMasterChange: Bool = false
     ) async throws(SentinelClientError) -> RedisConnection {
-        let connection = try await RedisConnection.connect(
-            to: address, via: dialTarget(for: address), on: group, handshake: handshake, connectTimeout: timeout,
-            commandTimeout: commandTimeout ?? configuration.commandTimeout)
+        let connection: RedisConnection
+        do {
+            connection = try await RedisConnection.connect(
+                to: address, via: dialTarget(for: address), on: group, handshake: handshake, connectTimeout: timeout,
+                commandTimeout: commandTimeout ?? configuration.commandTimeout)
+        } catch where error.code == .connectFailed && needsAnAddressMapEntry(address) {
+            throw .connectFailed(address: address, reason: .notInAddressMap(error.reason ?? .other("\(error)")), underlying: error)
+        }
         guard registry.add(connection, keptOnMasterChange: keptOnMasterChange) else {
             await connection.closeAndWait(reason: "the client is shut down")
             throw .shutDown
