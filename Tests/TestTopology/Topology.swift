@@ -289,16 +289,29 @@ extension Topology {
                 .map { String($0.dropFirst(8).dropLast()) })
     }
 
+    /// The local ports of the TCP sockets process `pid` has open (/proc/net/tcp).
+    public static func localPorts(of pid: pid_t) -> Set<Int> {
+        let inodes = socketInodes(of: pid)
+        return Set(
+            tcpTable().compactMap { columns -> Int? in
+                guard columns.count > 9, inodes.contains(String(columns[9])) else { return nil }
+                return columns[1].split(separator: ":").last.flatMap { Int($0, radix: 16) }
+            })
+    }
+
+    private static func tcpTable() -> [[Substring]] {
+        // Read to the end: /proc files say they are empty, so contentsOfFile reads nothing.
+        let table = String(decoding: FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        return table.split(separator: "\n").dropFirst().map { $0.split(separator: " ") }
+    }
+
     /// Those of them that are TCP connections to 127.0.0.1:`port` (/proc/net/tcp).
     public static func sockets(of pid: pid_t, connectedTo port: Int) -> Set<String> {
         let inodes = socketInodes(of: pid)
         let hexPort = String(port, radix: 16, uppercase: true)
         let remote = "0100007F:" + String(repeating: "0", count: max(0, 4 - hexPort.count)) + hexPort
-        // Read to the end: /proc files say they are empty, so contentsOfFile reads nothing.
-        let table = String(decoding: FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
         return Set(
-            table.split(separator: "\n").dropFirst().compactMap { row -> String? in
-                let columns = row.split(separator: " ")
+            tcpTable().compactMap { columns -> String? in
                 guard columns.count > 9, columns[2] == remote, inodes.contains(String(columns[9])) else { return nil }
                 return String(columns[9])
             })
@@ -391,3 +404,56 @@ public struct LoneServer: Sendable {
 /// How many times slower than a plain debug build the code under test runs: set by
 /// `scripts/sanitize.sh` (SENTINEL_REPL_TEST_SLOWDOWN); the suites' time limits scale by it.
 public let testSlowdown: Int = max(1, Int(ProcessInfo.processInfo.environment["SENTINEL_REPL_TEST_SLOWDOWN"] ?? "") ?? 1)
+
+/// TCP forwarders a test starts in front of some of a topology's nodes
+/// (`scripts/forwarder.py`): one port per target, every connection counted, each
+/// direction delayed by `delayMilliseconds`. Stopped by pid with `stop`, or when the
+/// test process exits.
+public final class Forwarders: @unchecked Sendable {
+    /// The forwarder's port for each target `host:port`.
+    public let ports: [String: Int]
+    private let pidFile: String
+    private let countsFile: String
+
+    public init(
+        to targets: [String], in directory: String, delayMilliseconds: Int = 0, onlyFrom source: String? = nil
+    ) throws {
+        let name = "forwarder-\(UInt32.random(in: 0...UInt32.max))"
+        pidFile = "\(directory)/\(name).pid"
+        countsFile = "\(directory)/\(name).counts"
+        var arguments = ["python3", "\(Topology.repositoryRoot)/scripts/forwarder.py", "--pidfile", pidFile,
+            "--counts", countsFile, "--delay-ms", String(delayMilliseconds), "--owner", String(getpid())]
+        if let source { arguments += ["--only-from", source] }
+        let started = try Topology.run("/usr/bin/env", arguments + targets)
+        guard started.status == 0 else { throw TopologyError.startFailed("forwarder: \(started.stderr)") }
+        var ports: [String: Int] = [:]
+        for line in started.stdout.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, let port = Int(parts[1]) { ports[String(parts[0])] = port }
+        }
+        guard ports.count == targets.count else { throw TopologyError.startFailed("forwarder printed: \(started.stdout)") }
+        self.ports = ports
+    }
+
+    /// Connections accepted so far for each target.
+    public func connectionCounts() -> [String: Int] {
+        let text = (try? String(contentsOfFile: countsFile, encoding: .utf8)) ?? ""
+        var counts: [String: Int] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let count = Int(parts[1]) { counts[String(parts[0])] = count }
+        }
+        return counts
+    }
+
+    /// The forwarder's process, while it runs.
+    public var pid: pid_t? {
+        (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    public func stop() {
+        guard let pid else { return }
+        kill(pid, SIGTERM)
+        unlink(pidFile)
+    }
+}
