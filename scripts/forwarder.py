@@ -4,15 +4,15 @@ counted, each direction optionally delayed. It stands for what sits between an
 operator and a deployment: an SSH tunnel, a published container port, a slow link.
 
   forwarder.py --pidfile FILE --counts FILE [--delay-ms N] [--owner PID]
-               [--only-from IP] TARGET_HOST:PORT...
+               [--shun-pidfile FILE] TARGET_HOST:PORT...
 
 Prints `TARGET=LISTEN_PORT` per target once listening, then runs in the background
 (its pid in --pidfile) until SIGTERM/SIGKILL or until --owner exits. --counts holds
 `TARGET COUNT` lines, rewritten at each accepted connection. --delay-ms holds every
 chunk that long in each direction, order kept (so a round trip costs twice that).
---only-from forwards connections from that source address only; any other is
-accepted and then never answered, as a private address unreachable from outside
-looks to a client that reaches it anyway (it waits for its own timeout).
+--shun-pidfile holds connections from the process whose pid that file names: each
+is accepted and never answered, as a private address looks from outside the network
+(the client waits for its own timeout), while the sentinels and nodes get through.
 """
 import argparse
 import asyncio
@@ -39,12 +39,12 @@ def listen_on(host):
 
 
 class Forwarder:
-    def __init__(self, targets, counts_path, delay, only_from):
+    def __init__(self, targets, counts_path, delay, shun_pidfile):
         self.targets = targets
         self.counts = {target: 0 for target in targets}
         self.counts_path = counts_path
         self.delay = delay
-        self.only_from = only_from
+        self.shun_pidfile = shun_pidfile
         self.write_counts()
 
     def write_counts(self):
@@ -56,7 +56,7 @@ class Forwarder:
 
     async def serve(self, target, client_reader, client_writer):
         peer = client_writer.get_extra_info("peername")
-        if self.only_from and peer and peer[0] != self.only_from:
+        if self.shun_pidfile and peer and from_shunned_process(peer, self.shun_pidfile):
             await client_reader.read()  # held, never answered, until the client gives up
             client_writer.close()
             return
@@ -107,6 +107,25 @@ class Forwarder:
             reading.cancel()
 
 
+def from_shunned_process(peer, pidfile):
+    """Whether the socket at `peer` (the client's end) belongs to the process pidfile names."""
+    try:
+        with open(pidfile) as f:
+            pid = int(f.read().strip())
+        fds = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+    except (OSError, ValueError):
+        return False
+    inodes = {link[8:-1] for link in fds if link.startswith("socket:[")}
+    port = f"{peer[1]:04X}"
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for row in f.readlines()[1:]:
+                columns = row.split()
+                if columns[1].endswith(":" + port) and columns[9] in inodes:
+                    return True
+    return False
+
+
 async def run(forwarder, sockets, owner):
     for target, sock in sockets.items():
         await asyncio.start_server(lambda r, w, t=target: forwarder.serve(t, r, w), sock=sock)
@@ -128,11 +147,11 @@ def main():
     parser.add_argument("--counts", required=True)
     parser.add_argument("--delay-ms", type=float, default=0)
     parser.add_argument("--owner", type=int)
-    parser.add_argument("--only-from")
+    parser.add_argument("--shun-pidfile")
     parser.add_argument("targets", nargs="+")
     args = parser.parse_args()
     sockets = {target: listen_on(parse_target(target)[0]) for target in args.targets}
-    forwarder = Forwarder(args.targets, args.counts, args.delay_ms / 1000, args.only_from)
+    forwarder = Forwarder(args.targets, args.counts, args.delay_ms / 1000, args.shun_pidfile)
     for target, sock in sockets.items():
         print(f"{target}={sock.getsockname()[1]}")
     sys.stdout.flush()

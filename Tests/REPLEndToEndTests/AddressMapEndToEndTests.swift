@@ -118,6 +118,65 @@ struct AddressMapEndToEndTests {
             #expect(seen.samples > 20 && seen.direct.isEmpty, "connections around the map: \(seen.direct) in \(seen.samples) samples")
         }
     }
+
+    /// Replica B is reachable only through a gate that never answers the REPL (as a private
+    /// address looks from outside), and the map leaves it out. A failover to B prints the
+    /// address that needs an entry within the connect timeout (2 s) of the switch.
+    @Test func aFailoverToAnUnmappedNodeNamesTheMissingEntry() async throws {
+        try await withTopology { topology in
+            let (replicaA, replicaB) = (topology.replicaPorts[0], topology.replicaPorts[1])
+            let shunnedPidFile = "\(topology.directory)/repl-outside.pid"
+            let gate = try Forwarders(to: [topology.address(of: replicaB)], in: topology.directory, shunning: shunnedPidFile)
+            defer { gate.stop() }
+            let gatePort = try #require(gate.ports.values.first)
+            try await announce(replicaB, at: gatePort, replicaA: replicaA, in: topology)
+
+            let forwarders = try Forwarders(to: [topology.masterPort, replicaA].map { topology.address(of: $0) }, in: topology.directory)
+            defer { forwarders.stop() }
+            let terminal = try topology.openREPL(natmap(forwarders) + ["--history-file", "/dev/null"])
+            defer { terminal.close() }
+            try "\(terminal.pid)\n".write(toFile: shunnedPidFile, atomically: true, encoding: .utf8)
+            #expect(terminal.waitFor("mymaster@127.0.0.1:\(topology.masterPort)> ", seconds: 15), "screen: \(terminal.screen)")
+
+            try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
+            #expect(await eventually(within: 30) { topology.sentinelMasterPort() == gatePort }, "the sentinels name B, at its gate")
+            let named = ContinuousClock.now
+            let missing = "127.0.0.1:\(gatePort)"
+            let line = terminal.waitForFirst(seconds: 20) { screen in
+                screen.split(separator: "\n").first { $0.contains(missing) && $0.contains("natmap") }
+            }
+            let waited = ContinuousClock.now - named
+            #expect(line != nil, "a line names \(missing) and the map: \(terminal.screen)")
+            // Each sentinel names B and each check of it is bounded by 500 ms; 2 s more for polling.
+            #expect(waited < .seconds(2 + 2), "within the connect timeout of the switch: \(waited)")
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+        }
+    }
+
+    /// Has replica `port` announce `gatePort` (REPLCONF listening-port, on a new link), gives
+    /// replica A priority 0 so a failover picks B, and has the sentinels forget the old
+    /// address (SENTINEL RESET) until they list A and the gate only.
+    private func announce(_ port: Int, at gatePort: Int, replicaA: Int, in topology: Topology) async throws {
+        #expect(try topology.cli(replicaA, "CONFIG", "SET", "replica-priority", "0") == "OK\n")
+        #expect(try topology.cli(port, "CONFIG", "SET", "replica-announce-port", String(gatePort)) == "OK\n")
+        try topology.cli(topology.masterPort, "CLIENT", "KILL", "TYPE", "replica")
+        let listed = try await eventually(within: 10) {
+            try topology.cli(topology.masterPort, "INFO", "replication").contains("port=\(gatePort),state=online")
+        }
+        #expect(listed, "the master lists B at its gate")
+        for sentinel in topology.sentinelPorts {
+            try topology.cli(sentinel, "SENTINEL", "RESET", topology.masterName)
+        }
+        let relearned = try await eventually(within: 20) {
+            try topology.sentinelPorts.allSatisfy { sentinel in
+                let replicas = try topology.cli(sentinel, "SENTINEL", "REPLICAS", topology.masterName)
+                return replicas.contains("\n\(gatePort)\n") && replicas.contains("\n\(replicaA)\n") && !replicas.contains("\n\(port)\n")
+                    && !replicas.contains("disconnected") && !replicas.contains("s_down")
+            }
+        }
+        #expect(relearned, "the sentinels list A and B's gate")
+    }
 }
 
 /// Samples a process's TCP connections every few milliseconds and keeps any that goes

@@ -29,6 +29,53 @@ import Testing
     }
 }
 
+/// A failure to reach an address no entry covers names the entry to add; one that
+/// answered, a given sentinel, or any failure without a map, stays as it was.
+@Suite struct UnmappedAddressTests {
+    let sentinel = ServerAddress(host: "127.0.0.1", port: 26379)
+    let mapped = ServerAddress(host: "10.0.0.5", port: 6379)
+    let unmapped = ServerAddress(host: "10.0.0.7", port: 6379)
+
+    func configuration(map entries: [String]) throws -> SentinelClientConfiguration {
+        var configuration = SentinelClientConfiguration(sentinels: [sentinel], masterName: "m")
+        for entry in entries { try configuration.addressMap.add(entry) }
+        return configuration
+    }
+
+    @Test func onlyAnUnreachedUnmappedAddressIsMarked() throws {
+        let withMap = try configuration(map: ["10.0.0.5:6379=127.0.0.1:16379"])
+        #expect(withMap.failureReaching(unmapped, .timedOut(milliseconds: 500)) == .notInAddressMap(unmapped, .timedOut(milliseconds: 500)))
+        #expect(withMap.failureReaching(unmapped, .connectionRefused) == .notInAddressMap(unmapped, .connectionRefused))
+        #expect(withMap.failureReaching(mapped, .connectionRefused) == .connectionRefused)
+        #expect(withMap.failureReaching(sentinel, .connectionRefused) == .connectionRefused, "given sentinels are dialled as given")
+        #expect(withMap.failureReaching(unmapped, .notAMaster(role: "slave")) == .notAMaster(role: "slave"), "it answered")
+        #expect(try configuration(map: []).failureReaching(unmapped, .connectionRefused) == .connectionRefused)
+        #expect(withMap.dialTarget(for: mapped) == ServerAddress(host: "127.0.0.1", port: 16379))
+        #expect(withMap.dialTarget(for: unmapped) == unmapped)
+    }
+
+    @Test func discoveryNamesTheEntryToAddWhenEverySentinelNamesTheSameUnmappedMaster() throws {
+        let discovery = Discovery(
+            configuration: try configuration(map: ["10.0.0.5:6379=127.0.0.1:16379"]), logger: .init(label: "test"),
+            dial: { _, _, _, _ in throw SentinelClientError.shutDown })
+        let other = ServerAddress(host: "127.0.0.1", port: 26380)
+        let timedOut = FailureReason.notInAddressMap(unmapped, .timedOut(milliseconds: 500))
+        let error = discovery.classify([
+            DiscoveryAttempt(sentinel: sentinel, namedMaster: unmapped, reason: timedOut),
+            DiscoveryAttempt(sentinel: other, namedMaster: unmapped, reason: timedOut),
+        ])
+        #expect(error.code == .noVerifiedMaster && error.address == unmapped)
+        #expect(
+            error.description
+                == "Sentinel names 10.0.0.7:6379 as the master of 'm'; it is not reached (no answer within 500 ms) and no address map entry covers it: add natmap 10.0.0.7:6379=HOST:PORT")
+        let split = discovery.classify([
+            DiscoveryAttempt(sentinel: sentinel, namedMaster: unmapped, reason: timedOut),
+            DiscoveryAttempt(sentinel: other, namedMaster: mapped, reason: .connectionRefused),
+        ])
+        #expect(split.description.hasPrefix("no reachable master for 'm'"), "sentinels that disagree: \(split)")
+    }
+}
+
 /// `natmap=` in a URL's query: repeatable, its value FROM=TO (a raw '=' or %3D).
 @Suite struct AddressMapURLTests {
     @Test func theURLCarriesTheMapInOrder() throws {

@@ -415,15 +415,17 @@ public final class Forwarders: @unchecked Sendable {
     private let pidFile: String
     private let countsFile: String
 
+    /// `shunning`: a file that names a pid (written later is fine); connections from that
+    /// process are accepted and never answered, as a private address looks from outside.
     public init(
-        to targets: [String], in directory: String, delayMilliseconds: Int = 0, onlyFrom source: String? = nil
+        to targets: [String], in directory: String, delayMilliseconds: Int = 0, shunning shunPidFile: String? = nil
     ) throws {
         let name = "forwarder-\(UInt32.random(in: 0...UInt32.max))"
         pidFile = "\(directory)/\(name).pid"
         countsFile = "\(directory)/\(name).counts"
         var arguments = ["python3", "\(Topology.repositoryRoot)/scripts/forwarder.py", "--pidfile", pidFile,
             "--counts", countsFile, "--delay-ms", String(delayMilliseconds), "--owner", String(getpid())]
-        if let source { arguments += ["--only-from", source] }
+        if let shunPidFile { arguments += ["--shun-pidfile", shunPidFile] }
         let started = try Topology.run("/usr/bin/env", arguments + targets)
         guard started.status == 0 else { throw TopologyError.startFailed("forwarder: \(started.stderr)") }
         var ports: [String: Int] = [:]

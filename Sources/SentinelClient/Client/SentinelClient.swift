@@ -226,13 +226,7 @@ public actor SentinelClient: Service {
     /// Where `address` is dialled: as the address map says, except the sentinels given,
     /// which are dialled as given.
     public nonisolated func dialTarget(for address: ServerAddress) -> ServerAddress {
-        configuration.sentinels.contains(address) ? address : configuration.addressMap.dialled(address)
-    }
-
-    /// A map is set, and this address (not a given sentinel) is left out of it.
-    nonisolated func needsAnAddressMapEntry(_ address: ServerAddress) -> Bool {
-        let map = configuration.addressMap
-        return !map.isEmpty && !configuration.sentinels.contains(address) && !map.covers(address)
+        configuration.dialTarget(for: address)
     }
 
     nonisolated func dial(
@@ -244,8 +238,11 @@ public actor SentinelClient: Service {
             connection = try await RedisConnection.connect(
                 to: address, via: dialTarget(for: address), on: group, handshake: handshake, connectTimeout: timeout,
                 commandTimeout: commandTimeout ?? configuration.commandTimeout)
-        } catch where error.code == .connectFailed && needsAnAddressMapEntry(address) {
-            throw .connectFailed(address: address, reason: .notInAddressMap(error.reason ?? .other("\(error)")), underlying: error)
+        } catch where error.code == .connectFailed {
+            guard let reason = error.reason.map({ configuration.failureReaching(address, $0) }),
+                case .notInAddressMap = reason
+            else { throw error }
+            throw .connectFailed(address: address, reason: reason, underlying: error)
         }
         guard registry.add(connection, keptOnMasterChange: keptOnMasterChange) else {
             await connection.closeAndWait(reason: "the client is shut down")

@@ -190,7 +190,7 @@ struct Discovery: Sendable {
                 }
             }
         } catch {
-            return .failure(reason(for: error))
+            return .failure(configuration.failureReaching(address, reason(for: error)))
         }
     }
 
@@ -265,6 +265,15 @@ struct Discovery: Sendable {
         }
     }
 
+    /// The one master every answering sentinel named, when none reached it and no address
+    /// map entry covers it.
+    static func unmappedMaster(_ answered: [DiscoveryAttempt]) -> ServerAddress? {
+        let named = Set(answered.map(\.namedMaster))
+        guard named.count == 1, let master = named.first ?? nil else { return nil }
+        let allUnmapped = answered.allSatisfy { if case .notInAddressMap = $0.reason { true } else { false } }
+        return allUnmapped ? master : nil
+    }
+
     /// Turns the attempts into the one error that best tells the person what to fix.
     func classify(_ attempts: [DiscoveryAttempt]) -> SentinelClientError {
         let name = configuration.masterName
@@ -295,6 +304,9 @@ struct Discovery: Sendable {
         }
         if answered.allSatisfy({ $0.reason == .unknownMasterName }) {
             return .unknownMasterName(name, attempts: attempts)
+        }
+        if let unmapped = Self.unmappedMaster(answered) {
+            return .masterNotInAddressMap(masterName: name, address: unmapped, attempts: answered)
         }
         return .noVerifiedMaster(masterName: name, attempts: attempts)
     }

@@ -20,7 +20,7 @@ public enum FailureReason: Error, Sendable, Hashable, CustomStringConvertible {
     case notRESP(String)
     /// An address Sentinel named failed while an address map is set and no entry covers it:
     /// most likely a private address that needs an entry (`natmap FROM=TO`).
-    indirect case notInAddressMap(FailureReason)
+    indirect case notInAddressMap(ServerAddress, FailureReason)
     case other(String)
 
     /// Escaped for printing (`Printable`): most reasons carry a server's words.
@@ -41,7 +41,8 @@ public enum FailureReason: Error, Sendable, Hashable, CustomStringConvertible {
         case .notASentinel(let server): return "a \(server) server, not a sentinel"
         case .clusterNode(let server): return "a Cluster node (\(server)), not a sentinel"
         case .notRESP(let detail): return "does not speak RESP (\(detail)), so not a sentinel"
-        case .notInAddressMap(let reason): return "\(reason.text); the address map has no entry for this address (natmap ADDRESS=HOST:PORT)"
+        case .notInAddressMap(let address, let reason):
+            return "\(reason.text); no address map entry covers \(address): add natmap \(address)=HOST:PORT"
         case .other(let message): return message
         }
     }

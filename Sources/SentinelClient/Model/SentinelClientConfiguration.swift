@@ -75,4 +75,21 @@ public struct SentinelClientConfiguration: Sendable {
         HandshakeSettings(
             credentials: sentinelCredentials, clientName: clientName, database: 0, protocolVersion: .resp2, tls: sentinelTLS)
     }
+
+    /// Where `address` is dialled: as the address map says, except the sentinels given,
+    /// which are dialled as given.
+    func dialTarget(for address: ServerAddress) -> ServerAddress {
+        sentinels.contains(address) ? address : addressMap.dialled(address)
+    }
+
+    /// A failure to reach `address`, marked as needing an address-map entry when a map is
+    /// set, no entry covers it and it is not a given sentinel. A server that answered
+    /// (an error, a wrong role, a TLS failure) was reached, so it stays as it is.
+    func failureReaching(_ address: ServerAddress, _ reason: FailureReason) -> FailureReason {
+        guard !addressMap.isEmpty, !sentinels.contains(address), !addressMap.covers(address) else { return reason }
+        switch reason {
+        case .connectionRefused, .timedOut, .connectionLost, .other: return .notInAddressMap(address, reason)
+        default: return reason
+        }
+    }
 }

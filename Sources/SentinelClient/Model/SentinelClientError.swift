@@ -171,6 +171,19 @@ public struct SentinelClientError: Error, Sendable, CustomStringConvertible {
                 + " A failover may be under way; retry in a few seconds.", attempts: attempts)
     }
 
+    /// The sentinels name a master that did not answer and that no address map entry covers.
+    static func masterNotInAddressMap(masterName: String, address: ServerAddress, attempts: [DiscoveryAttempt]) -> Self {
+        let reasons = Set(attempts.compactMap { attempt -> String? in
+            guard case .notInAddressMap(_, let reason) = attempt.reason else { return nil }
+            return reason.description
+        }).sorted()
+        return Self(
+            .noVerifiedMaster,
+            "Sentinel names \(address) as the master of '\(masterName)'; it is not reached (\(reasons.joined(separator: "; ")))"
+                + " and no address map entry covers it: add natmap \(address)=HOST:PORT", address: address,
+            reason: attempts.first?.reason, attempts: attempts)
+    }
+
     static func masterAuthenticationFailed(address: ServerAddress, message: String) -> Self {
         Self(
             .masterAuthenticationFailed,
