@@ -16,7 +16,7 @@ package struct CommandTable: Sendable {
     /// Keys are upper-case: `GET`, `CONFIG SET`.
     package private(set) var docs: [String: CommandDoc]
     package private(set) var names: [String]
-    package static let metaCommands = [":master", ":pool", ":sentinels", ":replicas", ":help", ":quit"]
+    package static let metaCommands = [":master", ":pool", ":sentinels", ":replicas", ":safe", ":help", ":quit"]
 
     package init(docs: [String: CommandDoc]) {
         self.docs = docs

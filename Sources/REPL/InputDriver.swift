@@ -56,6 +56,7 @@ enum InputDriver {
         let status = await withTaskGroup(of: Void.self) { tasks -> Int32 in
             tasks.addTask { await session.followEvents() }
             tasks.addTask { await session.loadCommandDocs() }
+            tasks.addTask { await session.loadDangerousCommands() }
             let status = await readEvalPrintLoop(editor, session: session)
             tasks.cancelAll()
             return status
@@ -77,16 +78,18 @@ enum InputDriver {
                 if lines.count == 1 {
                     // One line typed ahead: run it as if typed now (interruptible, shown first).
                     if !firstShown { await session.echo(lines[0]) }
+                    guard await session.confirmed(lines) else { continue }
                     if await session.runLine(lines[0]) { return 0 }
                     session.typedLineRan()
-                } else if await session.pipeline.run(lines, echo: true, firstShown: firstShown, host: session) {
-                    return 0
+                } else if await session.confirmed(lines) {
+                    if await session.pipeline.run(lines, echo: true, firstShown: firstShown, host: session) { return 0 }
                 }
                 await session.refreshPrompt()
             case .line(let text):
                 let line = Array(text.trimmingSpaces.utf8)
                 guard !line.isEmpty else { continue }
                 remember(line, in: editor)
+                guard await session.confirmed([line]) else { continue }
                 if await session.runLine(line) { return 0 }
                 session.typedLineRan()
                 await session.refreshPrompt()

@@ -28,6 +28,7 @@ struct MetaCommands: Sendable {
         :events     on|off: Sentinel's events about this master as notices (on at the prompt)
         :use        master|replica [host:port]: where the commands go (a replica is read-only)
         :failover   a failover that loses no acknowledged write: shows the plan, asks, runs, sums up
+        :safe       on|off: whether FLUSHALL, SHUTDOWN, CONFIG SET... (and huge KEYS/SMEMBERS) ask first
         :help       this list
         :quit       leave (also quit, exit, Ctrl-D)
 

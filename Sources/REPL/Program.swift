@@ -233,6 +233,8 @@ package enum Program {
         session.exitOnErrorReply = options.exitOnErrorReply
         session.repeatInterval = options.repeatInterval
         session.eventsOnStderr = options.events
+        session.confirmDangerous = !options.assumeYes
+        session.confirmAbove = options.confirmAbove
         return session
     }
 

@@ -23,9 +23,12 @@ package struct REPLOptions: Sendable {
     package var resp3 = false
     package var mode: ReplyRenderer.Mode?
     package var exitOnErrorReply = false
-    /// `--failover`: a coordinated failover, then exit; `--yes`: without asking.
+    /// `--failover`: a coordinated failover, then exit.
     package var failover = false
+    /// `--yes` (or env SENTINEL_REPL_YES=1): neither `--failover` nor the prompt asks first.
     package var assumeYes = false
+    /// `--confirm-above N`: KEYS and whole-key reads ask first at the prompt above N keys or elements.
+    package var confirmAbove = 100_000
     package var historyFile: String?
     /// `-r`: how many times the command line's command runs (negative: until Ctrl-C).
     package var repeatCount = 1

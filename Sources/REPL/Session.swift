@@ -15,7 +15,7 @@ package actor Session: BatchHost {
     let options: SessionOptions
     package nonisolated let output = TerminalOutput()
     static let standardError = TerminalOutput(fd: 2)
-    private var editor: LineEditor?
+    var editor: LineEditor?
     /// The pinned connection, its database and MULTI/WATCH: owned there, confined here.
     let pinned: SessionConnection
     private var failoverUnderWay = false
@@ -34,6 +34,12 @@ package actor Session: BatchHost {
     private var sawMissingReply = false
     /// Outside the prompt the READONLY hint is given once (on stderr).
     private var readOnlyHintGiven = false
+    /// `:safe on|off`: dangerous commands ask first at the prompt (off with `--yes`).
+    var safe: Bool
+    /// Which commands ask first: the server's `@dangerous` `@write` ones once `COMMAND` answers.
+    var dangerous = DangerousCommands()
+    /// The question that takes the next line, while one is asked: prompt refreshes keep it.
+    var askingPrompt: String?
     /// Pasted and piped lines: owned there, confined here.
     let pipeline = BatchPipeline()
     /// How prompts, notices and streamed messages look: pure functions of values.
@@ -44,6 +50,7 @@ package actor Session: BatchHost {
         self.options = options
         pinned = SessionConnection(client: client, database: options.database)
         eventsShown = options.showEvents
+        safe = options.confirmDangerous
         presentation = SessionPresentation(masterName: options.masterName)
     }
 
@@ -124,6 +131,7 @@ package actor Session: BatchHost {
         switch name {
         case ":events": output.write(setEvents(arguments))
         case ":use": output.write(await use(arguments))
+        case ":safe": output.write(setSafe(arguments))
         case ":failover": output.write(await failover())
         default: output.write(await MetaCommands(client: client, masterName: options.masterName).run(name))
         }
@@ -181,7 +189,7 @@ package actor Session: BatchHost {
         await runInterruptibly { [self] in await self.executePinned(command) }
     }
 
-    private func executePinned(_ command: RESPCommand) async -> Result<RESPValue, SentinelClientError> {
+    func executePinned(_ command: RESPCommand) async -> Result<RESPValue, SentinelClientError> {
         commandsUnderWay += 1
         defer { commandsUnderWay -= 1 }
         let (result, notice) = await pinned.execute(command)
@@ -369,7 +377,8 @@ package actor Session: BatchHost {
     }
 
     func refreshPrompt(notices: [String] = []) async {
-        editor?.setPrompt(await prompt(), notices: notices)
+        let prompt = await prompt()
+        editor?.setPrompt(askingPrompt ?? prompt, notices: notices)
     }
 
     func followEvents() async {

@@ -21,6 +21,10 @@ package struct SessionOptions: Sendable {
     package var showEvents = true
     /// `--events` outside the prompt: topology notices on stderr, one line each, with a timestamp.
     package var eventsOnStderr = false
+    /// At the prompt, dangerous commands ask first (`--yes` and `:safe off` turn it off).
+    package var confirmDangerous = true
+    /// KEYS and whole-key reads ask first above this many keys or elements (`--confirm-above`).
+    package var confirmAbove = 100_000
 
     package init(masterName: String, database: Int, mode: ReplyRenderer.Mode, historyFile: String?) {
         self.masterName = masterName

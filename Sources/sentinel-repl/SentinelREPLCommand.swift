@@ -108,8 +108,15 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         help: "Run a failover that loses no acknowledged write (shows the plan and asks first), then exit.")
     var failover = false
 
-    @Flag(name: .customLong("yes"), help: "With --failover: do not ask (piped input never answers).")
+    @Flag(
+        name: .customLong("yes"),
+        help: "Do not ask first: neither --failover nor the prompt before a dangerous command (env SENTINEL_REPL_YES=1).")
     var yes = false
+
+    @Option(
+        name: .customLong("confirm-above"),
+        help: ArgumentHelp("At the prompt, KEYS and whole-key reads (SMEMBERS, HGETALL, LRANGE k 0 -1...) ask first above N keys or elements.", valueName: "n"))
+    var confirmAbove = 100_000
 
     @Flag(name: .customLong("stat"), help: "Print a rolling line of the master's stats (INFO) every -i seconds, as redis-cli --stat, following failovers.")
     var stat = false
@@ -306,7 +313,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         }
         if sni != nil && !(tls || urlAsksTLS) { throw ValidationError("--sni is for the data nodes: it needs --tls or a rediss+sentinel:// URL") }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
-        if yes && !failover { throw ValidationError("--yes answers --failover's question: it needs --failover") }
+        if confirmAbove < 0 { throw ValidationError("--confirm-above takes a count from 0") }
         try validateModes()
         try validateScan()
         if (sentinelCert == nil) != (sentinelKey == nil) { throw ValidationError("--sentinel-cert and --sentinel-key go together") }
@@ -391,7 +398,8 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         options.logLevel = logLevel ?? (verbose ? .debug : nil)
         options.replica = replica
         options.failover = failover
-        options.assumeYes = yes
+        options.assumeYes = yes || ProcessEnvironment.value("SENTINEL_REPL_YES") == "1"
+        options.confirmAbove = confirmAbove
         options.scan = scanOptions
         options.pipeTimeout = pipe ? pipeTimeout ?? 30 : nil
         options.natmap = natmap

@@ -45,7 +45,8 @@ struct SlowCommandTests {
     }
 
     @Test func atThePromptTheReplyComesWithItsTime() async throws {
-        try await withREPL(Self.patientSentinels) { (topology, terminal) async throws in
+        // --yes: DEBUG asks first at the prompt (DangerousCommandTests).
+        try await withREPL(Self.patientSentinels, arguments: ["--yes"]) { (topology, terminal) async throws in
             #expect(terminal.enter("DEBUG SLEEP 2", thenPromptAfter: "OK", seconds: 15), "screen: \(terminal.screen)")
             // redis-cli's timing line, "(2.00s)": at least the sleep, however loaded the machine.
             let timing = terminal.screen.firstMatch(of: /\nOK\n\((\d+\.\d\d)s\)\n/).flatMap { Double($0.1) }
