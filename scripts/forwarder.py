@@ -9,7 +9,9 @@ operator and a deployment: an SSH tunnel, a published container port, a slow lin
 Prints `TARGET=LISTEN_PORT` per target once listening, then runs in the background
 (its pid in --pidfile) until SIGTERM/SIGKILL or until --owner exits. --counts holds
 `TARGET COUNT` lines, rewritten at each accepted connection. --delay-ms holds every
-chunk that long in each direction, order kept (so a round trip costs twice that).
+chunk that long in each direction, order kept (so a round trip costs twice that);
+the client's first bytes wait one round trip more, for the TCP handshake that the
+local kernel completed at once (on a real link, connect takes a round trip).
 --shun-pidfile holds connections from the process whose pid that file names: each
 is accepted and never answered, as a private address looks from outside the network
 (the client waits for its own timeout), while the sentinels and nodes get through.
@@ -69,21 +71,25 @@ class Forwarder:
             client_writer.close()
             return
         await asyncio.gather(
-            self.pump(client_reader, server_writer), self.pump(server_reader, client_writer), return_exceptions=True)
+            self.pump(client_reader, server_writer, first_extra=2 * self.delay),
+            self.pump(server_reader, client_writer), return_exceptions=True)
         for writer in (client_writer, server_writer):
             writer.close()
 
-    async def pump(self, reader, writer):
-        """Copies reader to writer, each chunk held `delay` seconds, then half-closes."""
+    async def pump(self, reader, writer, first_extra=0):
+        """Copies reader to writer, each chunk held `delay` seconds (the first one
+        `first_extra` more), then half-closes."""
         queue = asyncio.Queue()
 
         async def read():
+            extra = first_extra
             while True:
                 try:
                     chunk = await reader.read(65536)
                 except OSError:
                     chunk = b""
-                await queue.put((time.monotonic() + self.delay, chunk))
+                await queue.put((time.monotonic() + self.delay + extra, chunk))
+                extra = 0
                 if not chunk:
                     return
 

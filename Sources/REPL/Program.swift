@@ -220,6 +220,8 @@ package enum Program {
         configuration.protocolVersion = options.resp3 ? .resp3 : .resp2
         configuration.clientName = "sentinel-repl"
         configuration.commandTimeout = options.timeout.map { .nanoseconds(Int64($0 * 1e9)) }
+        if let seconds = options.connectTimeout { configuration.connectTimeout = .nanoseconds(Int64(seconds * 1e9)) }
+        if let seconds = options.sentinelTimeout { configuration.sentinelTryTimeout = .nanoseconds(Int64(seconds * 1e9)) }
         // One command needs no watchers; a session, a repeat and --events follow failovers.
         configuration.followFailovers = options.command.isEmpty || options.events || options.repeatCount != 1
         return configuration

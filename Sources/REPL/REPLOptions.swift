@@ -38,6 +38,9 @@ package struct REPLOptions: Sendable {
     package var events = false
     /// `-t`: seconds a reply may take before its command is reported in doubt; nil: no bound.
     package var timeout: Double?
+    /// `--connect-timeout`, `--sentinel-timeout`: seconds, or the library's defaults.
+    package var connectTimeout: Double?
+    package var sentinelTimeout: Double?
     /// Client log lines on stderr from this level on (`--verbose` is `.debug`); nil: none.
     package var logLevel: Logger.Level?
     /// `-u URL` (else env `SENTINEL_REPL_URL`, else a URL in the master name's place):

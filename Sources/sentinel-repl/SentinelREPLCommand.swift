@@ -263,6 +263,16 @@ struct SentinelREPLCommand: AsyncParsableCommand {
             valueName: "seconds"))
     var timeout: Double?
 
+    @Option(
+        name: .customLong("connect-timeout"),
+        help: ArgumentHelp("Bound on connecting to a master or replica, its TLS handshake included (seconds, decimals allowed; 2 by default).", valueName: "seconds"))
+    var connectTimeout: Double?
+
+    @Option(
+        name: .customLong("sentinel-timeout"),
+        help: ArgumentHelp("Bound on one try at a sentinel (connect, TLS, its answer) and on the ROLE check of the master it names (seconds; 1 by default).", valueName: "seconds"))
+    var sentinelTimeout: Double?
+
     @Flag(name: .customLong("events"), help: "Outside the prompt, print Sentinel's events and failovers on stderr, one line each, with a timestamp.")
     var events = false
 
@@ -302,6 +312,8 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         if repeatCount == 0 || repeatCount < -1 { throw ValidationError("--repeat takes a count from 1, or -1 for until Ctrl-C") }
         if !(interval >= 0) { throw ValidationError("--interval takes a number of seconds from 0") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout takes a number of seconds above 0") }
+        if let connectTimeout, !(connectTimeout > 0) { throw ValidationError("--connect-timeout takes a number of seconds above 0") }
+        if let sentinelTimeout, !(sentinelTimeout > 0) { throw ValidationError("--sentinel-timeout takes a number of seconds above 0") }
         do { _ = try options.sentinelAddresses() } catch { throw ValidationError(error.message) }
         let tlsFiles = [cacert, cacertdir, cert, key, sni].contains { $0 != nil } || insecure
         let urlAsksTLS = [url, masterName].contains { $0?.lowercased().hasPrefix("rediss+sentinel://") == true }
@@ -392,6 +404,8 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         options.exitOnErrorReply = exitOnError
         options.historyFile = historyFile
         options.timeout = timeout
+        options.connectTimeout = connectTimeout
+        options.sentinelTimeout = sentinelTimeout
         options.repeatCount = repeatCount
         options.events = events
         options.repeatInterval = interval

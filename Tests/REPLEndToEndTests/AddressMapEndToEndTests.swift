@@ -115,13 +115,13 @@ struct AddressMapEndToEndTests {
             #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")
             watching.cancel()
             let seen = await bypass.seen
-            #expect(seen.samples > 20 && seen.direct.isEmpty, "connections around the map: \(seen.direct) in \(seen.samples) samples")
+            #expect(seen.samples >= 5 && seen.direct.isEmpty, "connections around the map: \(seen.direct) in \(seen.samples) samples")
         }
     }
 
     /// Replica B is reachable only through a gate that never answers the REPL (as a private
     /// address looks from outside), and the map leaves it out. A failover to B prints the
-    /// address that needs an entry within the connect timeout (2 s) of the switch.
+    /// address that needs an entry within the connect timeout (2 s) of the sentinels naming B.
     @Test func aFailoverToAnUnmappedNodeNamesTheMissingEntry() async throws {
         try await withTopology { topology in
             let (replicaA, replicaB) = (topology.replicaPorts[0], topology.replicaPorts[1])
@@ -147,7 +147,8 @@ struct AddressMapEndToEndTests {
             }
             let waited = ContinuousClock.now - named
             #expect(line != nil, "a line names \(missing) and the map: \(terminal.screen)")
-            // Each sentinel names B and each check of it is bounded by 500 ms; 2 s more for polling.
+            // B's ROLE check is bounded by the sentinel timeout (1 s) and made once however many
+            // sentinels name it; a dial by the connect timeout (2 s); 2 s more for polling.
             #expect(waited < .seconds(2 + 2), "within the connect timeout of the switch: \(waited)")
             terminal.type("\u{4}")
             #expect(terminal.waitForExit() == 0)
@@ -193,9 +194,7 @@ actor BypassWatch {
 
     func run() async {
         while !Task.isCancelled {
-            for port in dataPorts where !Topology.sockets(of: pid, connectedTo: port).isEmpty {
-                seen.direct.insert(port)
-            }
+            seen.direct.formUnion(Topology.remotePorts(of: pid).intersection(dataPorts))
             seen.samples += 1
             try? await Task.sleep(for: .milliseconds(5))
         }

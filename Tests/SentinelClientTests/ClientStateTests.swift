@@ -431,6 +431,29 @@ final class LateValues: Sendable {
         return (outcome, steps.all)
     }
 
+    /// A master that gave no answer within the bound is not waited for again when the
+    /// next sentinel names it too: one timeout, not one per sentinel.
+    @Test func aSilentMasterIsWaitedForOncePerSearch() async throws {
+        let steps = StepLog()
+        let silent = ServerAddress(host: "10.0.0.7", port: 6379)
+        let outcome: Discovery.SearchOutcome<String> = try await Discovery.search(
+            order: [a, b, c],
+            ask: { sentinel in SentinelAnswer(sentinel: sentinel, master: silent, otherSentinels: [], latencyMicroseconds: 1) },
+            verify: { address -> Result<(MasterRole, String), FailureReason> in
+                steps.add("verify \(address.port)")
+                return .failure(.timedOut(milliseconds: 500))
+            },
+            pause: { steps.add("pause") },
+            reason: { _ in .connectionRefused },
+            observe: { attempt, _ in if let attempt { steps.add("failed \(attempt.sentinel.port)") } })
+        #expect(steps.all == ["verify 6379", "failed 26379", "pause", "failed 26380", "failed 26381"])
+        guard case .exhausted(let attempts) = outcome else {
+            Issue.record("expected no master, got \(outcome)")
+            return
+        }
+        #expect(attempts.map(\.reason) == Array(repeating: .timedOut(milliseconds: 500), count: 3))
+    }
+
     @Test func aDownSentinelIsPassedAndTheNextOneVerified() async throws {
         let (outcome, steps) = try await search([b: master], order: [a, b, c])
         #expect(steps == ["ask 26379", "failed 26379", "ask 26380", "verify 6379"])

@@ -290,12 +290,17 @@ extension Topology {
     }
 
     /// The local ports of the TCP sockets process `pid` has open (/proc/net/tcp).
-    public static func localPorts(of pid: pid_t) -> Set<Int> {
+    public static func localPorts(of pid: pid_t) -> Set<Int> { ports(of: pid, column: 1) }
+
+    /// The ports the TCP sockets of process `pid` are connected to (/proc/net/tcp).
+    public static func remotePorts(of pid: pid_t) -> Set<Int> { ports(of: pid, column: 2) }
+
+    private static func ports(of pid: pid_t, column: Int) -> Set<Int> {
         let inodes = socketInodes(of: pid)
         return Set(
             tcpTable().compactMap { columns -> Int? in
                 guard columns.count > 9, inodes.contains(String(columns[9])) else { return nil }
-                return columns[1].split(separator: ":").last.flatMap { Int($0, radix: 16) }
+                return columns[column].split(separator: ":").last.flatMap { Int($0, radix: 16) }
             })
     }
 

@@ -60,6 +60,9 @@ struct Discovery: Sendable {
         observe: (DiscoveryAttempt?, SentinelAnswer?) async -> Void
     ) async throws(SentinelClientError) -> SearchOutcome<Connection> {
         var attempts: [DiscoveryAttempt] = []
+        // A master that gave no answer within the try's bound is not waited for again in
+        // this search when the next sentinel names it too (a hung or unreachable address).
+        var silent: [ServerAddress: FailureReason] = [:]
         func failed(_ attempt: DiscoveryAttempt, _ answer: SentinelAnswer?) async {
             attempts.append(attempt)
             await observe(attempt, answer)
@@ -76,11 +79,16 @@ struct Discovery: Sendable {
                 await failed(attempt, answer)
                 continue
             }
+            if let failure = silent[master] {
+                await failed(DiscoveryAttempt(sentinel: sentinel, namedMaster: master, reason: failure), answer)
+                continue
+            }
             switch await verify(master) {
             case .success(let (role, connection)):
                 await observe(nil, answer)
                 return .found(Found(master: master, answer: answer, role: role, connection: connection, attempts: attempts))
             case .failure(let failure):
+                if failure.isTimeout { silent[master] = failure }
                 await failed(DiscoveryAttempt(sentinel: sentinel, namedMaster: master, reason: failure), answer)
                 do { try await pause() } catch { throw .cancelled }
             }

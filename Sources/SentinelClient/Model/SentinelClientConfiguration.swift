@@ -23,7 +23,7 @@ public struct SentinelClientConfiguration: Sendable {
     /// `CLIENT SETNAME` on every connection, data nodes and sentinels (none by default).
     public var clientName: String?
     /// One try at one sentinel (connect, ask, verify) must finish within this.
-    public var sentinelTryTimeout: TimeAmount = .milliseconds(500)
+    public var sentinelTryTimeout: TimeAmount = .seconds(1)
     public var connectTimeout: TimeAmount = .seconds(2)
     /// No reply progress for this long fails a data connection's pending commands (in
     /// doubt). Nil, the default: a command waits as long as its master lives and is the
