@@ -69,7 +69,7 @@ extension Session {
     /// True to run them all; otherwise none runs and it says so. `:safe off` and `--yes`
     /// skip the question; one-shot and piped input never come here.
     func confirmed(_ lines: [[UInt8]]) async -> Bool {
-        guard safe, let editor else { return true }
+        guard safe, editor != nil else { return true }
         var found: [DangerQuestion.Found] = []
         for (index, line) in lines.enumerated() {
             guard var words = try? CommandLineSplitter.split(line) else { continue }
@@ -81,14 +81,10 @@ extension Session {
         let target = String(await prompt().dropLast(2))
         let question = DangerQuestion(found: found, lineCount: lines.count, target: target)
         if let heading = question.heading { output.write(heading + "\n") }
-        askingPrompt = question.prompt
-        editor.setPrompt(question.prompt, notices: [])
-        let answer = await editor.readLine()
-        askingPrompt = nil
-        await refreshPrompt()
-        if case .line(let text) = answer, DangerQuestion.isYes(text) { return true }
+        let answer = await ask(question.prompt)
+        if case .line(let text)? = answer, DangerQuestion.isYes(text) { return true }
         output.write(question.declined)
-        if case .batch(let more, _) = answer {
+        if case .batch(let more, _)? = answer {
             output.write("-- not run either: \(more.count) more line(s) that arrived in place of an answer\n")
         }
         return false

@@ -46,6 +46,13 @@ struct FailoverReport: Sendable {
     /// A failover happened and no reply has come since: the next one gets the summary.
     var awaitsFirstReply: Bool { moved != nil }
 
+    /// The switch came with no command waiting: the summary line now (once), its outage
+    /// ending at the switch.
+    mutating func idleSwitchSummary() -> String? {
+        guard let idleSwitchAt else { return nil }
+        return commandSucceeded(at: idleSwitchAt)
+    }
+
     /// A command succeeded: after a failover, the summary line (once).
     mutating func commandSucceeded(at now: NIODeadline) -> String? {
         guard let moved, let since = troubleSince else { return nil }

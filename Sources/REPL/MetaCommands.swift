@@ -25,7 +25,7 @@ struct MetaCommands: Sendable {
         :pool       the connection pool: master and generation, idle/leased/max, totals, last error
         :sentinels  every known sentinel: reachable, latency, the master it names, subscribed
         :replicas   replicas as Sentinel lists them, with flags and ROLE on each
-        :events     on|off: Sentinel's events about this master as notices (on at the prompt)
+        :events     on|raw|off: a failover's steps in plain words, each once (on), Sentinel's own messages (raw), or none
         :use        master|replica [host:port]: where the commands go (a replica is read-only)
         :failover   a failover that loses no acknowledged write: shows the plan, asks, runs, sums up
         :safe       on|off: whether FLUSHALL, SHUTDOWN, CONFIG SET... (and huge KEYS/SMEMBERS) ask first

@@ -235,6 +235,7 @@ package enum Program {
         session.exitOnErrorReply = options.exitOnErrorReply
         session.repeatInterval = options.repeatInterval
         session.eventsOnStderr = options.events
+        if let level = options.logLevel, level <= .debug { session.eventStyle = .raw }
         session.confirmDangerous = !options.assumeYes
         session.confirmAbove = options.confirmAbove
         return session

@@ -15,12 +15,12 @@ package actor Session: BatchHost {
     let options: SessionOptions
     package nonisolated let output = TerminalOutput()
     static let standardError = TerminalOutput(fd: 2)
-    var editor: LineEditor?
+    private(set) var editor: LineEditor?
     /// The pinned connection, its database and MULTI/WATCH: owned there, confined here.
     let pinned: SessionConnection
     private var failoverUnderWay = false
-    /// `:events on|off`; on at the prompt, with `--events` elsewhere.
-    private var eventsShown: Bool
+    /// `:events on|raw|off`: Sentinel's events told in plain words, raw, or not at all.
+    private var narrator: FailoverNarrator
     /// The outage around a failover, for its summary line.
     private var failover = FailoverReport()
     /// Commands sent one at a time and not answered yet (a batch counts as under way while it runs).
@@ -39,7 +39,7 @@ package actor Session: BatchHost {
     /// Which commands ask first: the server's `@dangerous` `@write` ones once `COMMAND` answers.
     var dangerous = DangerousCommands()
     /// The question that takes the next line, while one is asked: prompt refreshes keep it.
-    var askingPrompt: String?
+    private var askingPrompt: String?
     /// Pasted and piped lines: owned there, confined here.
     let pipeline = BatchPipeline()
     /// How prompts, notices and streamed messages look: pure functions of values.
@@ -49,7 +49,7 @@ package actor Session: BatchHost {
         self.client = client
         self.options = options
         pinned = SessionConnection(client: client, database: options.database)
-        eventsShown = options.showEvents
+        narrator = FailoverNarrator(style: options.eventStyle, presentation: SessionPresentation(masterName: options.masterName))
         safe = options.confirmDangerous
         presentation = SessionPresentation(masterName: options.masterName)
     }
@@ -376,6 +376,18 @@ package actor Session: BatchHost {
             failoverUnderWay: failoverUnderWay)
     }
 
+    /// Asks `question` at the prompt and reads the answer; nil without a prompt. Prompt
+    /// refreshes meanwhile (a failover's notices) keep the question.
+    func ask(_ question: String) async -> EditorInput? {
+        guard let editor else { return nil }
+        askingPrompt = question
+        editor.setPrompt(question, notices: [])
+        let answer = await editor.readLine()
+        askingPrompt = nil
+        await refreshPrompt()
+        return answer
+    }
+
     func refreshPrompt(notices: [String] = []) async {
         let prompt = await prompt()
         editor?.setPrompt(askingPrompt ?? prompt, notices: notices)
@@ -384,6 +396,7 @@ package actor Session: BatchHost {
     func followEvents() async {
         for await event in client.topologyEvents() {
             var lost: String?
+            var summary: String?
             switch event {
             case .masterSwitched(let from, let to):
                 failoverUnderWay = false
@@ -396,6 +409,8 @@ package actor Session: BatchHost {
                 if let from {
                     let waiting = commandsUnderWay > 0 || pipeline.isRunning
                     failover.masterMoved(from: from, to: to, at: .now(), commandsWaiting: waiting)
+                    // At an idle prompt the outage ends at the switch: its summary is due now.
+                    if !waiting { summary = failover.idleSwitchSummary() }
                 }
             case .failoverStarted:
                 failoverUnderWay = true
@@ -413,7 +428,7 @@ package actor Session: BatchHost {
                 if event.payload.hasPrefix("master ") || event.channel == "+selected-slave" { failover.trouble(at: .now()) }
             default: break
             }
-            let notices = [presentation.notice(for: event, eventsShown: eventsShown), lost].compactMap { $0 }
+            let notices = narrator.notices(for: event) + [lost, summary].compactMap { $0 }
             if editor != nil {
                 // The notices and the prompt they change are drawn together.
                 await refreshPrompt(notices: notices)
@@ -439,10 +454,7 @@ package actor Session: BatchHost {
         let plan: FailoverPlan
         do { plan = try await client.failoverPlan() } catch { return (options.mode == .tty ? "(error) " : "") + "\(error)\n" }
         output.write(FailoverPresentation.plan(plan))
-        guard let editor else { return FailoverPresentation.pipedRefusal }
-        editor.setPrompt(FailoverPresentation.question, notices: [])
-        let answer = await editor.readLine()
-        await refreshPrompt()
+        guard let answer = await ask(FailoverPresentation.question) else { return FailoverPresentation.pipedRefusal }
         guard case .line(let text) = answer, FailoverRunner.confirmed(text) else { return FailoverPresentation.notConfirmed }
         let (result, _) = await runInterruptibly { [client] () -> Result<FailoverOutcome, SentinelClientError> in
             do throws(SentinelClientError) { return .success(try await client.coordinatedFailover(plan)) } catch { return .failure(error) }
@@ -453,15 +465,17 @@ package actor Session: BatchHost {
         }
     }
 
-    /// `:events on|off`: Sentinel's events as notices, or not; no argument tells which.
+    /// `:events on|raw|off`: Sentinel's events in plain words, as published, or not at
+    /// all; no argument tells which.
     private func setEvents(_ arguments: [String]) -> String {
         switch arguments.first?.lowercased() {
-        case "on": eventsShown = true
-        case "off": eventsShown = false
+        case "on": narrator.style = .plain
+        case "raw": narrator.style = .raw
+        case "off": narrator.style = .off
         case nil: break
-        default: return "Usage: :events on|off\n"
+        default: return "Usage: :events on|raw|off\n"
         }
-        return "events \(eventsShown ? "on" : "off")\n"
+        return "events \(narrator.style == .plain ? "on" : narrator.style.rawValue)\n"
     }
 
     func loadCommandDocs() async {

@@ -17,8 +17,9 @@ package struct SessionOptions: Sendable {
     package var exitOnErrorReply = false
     /// `-i`: seconds between the repetitions of `N command` and `-r`.
     package var repeatInterval: Double = 0
-    /// Sentinel's events as notices (`:events on|off` changes it at the prompt).
-    package var showEvents = true
+    /// How Sentinel's events read: plain words (the default), raw with `--verbose`
+    /// (`:events on|raw|off` changes it at the prompt).
+    package var eventStyle = FailoverNarrator.Style.plain
     /// `--events` outside the prompt: topology notices on stderr, one line each, with a timestamp.
     package var eventsOnStderr = false
     /// At the prompt, dangerous commands ask first (`--yes` and `:safe off` turn it off).

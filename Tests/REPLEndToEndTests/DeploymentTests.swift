@@ -219,7 +219,12 @@ struct ReplicaSessionTests {
             #expect(next != promoted)
             // Sentinel then reconfigures that replica, killing its clients: the next
             // command reconnects to it (its link comes up again within moments).
-            #expect(terminal.waitFor("-- +failover-end ", seconds: 30), "screen: \(terminal.screen)")
+            #expect(
+                try await eventually(within: 30) {
+                    guard let master = topology.sentinelMasterPort(), master != topology.masterPort else { return false }
+                    let info = try topology.cli(next, "INFO", "replication").split(whereSeparator: \.isNewline)
+                    return info.contains("master_port:\(master)") && info.contains("master_link_status:up")
+                }, "Sentinel reconfigured replica \(next)")
             #expect(terminal.enter("ROLE", thenPromptAfter: "1) \"slave\"", seconds: 15), "screen: \(terminal.screen)")
             #expect(terminal.screen.hasSuffix("mymaster@127.0.0.1:\(next) (replica)> "), "screen: \(terminal.screen)")
             terminal.type("\u{4}")

@@ -23,8 +23,9 @@ struct EventTests {
             let old = topology.masterPort
             kill(try #require(topology.pid(ofPort: old)), SIGKILL)
             let moved = terminal.waitForFirst(seconds: 40) { screen -> Int? in
-                guard let line = screen.split(separator: "\n").first(where: { $0.contains("-- +switch-master ") }) else { return nil }
-                return line.split(separator: " ").last.flatMap { Int($0) }
+                guard let line = screen.split(separator: "\n").first(where: { $0.contains("-- failover: master of mymaster moved from ") })
+                else { return nil }
+                return line.split(separator: ":").last.flatMap { Int($0) }
             }
             let newPort = try #require(moved, "screen: \(terminal.screen)")
             #expect(terminal.waitFor("mymaster@127.0.0.1:\(newPort)> GET half", seconds: 20), "screen: \(terminal.screen)")
@@ -32,8 +33,8 @@ struct EventTests {
             // read here it follows the half-typed text.
             let screen = terminal.screen
             for notice in [
-                "-- +sdown master mymaster 127.0.0.1 \(old)\n", "-- +odown master mymaster 127.0.0.1 \(old) ",
-                "-- +switch-master mymaster 127.0.0.1 \(old) ", "reports a failover of 127.0.0.1:\(old) under way",
+                " cannot reach master 127.0.0.1:\(old)\n", "-- master 127.0.0.1:\(old) is down: the sentinels agree\n",
+                "-- failover: master of mymaster moved from 127.0.0.1:\(old) to ", "-- failover of mymaster started: Sentinel replaces 127.0.0.1:\(old)\n",
             ] {
                 #expect(screen.components(separatedBy: notice).count == 2, "\(notice) once: \(screen.debugDescription)")
             }
@@ -53,8 +54,35 @@ struct EventTests {
             #expect(terminal.enter(":events off", thenPromptAfter: "events off"))
             try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
             #expect(terminal.waitFor("-- failover: master of mymaster moved from", seconds: 30), "screen: \(terminal.screen)")
-            #expect(!terminal.screen.contains("-- +switch-master"), "no raw event while off")
-            #expect(terminal.enter(":events maybe", thenPromptAfter: "Usage: :events on|off"))
+            #expect(!terminal.screen.contains("-- +switch-master") && !terminal.screen.contains("-- failover of mymaster started"), "no step while off")
+            #expect(terminal.enter(":events maybe", thenPromptAfter: "Usage: :events on|raw|off"))
+            #expect(terminal.enter(":events raw", thenPromptAfter: "events raw"))
+            try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
+            #expect(terminal.waitFor("-- +switch-master mymaster", seconds: 30), "Sentinel's own messages: \(terminal.screen)")
+        }
+    }
+
+    /// At an idle prompt, `SENTINEL FAILOVER` reads as one plain line per step, each once
+    /// (however many sentinels repeat it, however far apart), with the summary at the
+    /// switch and no keystroke; none of Sentinel's raw messages.
+    @Test func aFailoverAtAnIdlePromptIsOnePlainLinePerStep() async throws {
+        try await withREPL { (topology, terminal) async throws in
+            let old = topology.address(of: topology.masterPort)
+            try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
+            #expect(terminal.waitFor("-- the old master \(old) is back, as a replica of ", seconds: 40), "screen: \(terminal.screen)")
+            try await Task.sleep(for: .seconds(3))  // a late repeat of any step would show by now
+            let lines = terminal.screen.split(separator: "\n")
+            let notices = lines.compactMap { line in line.range(of: "-- ").map { String(line[$0.lowerBound...]) } }
+            let steps = [
+                "-- failover of mymaster started: Sentinel replaces \(old)", "-- Sentinel chose replica ",
+                "-- replica ", "-- failover: master of mymaster moved from \(old) to ", "-- failover summary: \(old) -> ",
+                "-- the old master \(old) is back",
+            ]
+            for step in steps {
+                #expect(notices.filter { $0.hasPrefix(step) }.count == 1, "\(step) once: \(notices)")
+            }
+            #expect(notices.count == steps.count, "nothing else: \(notices)")
+            #expect(notices.contains { $0.contains("to the switch (no command was waiting)") }, "the summary at the switch: \(notices)")
         }
     }
 
@@ -70,7 +98,7 @@ struct EventTests {
             let result = try await run.value
             #expect(Array(result.outputLines) == Array(repeating: "v", count: 16))
             let lines = result.stderr.split(separator: "\n")
-            #expect(lines.contains { $0.contains("-- +switch-master mymaster") }, "stderr: \(result.stderr)")
+            #expect(lines.contains { $0.contains("-- failover: master of mymaster moved from ") }, "stderr: \(result.stderr)")
             #expect(
                 lines.allSatisfy { $0.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z -- .+/) != nil },
                 "one timestamped notice a line: \(result.stderr)")

@@ -431,27 +431,33 @@ final class LateValues: Sendable {
         return (outcome, steps.all)
     }
 
-    /// A master that gave no answer within the bound is not waited for again when the
-    /// next sentinel names it too: one timeout, not one per sentinel.
-    @Test func aSilentMasterIsWaitedForOncePerSearch() async throws {
+    /// An unreached master no address-map entry covers is waited for once, not once per
+    /// sentinel that names it; a master that is merely silent (busy with a slow command)
+    /// is tried again for each.
+    @Test(arguments: [true, false]) func anUnmappedMasterIsWaitedForOncePerSearch(unmapped: Bool) async throws {
         let steps = StepLog()
-        let silent = ServerAddress(host: "10.0.0.7", port: 6379)
+        let named = ServerAddress(host: "10.0.0.7", port: 6379)
+        let timedOut = FailureReason.timedOut(milliseconds: 1000)
+        let failure = unmapped ? FailureReason.notInAddressMap(named, timedOut) : timedOut
         let outcome: Discovery.SearchOutcome<String> = try await Discovery.search(
             order: [a, b, c],
-            ask: { sentinel in SentinelAnswer(sentinel: sentinel, master: silent, otherSentinels: [], latencyMicroseconds: 1) },
+            ask: { sentinel in SentinelAnswer(sentinel: sentinel, master: named, otherSentinels: [], latencyMicroseconds: 1) },
             verify: { address -> Result<(MasterRole, String), FailureReason> in
                 steps.add("verify \(address.port)")
-                return .failure(.timedOut(milliseconds: 500))
+                return .failure(failure)
             },
             pause: { steps.add("pause") },
             reason: { _ in .connectionRefused },
             observe: { attempt, _ in if let attempt { steps.add("failed \(attempt.sentinel.port)") } })
-        #expect(steps.all == ["verify 6379", "failed 26379", "pause", "failed 26380", "failed 26381"])
+        let expected = unmapped
+            ? ["verify 6379", "failed 26379", "pause", "failed 26380", "failed 26381"]
+            : ["verify 6379", "failed 26379", "pause", "verify 6379", "failed 26380", "pause", "verify 6379", "failed 26381", "pause"]
+        #expect(steps.all == expected)
         guard case .exhausted(let attempts) = outcome else {
             Issue.record("expected no master, got \(outcome)")
             return
         }
-        #expect(attempts.map(\.reason) == Array(repeating: .timedOut(milliseconds: 500), count: 3))
+        #expect(attempts.map(\.reason) == Array(repeating: failure, count: 3))
     }
 
     @Test func aDownSentinelIsPassedAndTheNextOneVerified() async throws {

@@ -60,9 +60,10 @@ struct Discovery: Sendable {
         observe: (DiscoveryAttempt?, SentinelAnswer?) async -> Void
     ) async throws(SentinelClientError) -> SearchOutcome<Connection> {
         var attempts: [DiscoveryAttempt] = []
-        // A master that gave no answer within the try's bound is not waited for again in
-        // this search when the next sentinel names it too (a hung or unreachable address).
-        var silent: [ServerAddress: FailureReason] = [:]
+        // An unreached master that no address-map entry covers is not tried again in this
+        // search when the next sentinel names it too: another wait would tell nothing new.
+        // (Any other is: a master busy with a slow command may answer the next try.)
+        var unmapped: [ServerAddress: FailureReason] = [:]
         func failed(_ attempt: DiscoveryAttempt, _ answer: SentinelAnswer?) async {
             attempts.append(attempt)
             await observe(attempt, answer)
@@ -79,7 +80,7 @@ struct Discovery: Sendable {
                 await failed(attempt, answer)
                 continue
             }
-            if let failure = silent[master] {
+            if let failure = unmapped[master] {
                 await failed(DiscoveryAttempt(sentinel: sentinel, namedMaster: master, reason: failure), answer)
                 continue
             }
@@ -88,7 +89,7 @@ struct Discovery: Sendable {
                 await observe(nil, answer)
                 return .found(Found(master: master, answer: answer, role: role, connection: connection, attempts: attempts))
             case .failure(let failure):
-                if failure.isTimeout { silent[master] = failure }
+                if case .notInAddressMap = failure { unmapped[master] = failure }
                 await failed(DiscoveryAttempt(sentinel: sentinel, namedMaster: master, reason: failure), answer)
                 do { try await pause() } catch { throw .cancelled }
             }

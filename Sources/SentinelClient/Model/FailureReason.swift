@@ -23,15 +23,6 @@ public enum FailureReason: Error, Sendable, Hashable, CustomStringConvertible {
     indirect case notInAddressMap(ServerAddress, FailureReason)
     case other(String)
 
-    /// No answer within a bound (also behind an address-map hint).
-    var isTimeout: Bool {
-        switch self {
-        case .timedOut: true
-        case .notInAddressMap(_, let reason): reason.isTimeout
-        default: false
-        }
-    }
-
     /// Escaped for printing (`Printable`): most reasons carry a server's words.
     public var description: String { Printable.escaped(text) }
 
