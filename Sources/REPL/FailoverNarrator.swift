@@ -27,6 +27,8 @@ package struct FailoverNarrator: Sendable {
     private var told: Set<Step> = []
     /// The last switch: the old master's rejoining is told about that address.
     private var switched: (from: ServerAddress, to: ServerAddress)?
+    /// Told down: only these are told back (Valkey clears an `sdown` it never published).
+    private var toldDown: Set<ServerAddress> = []
 
     init(style: Style, presentation: SessionPresentation) {
         self.style = style
@@ -53,7 +55,9 @@ package struct FailoverNarrator: Sendable {
             return tell(.chosen, "-- Sentinel chose replica \(candidate) to replace \(master); commands wait until it is promoted")
         case .masterSwitched(let from?, let to):
             switched = (from, to)
-            return tell(.switched, presentation.notice(for: event, eventsShown: false) ?? "")
+            // The client switches as soon as ROLE says master, often before `+promoted-slave`.
+            let promoted = tell(.promoted, "-- replica \(to) is promoted to master")
+            return promoted + tell(.switched, presentation.notice(for: event, eventsShown: false) ?? "")
         default:
             return [presentation.notice(for: event, eventsShown: false)].compactMap { $0 }
         }
@@ -68,10 +72,14 @@ package struct FailoverNarrator: Sendable {
         let name = presentation.masterName
         switch (event.channel, kind) {
         case ("+sdown", "master"):
+            instance.map { _ = toldDown.insert($0) }
             return tell(.suspected, "-- sentinel \(event.reportedBy) cannot reach master \(show(instance))").first
         case ("+odown", "master"):
+            instance.map { _ = toldDown.insert($0) }
             return tell(.down, "-- master \(show(instance)) is down: the sentinels agree").first
-        case ("-sdown", "master"): return "-- master \(show(instance)) answers again"
+        case ("-sdown", "master"):
+            guard let instance, toldDown.remove(instance) != nil else { return nil }
+            return "-- master \(instance) answers again"
         case ("+try-failover", "master"):
             return tell(.started, "-- failover of \(name) started: Sentinel replaces \(show(instance))").first
         case ("+selected-slave", _):
@@ -83,8 +91,12 @@ package struct FailoverNarrator: Sendable {
             let nowReplica = event.channel == "+convert-to-slave" || event.payload.hasSuffix("role is slave")
             guard nowReplica, let switched, instance == switched.from else { return nil }
             return tell(.rejoined, "-- the old master \(switched.from) is back, as a replica of \(show(master))").first
-        case ("+sdown", "slave"): return "-- replica \(show(instance)) is down"
-        case ("-sdown", "slave"): return "-- replica \(show(instance)) answers again"
+        case ("+sdown", "slave"):
+            guard let instance, toldDown.insert(instance).inserted else { return nil }
+            return "-- replica \(instance) is down"
+        case ("-sdown", "slave"):
+            guard let instance, toldDown.remove(instance) != nil else { return nil }
+            return "-- replica \(instance) answers again"
         case ("+reboot", _): return "-- \(kind == "master" ? "master" : "replica") \(show(instance)) restarted"
         case ("+tilt", _): return "-- sentinel \(event.reportedBy) entered TILT mode (its clock or load is off): it takes no action until it leaves"
         case ("-tilt", _): return "-- sentinel \(event.reportedBy) left TILT mode"

@@ -68,6 +68,12 @@ struct EventTests {
     @Test func aFailoverAtAnIdlePromptIsOnePlainLinePerStep() async throws {
         try await withREPL { (topology, terminal) async throws in
             let old = topology.address(of: topology.masterPort)
+            // The prompt comes before the subscriptions: a failover at once would be heard from the middle.
+            #expect(
+                await eventually(within: 10) {
+                    topology.replConnections().filter { $0.contains(" cmd=subscribe ") || $0.contains(" cmd=psubscribe ") }.count
+                        >= topology.sentinelPorts.count
+                }, "subscribed to every sentinel: \(topology.replConnections())")
             try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
             #expect(terminal.waitFor("-- the old master \(old) is back, as a replica of ", seconds: 40), "screen: \(terminal.screen)")
             try await Task.sleep(for: .seconds(3))  // a late repeat of any step would show by now

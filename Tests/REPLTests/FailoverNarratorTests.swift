@@ -55,6 +55,18 @@ import Testing
             ])
     }
 
+    /// The client switches when ROLE on the chosen replica says master, before Sentinel's
+    /// `+promoted-slave`: the promotion is told first, once.
+    @Test func anEarlySwitchTellsThePromotionFirst() {
+        var narrator = FailoverNarrator(style: .plain, presentation: SessionPresentation(masterName: "mymaster"))
+        var events = manualFailover
+        let promoted = events.remove(at: 9)
+        events.insert(promoted, at: 10)
+        let lines = events.flatMap { narrator.notices(for: $0) }
+        #expect(lines.filter { $0 == "-- replica 127.0.0.1:6380 is promoted to master" }.count == 1)
+        #expect(lines.firstIndex { $0.contains("is promoted") }! < lines.firstIndex { $0.contains("moved from") }!)
+    }
+
     @Test func aKilledMasterIsSuspectedThenDownAndTheNextFailoverIsToldAgain() {
         var narrator = FailoverNarrator(style: .plain, presentation: SessionPresentation(masterName: "mymaster"))
         let down = [
@@ -87,7 +99,10 @@ import Testing
         var narrator = FailoverNarrator(style: .plain, presentation: SessionPresentation(masterName: "mymaster"))
         let replica = "slave 127.0.0.1:6381 127.0.0.1 6381 @ mymaster 127.0.0.1 6379"
         #expect(narrator.notices(for: event("+sdown", replica)) == ["-- replica 127.0.0.1:6381 is down"])
+        #expect(narrator.notices(for: event("+sdown", replica, from: other)).isEmpty, "once")
         #expect(narrator.notices(for: event("-sdown", replica)) == ["-- replica 127.0.0.1:6381 answers again"])
+        #expect(narrator.notices(for: event("-sdown", replica)).isEmpty, "once")
+        #expect(narrator.notices(for: event("-sdown", "master mymaster 127.0.0.1 6379")).isEmpty, "never told down (Valkey)")
         #expect(narrator.notices(for: event("+tilt", "#tilt mode entered")).first?.contains("TILT") == true)
         #expect(narrator.notices(for: event("+config-update-from", "sentinel x 127.0.0.1 26380 @ mymaster 127.0.0.1 6379")).isEmpty)
     }
