@@ -129,6 +129,33 @@ extension Topology {
     }
 }
 
+extension Topology {
+    /// At a session's prompt on the first master, where `GET k` answers "before": runs
+    /// `SENTINEL FAILOVER`, expects the switch notice and the new master's prompt, and
+    /// that `SET k after` lands there. Returns the new master's port.
+    @discardableResult
+    func expectFollowedFailover(in terminal: PseudoTerminal, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Int {
+        let old = address(of: masterPort)
+        #expect(terminal.waitFor("mymaster@\(old)> ", seconds: 15), "screen: \(terminal.screen)", sourceLocation: sourceLocation)
+        #expect(terminal.enter("GET k", thenPromptAfter: "\"before\""), sourceLocation: sourceLocation)
+        try cli(sentinelPorts[0], "SENTINEL", "FAILOVER", masterName)
+        #expect(
+            terminal.waitFor("-- failover: master of mymaster moved from \(old) to ", seconds: 30), "screen: \(terminal.screen)",
+            sourceLocation: sourceLocation)
+        var newPort: Int?
+        #expect(
+            await eventually(within: 20) {
+                newPort = sentinelMasterPort()
+                return newPort != nil && newPort != masterPort
+            }, "the sentinels name a new master", sourceLocation: sourceLocation)
+        let new = try #require(newPort, sourceLocation: sourceLocation)
+        #expect(terminal.waitFor("mymaster@\(address(of: new))> ", seconds: 20), "screen: \(terminal.screen)", sourceLocation: sourceLocation)
+        #expect(terminal.enter("SET k after", thenPromptAfter: "OK"), sourceLocation: sourceLocation)
+        #expect(try cli(new, "GET", "k") == "after\n", "the write went to the new master", sourceLocation: sourceLocation)
+        return new
+    }
+}
+
 /// A batch of INCR lines counted: acknowledged (an integer reply), in doubt, and what
 /// the counter on the master after the faults shows applied.
 struct BatchOutcome: CustomStringConvertible {

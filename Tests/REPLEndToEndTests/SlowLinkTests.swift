@@ -40,20 +40,7 @@ struct SlowLinkTests {
             defer { terminal.close() }
             let bypass = BypassWatch(pid: terminal.pid, dataPorts: topology.dataPorts + topology.sentinelPorts)
             defer { _ = bypass.stop() }
-            let old = topology.address(of: topology.masterPort)
-            #expect(terminal.waitFor("mymaster@\(old)> ", seconds: 15), "screen: \(terminal.screen)")
-            #expect(terminal.enter("GET k", thenPromptAfter: "\"before\""))
-            try topology.cli(topology.sentinelPorts[0], "SENTINEL", "FAILOVER", topology.masterName)
-            #expect(terminal.waitFor("-- failover: master of mymaster moved from \(old) to ", seconds: 30), "screen: \(terminal.screen)")
-            var newPort: Int?
-            #expect(
-                await eventually(within: 20) {
-                    newPort = topology.sentinelMasterPort()
-                    return newPort != nil && newPort != topology.masterPort
-                }, "the sentinels name a new master")
-            #expect(terminal.waitFor("mymaster@\(topology.address(of: try #require(newPort)))> ", seconds: 20), "screen: \(terminal.screen)")
-            #expect(terminal.enter("SET k after", thenPromptAfter: "OK"))
-            #expect(try topology.cli(try #require(newPort), "GET", "k") == "after\n", "the write went to the new master")
+            try await topology.expectFollowedFailover(in: terminal)
             terminal.type("\u{4}")
             #expect(terminal.waitForExit() == 0)
             #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")
