@@ -69,7 +69,7 @@ package struct DangerousCommands: Sendable, Equatable {
     }
 
     /// From a `COMMAND` reply: each command's ACL categories (the 7th field), subcommands
-    /// (the 10th) included. Nil when the reply has none (a server before Redis 7).
+    /// (the 10th) included. Nil when the reply carries no categories (an old or unusual server).
     package init?(commandReply: RESPValue) {
         var marked: Set<String> = []
         var sawCategories = false

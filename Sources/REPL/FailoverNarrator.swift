@@ -12,7 +12,7 @@ package struct FailoverNarrator: Sendable {
         case plain
         /// Sentinel's own messages, as published (`:events raw`, `--verbose`).
         case raw
-        /// Only what the session itself must say (the switch, lost state).
+        /// Only the session's own notices (the switch, commands held, lost state).
         case off
     }
 
@@ -54,10 +54,17 @@ package struct FailoverNarrator: Sendable {
         case .commandsHeld(let candidate, let master):
             return tell(.chosen, "-- Sentinel chose replica \(candidate) to replace \(master); commands wait until it is promoted")
         case .masterSwitched(let from?, let to):
+            // The same switch heard again is old news; another one (overruled, or events
+            // missed while reconnecting) is told whatever came before.
+            if let switched, switched == (from, to) { return [] }
+            if told.contains(.switched) { told = [] }
             switched = (from, to)
             // The client switches as soon as ROLE says master, often before `+promoted-slave`.
             let promoted = tell(.promoted, "-- replica \(to) is promoted to master")
             return promoted + tell(.switched, presentation.notice(for: event, eventsShown: false) ?? "")
+        case .holdReleased:
+            told = []  // no promotion: the next attempt is told from its start
+            return [presentation.notice(for: event, eventsShown: false)].compactMap { $0 }
         default:
             return [presentation.notice(for: event, eventsShown: false)].compactMap { $0 }
         }
@@ -77,9 +84,13 @@ package struct FailoverNarrator: Sendable {
         case ("+odown", "master"):
             instance.map { _ = toldDown.insert($0) }
             return tell(.down, "-- master \(show(instance)) is down: the sentinels agree").first
-        case ("-sdown", "master"):
+        case ("-sdown", "master"), ("-odown", "master"):
             guard let instance, toldDown.remove(instance) != nil else { return nil }
+            told = []  // a blip, over: the next trouble is told from its start
             return "-- master \(instance) answers again"
+        case let (channel, _) where channel.hasPrefix("-failover-abort-"):
+            told = []
+            return "-- Sentinel gave up this failover of \(name): \(Self.abortReason(channel))"
         case ("+try-failover", "master"):
             return tell(.started, "-- failover of \(name) started: Sentinel replaces \(show(instance))").first
         case ("+selected-slave", _):
@@ -112,6 +123,17 @@ package struct FailoverNarrator: Sendable {
         }
         guard !line.isEmpty, told.insert(step).inserted else { return [] }
         return [line]
+    }
+
+    /// `-failover-abort-no-good-slave` and the rest, in plain words.
+    static func abortReason(_ channel: String) -> String {
+        switch channel {
+        case "-failover-abort-not-elected": return "no sentinel was elected to lead it"
+        case "-failover-abort-no-good-slave": return "no replica is fit to promote"
+        case "-failover-abort-slave-timeout": return "the chosen replica did not take over in time"
+        case "-failover-abort-x-sdown": return "the master answers again"
+        default: return String(channel.dropFirst("-failover-abort-".count))
+        }
     }
 
     /// `IP PORT` at `index` of a payload's words.

@@ -84,6 +84,34 @@ import Testing
         #expect(back == ["-- failover of mymaster started: Sentinel replaces 127.0.0.1:6380"], "a new failover after the switch")
     }
 
+    /// A blip or an aborted failover ends the episode: the next trouble is told again.
+    @Test func aBlipOrAnAbortedFailoverIsToldAndTheNextOneToo() {
+        var narrator = FailoverNarrator(style: .plain, presentation: SessionPresentation(masterName: "mymaster"))
+        let sdown = event("+sdown", "master mymaster 127.0.0.1 6379")
+        #expect(narrator.notices(for: sdown) == ["-- sentinel 127.0.0.1:26379 cannot reach master 127.0.0.1:6379"])
+        #expect(narrator.notices(for: event("-sdown", "master mymaster 127.0.0.1 6379")) == ["-- master 127.0.0.1:6379 answers again"])
+        #expect(narrator.notices(for: sdown).count == 1, "the next blip is told again")
+        #expect(narrator.notices(for: event("+try-failover", "master mymaster 127.0.0.1 6379")).count == 1)
+        #expect(
+            narrator.notices(for: event("-failover-abort-no-good-slave", "master mymaster 127.0.0.1 6379"))
+                == ["-- Sentinel gave up this failover of mymaster: no replica is fit to promote"])
+        #expect(narrator.notices(for: event("+try-failover", "master mymaster 127.0.0.1 6379")).count == 1, "the retry is told")
+        #expect(narrator.notices(for: .holdReleased(master: old, reason: "the replica did not report master")).count == 1)
+        #expect(narrator.notices(for: .commandsHeld(candidate: new, replacing: old)).count == 1, "chosen again after the release")
+    }
+
+    /// Each switch is told once, and a second one with no event before it (overruled,
+    /// or events missed) is told too.
+    @Test func eachSwitchIsToldOnce() {
+        var narrator = FailoverNarrator(style: .plain, presentation: SessionPresentation(masterName: "mymaster"))
+        let third = ServerAddress(host: "127.0.0.1", port: 6381)
+        #expect(narrator.notices(for: .masterSwitched(from: old, to: new)).count == 2, "promoted, then switched")
+        #expect(narrator.notices(for: .masterSwitched(from: old, to: new)).isEmpty)
+        #expect(
+            narrator.notices(for: .masterSwitched(from: new, to: third)).last
+                == "-- failover: master of mymaster moved from 127.0.0.1:6380 to 127.0.0.1:6381")
+    }
+
     @Test func rawShowsSentinelsMessagesAndOffOnlyWhatTheSessionMustSay() {
         var raw = FailoverNarrator(style: .raw, presentation: SessionPresentation(masterName: "mymaster"))
         let rawLines = manualFailover.flatMap { raw.notices(for: $0) }
@@ -93,6 +121,10 @@ import Testing
         let offLines = manualFailover.flatMap { off.notices(for: $0) }
         #expect(offLines.contains("-- failover: master of mymaster moved from 127.0.0.1:6379 to 127.0.0.1:6380"))
         #expect(!offLines.contains { $0.contains("+") })
+        #expect(
+            offLines.filter { !$0.hasPrefix("-- failover: master of mymaster moved") }.allSatisfy {
+                $0.contains("reports a failover") || $0.contains("commands wait")
+            }, "off: the session's own notices only: \(offLines)")
     }
 
     @Test func replicasAndTiltReadPlainlyAndUnknownMessagesStayOut() {
