@@ -4,9 +4,10 @@ counted, each direction optionally delayed. It stands for what sits between an
 operator and a deployment: an SSH tunnel, a published container port, a slow link.
 
   forwarder.py --pidfile FILE --counts FILE [--delay-ms N] [--owner PID]
-               [--shun-pidfile FILE] TARGET_HOST:PORT...
+               [--shun-pidfile FILE] [--listen-host HOST] TARGET_HOST:PORT...
 
-Prints `TARGET=LISTEN_PORT` per target once listening, then runs in the background
+Listens on each target's host (or --listen-host: 127.0.0.2 makes the dialled address
+differ from the announced one). Prints `TARGET=LISTEN_PORT` per target once listening, then runs in the background
 (its pid in --pidfile) until SIGTERM/SIGKILL or until --owner exits. --counts holds
 `TARGET COUNT` lines, rewritten at each accepted connection. --delay-ms holds every
 chunk that long in each direction, order kept (so a round trip costs twice that);
@@ -154,9 +155,10 @@ def main():
     parser.add_argument("--delay-ms", type=float, default=0)
     parser.add_argument("--owner", type=int)
     parser.add_argument("--shun-pidfile")
+    parser.add_argument("--listen-host")
     parser.add_argument("targets", nargs="+")
     args = parser.parse_args()
-    sockets = {target: listen_on(parse_target(target)[0]) for target in args.targets}
+    sockets = {target: listen_on(args.listen_host or parse_target(target)[0]) for target in args.targets}
     forwarder = Forwarder(args.targets, args.counts, args.delay_ms / 1000, args.shun_pidfile)
     for target, sock in sockets.items():
         print(f"{target}={sock.getsockname()[1]}")

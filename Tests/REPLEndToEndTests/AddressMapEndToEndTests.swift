@@ -9,7 +9,7 @@ import Testing
 struct AddressMapEndToEndTests {
     /// `--natmap NODE=FORWARDER` for each node.
     private func natmap(_ forwarders: Forwarders) -> [String] {
-        forwarders.ports.sorted { $0.key < $1.key }.flatMap { ["--natmap", "\($0.key)=127.0.0.1:\($0.value)"] }
+        forwarders.ports.sorted { $0.key < $1.key }.flatMap { ["--natmap", "\($0.key)=\(forwarders.host):\($0.value)"] }
     }
 
     /// Connections each data node accepted so far (INFO stats; the INFO's own included).
@@ -44,16 +44,18 @@ struct AddressMapEndToEndTests {
         #expect(forwardedAny, "\(what) went through a forwarder")
     }
 
-    /// Plaintext on 127.0.0.1, and TLS with `localhost` announced: the certificate names
-    /// localhost only, so the check is against the announced name, not the forwarder's address.
-    @Test(arguments: [(Topology.Address.ipv4, false), (.hostname, true)].filter { !$0.1 || Topology.serverHasTLS })
+    /// Plaintext on 127.0.0.1; TLS with `localhost` announced (the certificate names
+    /// localhost only); TLS with 127.0.0.1 announced and the forwarders on 127.0.0.2 (the
+    /// certificate names 127.0.0.1 and ::1, not 127.0.0.2). The check is against the
+    /// announced name or IP, not the forwarder's address.
+    @Test(arguments: [(Topology.Address.ipv4, false), (.hostname, true), (.ipv4, true)].filter { !$0.1 || Topology.serverHasTLS })
     func aSessionAReplicaSessionAndAFollowedFailoverGoThroughTheMap(address: Topology.Address, tls: Bool) async throws {
         var options = Topology.Options()
         options.address = address
         options.tls = tls
         try await withTopology(options) { topology in
             let nodes = topology.dataPorts.map { topology.address(of: $0) }
-            let forwarders = try Forwarders(to: nodes, in: topology.directory)
+            let forwarders = try Forwarders(to: nodes, in: topology.directory, listenHost: address == .ipv4 && tls ? "127.0.0.2" : nil)
             defer { forwarders.stop() }
             let tlsArguments = tls ? ["--tls", "--sentinel-tls", "--cacert", try #require(topology.caCertificate)] : []
             let map = tlsArguments + natmap(forwarders)
@@ -74,13 +76,13 @@ struct AddressMapEndToEndTests {
             defer { _ = bypass.stop() }
 
             let old = topology.address(of: topology.masterPort)
-            let oldForwarder = "127.0.0.1:\(try #require(forwarders.ports[old]))"
+            let oldForwarder = "\(forwarders.host):\(try #require(forwarders.ports[old]))"
             #expect(terminal.waitFor("mymaster@\(old)> ", seconds: 15), "the prompt shows the announced address: \(terminal.screen)")
             #expect(terminal.enter(":master", thenPromptAfter: "agreement"))
             #expect(terminal.screen.contains("address     \(old) via \(oldForwarder)\n"), "screen: \(terminal.screen)")
             #expect(terminal.enter(":replicas", thenPromptAfter: "ROLE"))
             for replica in topology.replicaPorts.map({ topology.address(of: $0) }) {
-                #expect(terminal.screen.contains("\(replica) via 127.0.0.1:\(try #require(forwarders.ports[replica]))"), "\(replica): \(terminal.screen)")
+                #expect(terminal.screen.contains("\(replica) via \(forwarders.host):\(try #require(forwarders.ports[replica]))"), "\(replica): \(terminal.screen)")
             }
             let newPort = try await topology.expectFollowedFailover(in: terminal)
             let new = topology.address(of: newPort)
@@ -106,6 +108,27 @@ struct AddressMapEndToEndTests {
             #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")
             let seen = bypass.stop()
             #expect(seen.samples >= 20 && seen.direct.isEmpty, "connections around the map: \(seen.direct) in \(seen.samples) samples")
+        }
+    }
+
+    /// Through a map, an announced IP is still what the certificate must name: the master
+    /// mapped to a server whose certificate names only wrong-name.invalid is refused, and
+    /// the error names the announced IP.
+    @Test(.enabled(if: Topology.serverHasTLS, "the server has no TLS")) func aCertificateWithoutTheAnnouncedIPIsRefusedThroughTheMap() async throws {
+        var options = Topology.Options()
+        options.tls = true
+        try await withTopology(options) { topology in
+            let wrongName = try topology.startLoneSentinel(certificate: "wrong-name")
+            defer { wrongName.stop() }
+            let forwarder = try Forwarders(to: ["127.0.0.1:\(wrongName.port)"], in: topology.directory, listenHost: "127.0.0.2")
+            defer { forwarder.stop() }
+            let master = topology.address(of: topology.masterPort)
+            let result = try topology.runREPL([
+                "--tls", "--sentinel-tls", "--cacert", try #require(topology.caCertificate),
+                "--natmap", "\(master)=127.0.0.2:\(try #require(forwarder.ports.values.first))", topology.masterName, "PING",
+            ])
+            #expect(result.status == 1 && result.stdout.isEmpty, "\(result)")
+            #expect(result.stderr.contains("not valid for 127.0.0.1"), "names the announced IP: \(result.stderr)")
         }
     }
 

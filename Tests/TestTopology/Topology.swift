@@ -417,20 +417,25 @@ public let testSlowdown: Int = max(1, Int(ProcessInfo.processInfo.environment["S
 public final class Forwarders: @unchecked Sendable {
     /// The forwarder's port for each target `host:port`.
     public let ports: [String: Int]
+    /// Where the forwarders listen: `listenHost`, or 127.0.0.1.
+    public let host: String
     private let pidFile: String
     private let countsFile: String
 
     /// `shunning`: a file that names a pid (written later is fine); connections from that
     /// process are accepted and never answered, as a private address looks from outside.
     public init(
-        to targets: [String], in directory: String, delayMilliseconds: Int = 0, shunning shunPidFile: String? = nil
+        to targets: [String], in directory: String, delayMilliseconds: Int = 0, shunning shunPidFile: String? = nil,
+        listenHost: String? = nil
     ) throws {
+        host = listenHost ?? "127.0.0.1"
         let name = "forwarder-\(UInt32.random(in: 0...UInt32.max))"
         pidFile = "\(directory)/\(name).pid"
         countsFile = "\(directory)/\(name).counts"
         var arguments = ["python3", "\(Topology.repositoryRoot)/scripts/forwarder.py", "--pidfile", pidFile,
             "--counts", countsFile, "--delay-ms", String(delayMilliseconds), "--owner", String(getpid())]
         if let shunPidFile { arguments += ["--shun-pidfile", shunPidFile] }
+        if let listenHost { arguments += ["--listen-host", listenHost] }
         let started = try Topology.run("/usr/bin/env", arguments + targets)
         guard started.status == 0 else { throw TopologyError.startFailed("forwarder: \(started.stderr)") }
         var ports: [String: Int] = [:]

@@ -36,7 +36,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
         commandTimeout: TimeAmount?,
         onPush: (@Sendable (RESPValue) -> Void)? = nil
     ) async throws(SentinelClientError) -> RedisConnection {
-        let tls = TLSConnectionSettings(handshake.tls, for: address)
+        let tls = TLSConnectionSettings(handshake.tls, for: address, dialling: target)
         let eventLoop = group.next()
         let tlsHandshake = tls.map { _ in eventLoop.makePromise(of: Void.self) }
         let channel: Channel
@@ -57,7 +57,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
             throw .connectFailed(address: address, reason: Self.classify(error, connectTimeout), underlying: error)
         }
         if let tls, let tlsHandshake {
-            try await waitForTLSHandshake(tlsHandshake, on: channel, address: address, tls, group, connectTimeout)
+            try await waitForTLSHandshake(tlsHandshake, on: channel, address: address, dialled: target ?? address, tls, group, connectTimeout)
         }
         let connection = RedisConnection(address: address, channel: channel, protocolVersion: handshake.protocolVersion)
         do {
@@ -76,7 +76,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
     /// Waits for the TLS handshake (within `timeout`); a failure closes the channel and
     /// throws `connectFailed` with the `TLSFailure` it stands for.
     private static func waitForTLSHandshake(
-        _ handshake: EventLoopPromise<Void>, on channel: any Channel, address: ServerAddress,
+        _ handshake: EventLoopPromise<Void>, on channel: any Channel, address: ServerAddress, dialled: ServerAddress,
         _ tls: TLSConnectionSettings, _ group: any EventLoopGroup, _ timeout: TimeAmount
     ) async throws(SentinelClientError) {
         let timedOut = TLSFailure.handshakeTimedOut(milliseconds: Int(timeout.nanoseconds / 1_000_000))
@@ -93,7 +93,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
             channel.close(promise: nil)
             var failure = TLSFailure.classify(error)
             if failure == nil {
-                failure = await TLSFailure.diagnose(error, address: address, settings: tls, on: group, timeout: timeout)
+                failure = await TLSFailure.diagnose(error, address: address, dialled: dialled, settings: tls, on: group, timeout: timeout)
             }
             throw .connectFailed(address: address, reason: .tls(failure ?? .closedDuringHandshake), underlying: error)
         }

@@ -60,8 +60,8 @@ extension TLSFailure {
     /// why the first handshake failed: an expired, not yet valid or untrusted certificate,
     /// or, when this one fails too, not the certificate at all. Nothing is sent on it.
     static func diagnose(
-        _ error: any Error, address: ServerAddress, settings: TLSConnectionSettings, on group: any EventLoopGroup,
-        timeout: TimeAmount
+        _ error: any Error, address: ServerAddress, dialled: ServerAddress, settings: TLSConnectionSettings,
+        on group: any EventLoopGroup, timeout: TimeAmount
     ) async -> TLSFailure {
         if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
             return .nameMismatch(expected: settings.serverHostname ?? address.host)
@@ -77,7 +77,7 @@ extension TLSFailure {
                         try settings.addDiagnosticHandlers(to: channel, handshake: handshake, leaf: leaf)
                     }
                 }
-                .connect(host: address.host, port: address.port).get()
+                .connect(host: dialled.host, port: dialled.port).get()
         } catch {
             handshake.fail(error)
             leaf.succeed(nil)
