@@ -40,6 +40,9 @@ struct SlowLinkTests {
             defer { terminal.close() }
             let bypass = BypassWatch(pid: terminal.pid, dataPorts: topology.dataPorts + topology.sentinelPorts)
             defer { _ = bypass.stop() }
+            #expect(terminal.waitFor("> ", seconds: 15))
+            // The announced sentinels map to the forwarders given: three sentinels, not six.
+            #expect(terminal.enter(":master", thenPromptAfter: "agreement   3 of 3 sentinels name this master"), "screen: \(terminal.screen)")
             try await topology.expectFollowedFailover(in: terminal)
             terminal.type("\u{4}")
             #expect(terminal.waitForExit() == 0)

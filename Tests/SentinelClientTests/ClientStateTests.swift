@@ -206,6 +206,18 @@ final class LateValues: Sendable {
         #expect(state.sentinels.first?.address == s2, "the sentinel that answered is asked first")
     }
 
+    /// Sentinels given as their tunnels, and the map sending their announced addresses to
+    /// the same tunnels: each is one sentinel, not two.
+    @Test func aLearnedSentinelMappedToAGivenOneIsThatOne() throws {
+        var map = AddressMap()
+        try map.add("10.0.0.1:26379=\(s1)")
+        var state = TopologyState(masterName: "m", sentinels: [s1], addressMap: map)
+        #expect(state.learn(ServerAddress(host: "10.0.0.1", port: 26379)).isEmpty)
+        let other = ServerAddress(host: "10.0.0.2", port: 26379)
+        #expect(state.learn(other) == [.sentinelLearned(other)])
+        #expect(state.sentinels.map(\.address) == [s1, other])
+    }
+
     @Test func unreachableIsReportedOnceAndItsEndToo() {
         var state = TopologyState(masterName: "m", sentinels: [s1])
         _ = state.verified(m1, answeredBy: s1, role: role, attempts: [], at: t0)

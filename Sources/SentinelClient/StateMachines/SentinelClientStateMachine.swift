@@ -66,7 +66,7 @@ struct SentinelClientStateMachine<Connection: ManagedConnection, Waiter> {
         pool = PoolStateMachine(maxSize: configuration.poolSize)
         topology = TopologyState(
             masterName: configuration.masterName, sentinels: configuration.sentinels,
-            selectionLifetime: configuration.promotionWaitTimeout)
+            selectionLifetime: configuration.promotionWaitTimeout, addressMap: configuration.addressMap)
         watchers = SentinelWatchers(limit: configuration.followFailovers ? configuration.watchedSentinels : 0)
         self.replicaTurn = replicaTurn
     }

@@ -29,8 +29,13 @@ struct TopologyState: Sendable {
     private(set) var pendingSelection: Promotion?
     private let selectionLifetime: TimeAmount
 
-    init(masterName: String, sentinels: [ServerAddress], selectionLifetime: TimeAmount = .seconds(5)) {
+    /// Where announced addresses are dialled (`--natmap`): a sentinel learned at an address
+    /// the map sends to one already known is that sentinel, not another.
+    private let addressMap: AddressMap
+
+    init(masterName: String, sentinels: [ServerAddress], selectionLifetime: TimeAmount = .seconds(5), addressMap: AddressMap = AddressMap()) {
         self.masterName = masterName
+        self.addressMap = addressMap
         self.selectionLifetime = selectionLifetime
         self.sentinels = sentinels.map { SentinelInfo(address: $0, origin: .configured, subscribed: false) }
     }
@@ -57,9 +62,15 @@ struct TopologyState: Sendable {
 
     /// A sentinel named in an answer or a `+sentinel` message.
     mutating func learn(_ sentinel: ServerAddress) -> [TopologyEvent] {
-        guard index(of: sentinel) == nil else { return [] }
+        let dialled = addressMap.dialled(sentinel)
+        guard index(of: sentinel) == nil, !sentinels.contains(where: { dialTarget(of: $0) == dialled }) else { return [] }
         sentinels.append(SentinelInfo(address: sentinel, origin: .learned, subscribed: false))
         return [.sentinelLearned(sentinel)]
+    }
+
+    /// Configured sentinels are dialled as given, learned ones through the map.
+    private func dialTarget(of sentinel: SentinelInfo) -> ServerAddress {
+        sentinel.origin == .configured ? sentinel.address : addressMap.dialled(sentinel.address)
     }
 
     /// Sentinel named `address` and ROLE confirmed it.
