@@ -93,12 +93,13 @@ extension SentinelClientStateMachine {
         }
         actions += resumeHoldWaitersIfReleased()
         if let known = topology.master { actions += resolveFirstDiscovery(.success(known)) }
-        // The new master may be being failed over already (its `+selected-slave` came first).
-        actions += publishing(events)
+        // The gap first: a summary printed at the switch itself counts it.
         if moved, let previous, let promotedAt, previous.replicationOffset > promotedAt {
             let gap = previous.replicationOffset - promotedAt
             actions += publishing([.replicationGap(from: previous.address, to: master, bytes: gap)])
         }
+        // The new master may be being failed over already (its `+selected-slave` came first).
+        actions += publishing(events)
         return actions
     }
 
