@@ -20,7 +20,7 @@ package actor Session: BatchHost {
     let pinned: SessionConnection
     private var failoverUnderWay = false
     /// `:events on|raw|off`: Sentinel's events told in plain words, raw, or not at all.
-    private var narrator: FailoverNarrator
+    var narrator: FailoverNarrator
     /// The outage around a failover, for its summary line.
     private var failover = FailoverReport()
     /// Commands sent one at a time and not answered yet (a batch counts as under way while it runs).
@@ -39,7 +39,7 @@ package actor Session: BatchHost {
     /// Which commands ask first: the server's `@dangerous` `@write` ones once `COMMAND` answers.
     var dangerous = DangerousCommands()
     /// The question that takes the next line, while one is asked: prompt refreshes keep it.
-    private var askingPrompt: String?
+    var askingPrompt: String?
     /// Pasted and piped lines: owned there, confined here.
     let pipeline = BatchPipeline()
     /// How prompts, notices and streamed messages look: pure functions of values.
@@ -376,18 +376,6 @@ package actor Session: BatchHost {
             failoverUnderWay: failoverUnderWay)
     }
 
-    /// Asks `question` at the prompt and reads the answer; nil without a prompt. Prompt
-    /// refreshes meanwhile (a failover's notices) keep the question.
-    func ask(_ question: String) async -> EditorInput? {
-        guard let editor else { return nil }
-        askingPrompt = question
-        editor.setPrompt(question, notices: [])
-        let answer = await editor.readLine()
-        askingPrompt = nil
-        await refreshPrompt()
-        return answer
-    }
-
     func refreshPrompt(notices: [String] = []) async {
         let prompt = await prompt()
         editor?.setPrompt(askingPrompt ?? prompt, notices: notices)
@@ -446,36 +434,6 @@ package actor Session: BatchHost {
         } else if options.eventsOnStderr {
             Self.standardError.write("\(Timestamp.now()) \(notice)\n")
         }
-    }
-
-    /// `:failover`: the plan, a question at the prompt, the coordinated failover under
-    /// Ctrl-C, the summary. Without a prompt nobody can answer: nothing runs.
-    private func failover() async -> String {
-        let plan: FailoverPlan
-        do { plan = try await client.failoverPlan() } catch { return (options.mode == .tty ? "(error) " : "") + "\(error)\n" }
-        output.write(FailoverPresentation.plan(plan))
-        guard let answer = await ask(FailoverPresentation.question) else { return FailoverPresentation.pipedRefusal }
-        guard case .line(let text) = answer, FailoverRunner.confirmed(text) else { return FailoverPresentation.notConfirmed }
-        let (result, _) = await runInterruptibly { [client] () -> Result<FailoverOutcome, SentinelClientError> in
-            do throws(SentinelClientError) { return .success(try await client.coordinatedFailover(plan)) } catch { return .failure(error) }
-        }
-        switch result {
-        case .success(let outcome): return FailoverPresentation.summary(outcome)
-        case .failure(let error): return "(error) \(error)\n"
-        }
-    }
-
-    /// `:events on|raw|off`: Sentinel's events in plain words, as published, or not at
-    /// all; no argument tells which.
-    private func setEvents(_ arguments: [String]) -> String {
-        switch arguments.first?.lowercased() {
-        case "on": narrator.style = .plain
-        case "raw": narrator.style = .raw
-        case "off": narrator.style = .off
-        case nil: break
-        default: return "Usage: :events on|raw|off\n"
-        }
-        return "events \(narrator.style == .plain ? "on" : narrator.style.rawValue)\n"
     }
 
     func loadCommandDocs() async {
