@@ -161,6 +161,23 @@ public final class Topology: @unchecked Sendable {
         }
     }
 
+    /// Whether every replica has applied all the master had written when asked (its
+    /// `slave_repl_offset` has reached the master's `master_repl_offset`) within `seconds`.
+    /// `WAIT` cannot say so for writes another connection made: it waits for the asking
+    /// client's own last write, and a fresh connection has none (it answers at once).
+    public func replicasCaughtUp(within seconds: Double = 30) async -> Bool {
+        guard let target = replicationOffset(of: masterPort, field: "master_repl_offset") else { return false }
+        return await eventually(within: seconds) {
+            replicaPorts.allSatisfy { (replicationOffset(of: $0, field: "slave_repl_offset") ?? -1) >= target }
+        }
+    }
+
+    private func replicationOffset(of port: Int, field: String) -> Int? {
+        let info = (try? cli(port, "INFO", "replication")) ?? ""
+        guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("\(field):") }) else { return nil }
+        return Int(line.dropFirst(field.count + 1))
+    }
+
     public struct RunResult: Sendable {
         public var status: Int32
         public var stdout: String
