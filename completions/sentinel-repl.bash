@@ -163,9 +163,9 @@ _sentinel-repl() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=()
-    local -a non_repeating_flags=(--askpass -2 -3 --raw --no-raw --csv --json --quoted-json -e --replica --failover --yes --stat --latency --latency-history --latency-dist --mono --scan --bigkeys --memkeys --keystats --hotkeys --master --pipe --tls --insecure --sentinel-tls --events --verbose --version -h --help)
+    local -a non_repeating_flags=(--askpass -2 -3 --raw --no-raw --csv --json --quoted-json -e --list-deployments --replica --failover --yes --stat --latency --latency-history --latency-dist --mono --scan --bigkeys --memkeys --keystats --hotkeys --master --pipe --tls --insecure --sentinel-tls --events --verbose --version -h --help)
     local -a repeating_options=(-s --sentinel --natmap)
-    local -a non_repeating_options=(-n --db --user -a --pass --sentinel-user --sentinel-pass --history-file -u --url --confirm-above --intrinsic-latency --keystats-samples --top --memkeys-samples --pattern --quoted-pattern --count --cursor --rdb --functions-rdb --pipe-timeout --sni --cacert --cacertdir --cert --key --sentinel-cacert --sentinel-cert --sentinel-key -r --repeat -i --interval -t --timeout --connect-timeout --sentinel-timeout --log-level)
+    local -a non_repeating_options=(-n --db --user -a --pass --sentinel-user --sentinel-pass --history-file -u --url --config --confirm-above --intrinsic-latency --keystats-samples --top --memkeys-samples --pattern --quoted-pattern --count --cursor --rdb --functions-rdb --pipe-timeout --sni --cacert --cacertdir --cert --key --sentinel-cacert --sentinel-cert --sentinel-key -r --repeat -i --interval -t --timeout --connect-timeout --sentinel-timeout --log-level)
     __sentinel-repl_offer_flags_options -1
 
     # Offer option value completions
@@ -192,6 +192,9 @@ _sentinel-repl() {
         return
         ;;
     '-u'|'--url')
+        return
+        ;;
+    '--config')
         return
         ;;
     '--confirm-above')

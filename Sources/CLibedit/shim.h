@@ -17,8 +17,9 @@ static inline EditLine *sr_el_init(const char *prog) {
     return el_init(prog, stdin, stdout, stderr);
 }
 
+/* Characters between two '\1' in the prompt are printed but take no width (colours). */
 static inline int sr_el_set_prompt(EditLine *el, char *(*fn)(EditLine *)) {
-    return el_set(el, EL_PROMPT, fn);
+    return el_set(el, EL_PROMPT_ESC, fn, '\1');
 }
 
 static inline int sr_el_set_editor(EditLine *el, const char *mode) {

@@ -342,8 +342,27 @@ package final class LineEditor: Sendable {
     private func promptCString() -> UnsafeMutablePointer<CChar>? {
         let prompt = shared.withLockedValue { $0.prompt }
         free(local.promptBuffer)
-        local.promptBuffer = strdup(prompt)
+        local.promptBuffer = strdup(Self.markingEscapes(prompt))
         return local.promptBuffer
+    }
+
+    /// The prompt with each escape sequence (a colour) between two `\1`, which libedit
+    /// prints without counting toward the width (EL_PROMPT_ESC).
+    static func markingEscapes(_ prompt: String) -> String {
+        var marked = ""
+        var inEscape = false
+        for scalar in prompt.unicodeScalars {
+            if scalar == "\u{1B}" {
+                inEscape = true
+                marked += "\u{1}"
+            }
+            marked.unicodeScalars.append(scalar)
+            if inEscape && scalar != "\u{1B}" && scalar != "[" && (0x40...0x7E).contains(scalar.value) {
+                inEscape = false
+                marked += "\u{1}"
+            }
+        }
+        return marked
     }
 
     /// The EL_GETCFN reader: one character from stdin (buffered, UTF-8 decoded),

@@ -15,10 +15,11 @@ package enum Program {
     /// Runs the REPL; returns the exit status.
     package static func run(_ given: REPLOptions) async -> Int32 {
         signal(SIGPIPE, SIG_IGN)
+        if given.listDeployments { return listDeployments(configFile: given.configFile) }
         let options: REPLOptions
         let configuration: SentinelClientConfiguration
         do {
-            options = try given.resolvingURL()
+            options = try given.resolvingDeployment().resolvingURL()
             configuration = try clientConfiguration(options)
         } catch {
             Session.standardError.write("sentinel-repl: \(error)\n")
@@ -158,6 +159,12 @@ package enum Program {
             return " (a TLS-only server closes plaintext connections: rediss+sentinel://)"
         case .notASentinel where error.attempts.contains(where: \.reason.isClusterNode):
             return " (for a Cluster, use redis-cli -c)"
+        case .noSentinelReachable where options.deployment != nil, .notASentinel where options.deployment != nil:
+            return " (the sentinels of [\(options.deployment ?? "")] in the config file, or -s host:port)"
+        case .sentinelAuthenticationFailed where options.deployment != nil:
+            return " (sentinel-user and sentinel-password-env or -command of [\(options.deployment ?? "")] in the config file, or --sentinel-pass)"
+        case .masterAuthenticationFailed where options.deployment != nil:
+            return " (user and password-env or password-command of [\(options.deployment ?? "")] in the config file, or --user, --askpass)"
         case .notASentinel where url: return " (the URL's host[:port] list)"
         case .notASentinel: return " (sentinels: -s host:port, or env SENTINEL_REPL_SENTINELS)"
         case .noSentinelReachable where url: return " (the URL's host[:port] list)"
@@ -197,14 +204,17 @@ package enum Program {
             Session.standardError.write(
                 "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe.\n")
         }
-        // What a URL carries comes first; then the options and the environment.
-        var dataPassword = options.password ?? ProcessEnvironment.value("REDISCLI_AUTH")
+        // What a URL carries comes first; then the options, the deployment and the environment.
+        let deployment = options.deployment ?? ""
+        let fromDeployment = try options.passwordSource.map { source throws(UsageError) in try source.resolve(deployment: deployment) }
+        let sentinelFromDeployment = try options.sentinelPasswordSource.map { source throws(UsageError) in try source.resolve(deployment: deployment) }
+        var dataPassword = options.password ?? fromDeployment ?? ProcessEnvironment.value("REDISCLI_AUTH")
         if options.askPassword { dataPassword = readPasswordWithoutEcho(prompt: "Please input password: ") }
         if configuration.dataCredentials == nil, let pass = dataPassword {
             configuration.dataCredentials = Credentials(user: options.user, password: pass)
         }
         if configuration.sentinelCredentials == nil,
-            let pass = options.sentinelPassword ?? ProcessEnvironment.value("SENTINEL_REPL_SENTINEL_AUTH")
+            let pass = options.sentinelPassword ?? sentinelFromDeployment ?? ProcessEnvironment.value("SENTINEL_REPL_SENTINEL_AUTH")
         {
             configuration.sentinelCredentials = Credentials(user: options.sentinelUser, password: pass)
         }
@@ -216,7 +226,7 @@ package enum Program {
         for entry in options.natmap {
             do { try configuration.addressMap.add(entry) } catch { throw UsageError(message: error.description) }
         }
-        configuration.database = options.database
+        configuration.database = options.database ?? 0
         configuration.protocolVersion = options.resp3 ? .resp3 : .resp2
         configuration.clientName = "sentinel-repl"
         configuration.commandTimeout = options.timeout.map { .nanoseconds(Int64($0 * 1e9)) }
@@ -230,8 +240,9 @@ package enum Program {
     static func sessionOptions(_ options: REPLOptions) -> SessionOptions {
         let mode = options.mode ?? (isatty(1) == 0 ? .raw : .tty)
         var session = SessionOptions(
-            masterName: options.masterName, database: options.database, mode: mode,
+            masterName: options.masterName, database: options.database ?? 0, mode: mode,
             historyFile: historyFile(options.historyFile))
+        session.promptLabel = options.promptLabel.map { PromptLabel(text: $0, colour: options.promptColour) }
         session.exitOnErrorReply = options.exitOnErrorReply
         session.repeatInterval = options.repeatInterval
         session.eventsOnStderr = options.events
@@ -239,6 +250,18 @@ package enum Program {
         session.confirmDangerous = !options.assumeYes
         session.confirmAbove = options.confirmAbove
         return session
+    }
+
+    /// `--list-deployments`: the config file's deployments, one line each.
+    private static func listDeployments(configFile: String?) -> Int32 {
+        do {
+            let file = try DeploymentFile.load(DeploymentFile.path(given: configFile))
+            TerminalOutput(fd: 1).write(file.deployments.map { $0.summary + "\n" }.joined())
+            return 0
+        } catch {
+            Session.standardError.write("sentinel-repl: \(error)\n")
+            return 2
+        }
     }
 
     private static func historyFile(_ option: String?) -> String? {

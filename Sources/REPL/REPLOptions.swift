@@ -14,7 +14,8 @@ package struct REPLOptions: Sendable {
     package var sentinels: [String] = []
     package var masterName: String
     package var command: [String] = []
-    package var database = 0
+    /// `-n`; nil: not given (a deployment's, else 0).
+    package var database: Int?
     package var user: String?
     package var password: String?
     package var askPassword = false
@@ -83,8 +84,25 @@ package struct REPLOptions: Sendable {
     package var replica = false
     /// `--tls` and its files, for the master and replicas.
     package var tls = TLSOptions()
-    /// `--sentinel-tls`: its files are `--sentinel-cacert/-cert/-key`, else the data nodes'.
-    package var sentinelTLS = TLSOptions()
+    /// `--sentinel-tls` and `--sentinel-cacert/-cert/-key`, as given.
+    package var sentinelTLSFiles = SentinelTLSFiles()
+    /// The sentinels' TLS: their own files where given, else the data nodes'.
+    package var sentinelTLS: TLSOptions {
+        tls.forSentinels(
+            enabled: sentinelTLSFiles.enabled, caCertificateFile: sentinelTLSFiles.caCertificateFile,
+            certificateFile: sentinelTLSFiles.certificateFile, keyFile: sentinelTLSFiles.keyFile)
+    }
+    /// `@name`: a deployment of the config file (`--config`, else the default path).
+    package var deployment: String?
+    package var configFile: String?
+    /// `--list-deployments`: the config file's names, then exit.
+    package var listDeployments = false
+    /// The deployment's passwords, where it names them (the command line's win).
+    package var passwordSource: SecretSource?
+    package var sentinelPasswordSource: SecretSource?
+    /// The deployment's label before the prompt, and its colour.
+    package var promptLabel: String?
+    package var promptColour: PromptColour?
 
     /// `masterName` empty: not given (a URL names it).
     package init(masterName: String) { self.masterName = masterName }

@@ -51,7 +51,7 @@ package actor Session: BatchHost {
         pinned = SessionConnection(client: client, database: options.database)
         narrator = FailoverNarrator(style: options.eventStyle, presentation: SessionPresentation(masterName: options.masterName))
         safe = options.confirmDangerous
-        presentation = SessionPresentation(masterName: options.masterName)
+        presentation = SessionPresentation(masterName: options.masterName, label: options.promptLabel)
     }
 
     /// The editor while the prompt runs: notices and the prompt are drawn through it.

@@ -27,6 +27,9 @@ package struct SessionOptions: Sendable {
     /// KEYS and whole-key reads ask first above this many keys or elements (`--confirm-above`).
     package var confirmAbove = 100_000
 
+    /// A named deployment's label before the prompt.
+    package var promptLabel: PromptLabel?
+
     package init(masterName: String, database: Int, mode: ReplyRenderer.Mode, historyFile: String?) {
         self.masterName = masterName
         self.database = database

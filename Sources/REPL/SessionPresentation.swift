@@ -6,9 +6,25 @@ import SentinelClient
 /// built from one snapshot and tested without a terminal.
 struct SessionPresentation: Sendable {
     let masterName: String
+    /// A named deployment's label, before everything else.
+    var label: PromptLabel?
 
-    /// `mymaster@127.0.0.1:6379[2](TX) (failover) (2/3 sentinels)> `, or the replica session's.
+    init(masterName: String, label: PromptLabel? = nil) {
+        self.masterName = masterName
+        self.label = label
+    }
+
+    /// `[prod] mymaster@127.0.0.1:6379[2](TX) (failover) (2/3 sentinels)> `, or the replica session's.
     func prompt(
+        topology: TopologySnapshot, connection: ConnectionState, target: SessionTarget, replica: ServerAddress?,
+        failoverUnderWay: Bool
+    ) -> String {
+        let text = unlabelledPrompt(
+            topology: topology, connection: connection, target: target, replica: replica, failoverUnderWay: failoverUnderWay)
+        return (label?.prefix ?? "") + text
+    }
+
+    private func unlabelledPrompt(
         topology: TopologySnapshot, connection: ConnectionState, target: SessionTarget, replica: ServerAddress?,
         failoverUnderWay: Bool
     ) -> String {

@@ -9,6 +9,15 @@ import UnixSignals
     import Glibc
 #endif
 
+/// `--sentinel-tls` and the sentinels' own files (nil: the data nodes').
+package struct SentinelTLSFiles: Sendable, Equatable {
+    package var enabled = false
+    package var caCertificateFile: String?
+    package var certificateFile: String?
+    package var keyFile: String?
+    package init() {}
+}
+
 /// redis-cli's TLS options for one kind of server.
 package struct TLSOptions: Sendable, Equatable {
     package var enabled = false

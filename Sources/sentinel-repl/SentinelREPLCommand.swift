@@ -20,6 +20,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
               sentinel-repl -s 10.0.0.1:26379 -s 10.0.0.2:26379 mymaster
               sentinel-repl mymaster LRANGE mylist 0 -1
               sentinel-repl redis+sentinel://10.0.0.1,10.0.0.2:26380/mymaster/2 GET k
+              sentinel-repl @prod          (a deployment of ~/.config/sentinel-repl/config.toml)
               REDISCLI_AUTH=secret sentinel-repl --sentinel-pass s3 mymaster < commands.txt
 
             Exit status: 0 normal; 1 no master reachable, a command without a reply, or -e and an error reply; 2 usage error.
@@ -34,8 +35,8 @@ struct SentinelREPLCommand: AsyncParsableCommand {
             valueName: "host:port"))
     var sentinels: [String] = []
 
-    @Option(name: [.customShort("n"), .customLong("db")], help: "Database number.")
-    var db: Int = 0
+    @Option(name: [.customShort("n"), .customLong("db")], help: "Database number (default 0).")
+    var db: Int?
 
     @Option(name: .customLong("user"), help: "ACL user for the master and replicas.")
     var user: String?
@@ -92,8 +93,18 @@ struct SentinelREPLCommand: AsyncParsableCommand {
             valueName: "url"))
     var url: String?
 
-    @Argument(help: "The master name Sentinel monitors (or a redis+sentinel:// URL).")
+    @Argument(help: "The master name Sentinel monitors, a redis+sentinel:// URL, or @name: a deployment of the config file.")
     var masterName: String?
+
+    @Option(
+        name: .customLong("config"),
+        help: ArgumentHelp(
+            "The config file of named deployments (env SENTINEL_REPL_CONFIG; default $XDG_CONFIG_HOME/sentinel-repl/config.toml, else ~/.config/...).",
+            valueName: "file"))
+    var configFile: String?
+
+    @Flag(name: .customLong("list-deployments"), help: "List the config file's deployments, then exit.")
+    var listDeployments = false
 
     @Argument(parsing: .captureForPassthrough, help: "A command to run once, with its arguments.")
     var command: [String] = []
@@ -308,7 +319,7 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         if [raw, noRaw, csv, json, quotedJSON].filter({ $0 }).count > 1 {
             throw ValidationError("--raw, --no-raw, --csv, --json and --quoted-json exclude each other")
         }
-        if db < 0 { throw ValidationError("--db takes a number from 0") }
+        if let db, db < 0 { throw ValidationError("--db takes a number from 0") }
         if repeatCount == 0 || repeatCount < -1 { throw ValidationError("--repeat takes a count from 1, or -1 for until Ctrl-C") }
         if !(interval >= 0) { throw ValidationError("--interval takes a number of seconds from 0") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout takes a number of seconds above 0") }
@@ -317,13 +328,16 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         do { _ = try options.sentinelAddresses() } catch { throw ValidationError(error.message) }
         let tlsFiles = [cacert, cacertdir, cert, key, sni].contains { $0 != nil } || insecure
         let urlAsksTLS = [url, masterName].contains { $0?.lowercased().hasPrefix("rediss+sentinel://") == true }
-        if tlsFiles && !(tls || sentinelTLS || urlAsksTLS) {
+        if listDeployments && (masterName != nil || url != nil) { throw ValidationError("--list-deployments runs alone: no master name, no URL") }
+        // A deployment may turn TLS on: with one, the file says whether these are used.
+        let fileMayAskTLS = deployment != nil
+        if tlsFiles && !(tls || sentinelTLS || urlAsksTLS || fileMayAskTLS) {
             throw ValidationError("--cacert, --cacertdir, --cert, --key, --sni and --insecure need --tls, --sentinel-tls or a rediss+sentinel:// URL")
         }
-        if [sentinelCacert, sentinelCert, sentinelKey].contains(where: { $0 != nil }) && !(sentinelTLS || urlAsksTLS) {
+        if [sentinelCacert, sentinelCert, sentinelKey].contains(where: { $0 != nil }) && !(sentinelTLS || urlAsksTLS || fileMayAskTLS) {
             throw ValidationError("--sentinel-cacert, --sentinel-cert and --sentinel-key need --sentinel-tls or a rediss+sentinel:// URL")
         }
-        if sni != nil && !(tls || urlAsksTLS) { throw ValidationError("--sni is for the data nodes: it needs --tls or a rediss+sentinel:// URL") }
+        if sni != nil && !(tls || urlAsksTLS || fileMayAskTLS) { throw ValidationError("--sni is for the data nodes: it needs --tls or a rediss+sentinel:// URL") }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         if confirmAbove < 0 { throw ValidationError("--confirm-above takes a count from 0") }
         try validateModes()
@@ -387,9 +401,18 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         return options
     }
 
+    /// `@prod`: the deployment named in the master name's place.
+    private var deployment: String? {
+        guard let masterName, masterName.hasPrefix("@"), masterName.count > 1 else { return nil }
+        return String(masterName.dropFirst())
+    }
+
     /// The options as the REPL takes them.
     var options: REPLOptions {
-        var options = REPLOptions(masterName: masterName ?? "")
+        var options = REPLOptions(masterName: deployment == nil ? masterName ?? "" : "")
+        options.deployment = deployment
+        options.configFile = configFile
+        options.listDeployments = listDeployments
         options.url = url
         options.sentinels = sentinels
         options.command = command
@@ -427,8 +450,10 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         options.tls.keyFile = key
         options.tls.serverName = sni
         options.tls.insecure = insecure
-        options.sentinelTLS = options.tls.forSentinels(
-            enabled: sentinelTLS, caCertificateFile: sentinelCacert, certificateFile: sentinelCert, keyFile: sentinelKey)
+        options.sentinelTLSFiles.enabled = sentinelTLS
+        options.sentinelTLSFiles.caCertificateFile = sentinelCacert
+        options.sentinelTLSFiles.certificateFile = sentinelCert
+        options.sentinelTLSFiles.keyFile = sentinelKey
         return options
     }
 

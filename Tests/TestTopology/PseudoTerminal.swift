@@ -66,6 +66,12 @@ public final class PseudoTerminal: @unchecked Sendable {
         return Self.stripEscapes(String(decoding: transcript, as: UTF8.self))
     }
 
+    /// Everything the program printed so far, escape sequences (colours) kept.
+    public var printed: String {
+        drain(timeoutMilliseconds: 0)
+        return String(decoding: transcript, as: UTF8.self)
+    }
+
     /// Reads until `text` appears in the output (escapes removed) or `seconds` pass.
     @discardableResult
     public func waitFor(_ text: String, seconds: Double = 10) -> Bool {

@@ -1,0 +1,142 @@
+import SentinelClient
+import TOMLKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The config file's named deployments (`$XDG_CONFIG_HOME/sentinel-repl/config.toml`):
+/// each top-level table is one, `[prod]`, with the keys of the options it stands for.
+/// Read strictly: an unknown key, a value of the wrong kind or a password in a file
+/// others can read is one line naming the file and the line.
+package struct DeploymentFile: Sendable {
+    package var path: String
+    /// In the order of the file.
+    package var deployments: [Deployment]
+
+    /// `--config`, else env `SENTINEL_REPL_CONFIG`, else `$XDG_CONFIG_HOME` (or `~/.config`)
+    /// `/sentinel-repl/config.toml`.
+    package static func path(given: String?) -> String {
+        if let given { return given }
+        if let file = ProcessEnvironment.value("SENTINEL_REPL_CONFIG"), !file.isEmpty { return file }
+        let home = ProcessEnvironment.value("HOME") ?? ""
+        let base = ProcessEnvironment.value("XDG_CONFIG_HOME").flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "\(home)/.config"
+        return "\(base)/sentinel-repl/config.toml"
+    }
+
+    package static func load(_ path: String) throws(DeploymentFileError) -> DeploymentFile {
+        let text = try read(path)
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
+            throw DeploymentFileError(file: path, line: error.source.begin.line, message: error.description)
+        } catch {
+            throw DeploymentFileError(file: path, line: nil, message: "\(error)")
+        }
+        let lines = TOMLLines(text)
+        var deployments: [Deployment] = []
+        for name in table.keys {
+            let reader = DeploymentReader(file: path, name: name, lines: lines)
+            guard let entries = table[name]?.table else {
+                throw DeploymentFileError(
+                    file: path, line: lines.line(of: name, in: ""), message: "'\(name)' is not a deployment: each deployment is a table, [\(name)]")
+            }
+            deployments.append(try reader.read(entries))
+        }
+        deployments.sort { (lines.header(of: $0.name) ?? 0) < (lines.header(of: $1.name) ?? 0) }
+        try checkSecretsAreOwnerOnly(path, deployments, lines)
+        return DeploymentFile(path: path, deployments: deployments)
+    }
+
+    package func deployment(named name: String) throws(DeploymentFileError) -> Deployment {
+        guard let found = deployments.first(where: { $0.name == name }) else {
+            let known = deployments.isEmpty ? "it names none" : "it names " + deployments.map(\.name).joined(separator: ", ")
+            throw DeploymentFileError(file: path, line: nil, message: "no deployment '\(name)' (\(known))")
+        }
+        return found
+    }
+
+    private static func read(_ path: String) throws(DeploymentFileError) -> String {
+        guard let file = fopen(path, "r") else {
+            let reason = String(cString: strerror(errno))
+            throw DeploymentFileError(file: path, line: nil, message: "cannot read it (\(reason)); named deployments live there (README, 'Named deployments')")
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            if count <= 0 { break }
+            bytes += chunk[0..<count]
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw DeploymentFileError(file: path, line: nil, message: "is not UTF-8 text")
+        }
+        return text
+    }
+
+    /// As ssh refuses a private key others can read: a file holding a password must be
+    /// its owner's alone (mode 0600 or stricter).
+    private static func checkSecretsAreOwnerOnly(_ path: String, _ deployments: [Deployment], _ lines: TOMLLines) throws(DeploymentFileError) {
+        let holders = deployments.compactMap { deployment -> (String, String)? in
+            if case .inline? = deployment.password { return (deployment.name, "password") }
+            if case .inline? = deployment.sentinelPassword { return (deployment.name, "sentinel-password") }
+            return nil
+        }
+        guard let (name, key) = holders.first else { return }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return }
+        let mode = info.st_mode & 0o777
+        let line = lines.line(of: key, in: name)
+        if mode & 0o077 != 0 {
+            let octal = String(mode, radix: 8)
+            throw DeploymentFileError(
+                file: path, line: line,
+                message: "holds a password ([\(name)] \(key)) and others than its owner may read it (mode 0\(octal)): chmod 600 \(path), or use \(key)-env or \(key)-command")
+        }
+        if info.st_uid != geteuid() {
+            throw DeploymentFileError(
+                file: path, line: line, message: "holds a password ([\(name)] \(key)) and belongs to another user (uid \(info.st_uid))")
+        }
+    }
+}
+
+/// Where the tables and keys of a TOML text start: TOMLKit gives values without their
+/// lines, and an error should name one.
+struct TOMLLines: Sendable {
+    private var headers: [String: Int] = [:]
+    private var keys: [String: Int] = [:]
+
+    init(_ text: String) {
+        var table = ""
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.drop { $0 == " " || $0 == "\t" }
+            if line.hasPrefix("[") && !line.hasPrefix("[[") {
+                table = Self.unquoted(line.dropFirst().prefix { $0 != "]" })
+                headers[table] = headers[table] ?? index + 1
+            } else if let equals = line.firstIndex(of: "="), !line.hasPrefix("#") {
+                keys["\(table)\u{0}\(Self.unquoted(line[..<equals]))"] = index + 1
+            }
+        }
+    }
+
+    func header(of table: String) -> Int? { headers[table] }
+
+    /// The key's line in `table`, else the table's header.
+    func line(of key: String?, in table: String) -> Int? {
+        key.flatMap { keys["\(table)\u{0}\($0)"] } ?? headers[table]
+    }
+
+    private static func unquoted(_ text: Substring) -> String {
+        var trimmed = text.trimmingCharacters(in: " \t")
+        if trimmed.count >= 2, let first = trimmed.first, first == "\"" || first == "'", trimmed.last == first {
+            trimmed = String(trimmed.dropFirst().dropLast())
+        }
+        return trimmed
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
+    }
+}

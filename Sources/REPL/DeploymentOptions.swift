@@ -1,0 +1,70 @@
+import SentinelClient
+
+extension REPLOptions {
+    /// The options with the `@name` deployment read into them from the config file; what
+    /// the command line gave wins over the file.
+    package func resolvingDeployment() throws(UsageError) -> REPLOptions {
+        guard let name = deployment else { return self }
+        guard url == nil, !SentinelURL.looksLikeURL(masterName) else {
+            throw UsageError(message: "@\(name) names the sentinels and the master: leave out the URL")
+        }
+        let found: Deployment
+        do {
+            found = try DeploymentFile.load(DeploymentFile.path(given: configFile)).deployment(named: name)
+        } catch {
+            throw UsageError(message: error.description)
+        }
+        return applying(found)
+    }
+
+    /// These options over `deployment`'s: each option given here wins, field by field.
+    package func applying(_ deployment: Deployment) -> REPLOptions {
+        var merged = self
+        merged.masterName = deployment.masterName
+        if sentinels.isEmpty { merged.sentinels = deployment.sentinels }
+        merged.database = database ?? deployment.database
+        merged.user = user ?? deployment.user
+        merged.sentinelUser = sentinelUser ?? deployment.sentinelUser
+        if password == nil && !askPassword { merged.passwordSource = deployment.password }
+        if sentinelPassword == nil { merged.sentinelPasswordSource = deployment.sentinelPassword }
+        merged.tls = tls.over(deployment.tls)
+        merged.sentinelTLSFiles = sentinelTLSFiles.over(deployment.sentinelTLS)
+        if natmap.isEmpty { merged.natmap = deployment.natmap }
+        merged.connectTimeout = connectTimeout ?? deployment.connectTimeout
+        merged.sentinelTimeout = sentinelTimeout ?? deployment.sentinelTimeout
+        merged.timeout = timeout ?? deployment.timeout
+        merged.promptLabel = deployment.promptLabel
+        merged.promptColour = deployment.promptColour
+        return merged
+    }
+}
+
+extension TLSOptions {
+    /// These options, with `base`'s where none is given here.
+    func over(_ base: TLSOptions) -> TLSOptions {
+        var merged = self
+        merged.enabled = enabled || base.enabled
+        merged.caCertificateFile = caCertificateFile ?? base.caCertificateFile
+        merged.caCertificateDirectory = caCertificateDirectory ?? base.caCertificateDirectory
+        if certificateFile == nil && keyFile == nil {
+            merged.certificateFile = base.certificateFile
+            merged.keyFile = base.keyFile
+        }
+        merged.serverName = serverName ?? base.serverName
+        merged.insecure = insecure || base.insecure
+        return merged
+    }
+}
+
+extension SentinelTLSFiles {
+    func over(_ base: SentinelTLSFiles) -> SentinelTLSFiles {
+        var merged = self
+        merged.enabled = enabled || base.enabled
+        merged.caCertificateFile = caCertificateFile ?? base.caCertificateFile
+        if certificateFile == nil && keyFile == nil {
+            merged.certificateFile = base.certificateFile
+            merged.keyFile = base.keyFile
+        }
+        return merged
+    }
+}
