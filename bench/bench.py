@@ -215,12 +215,72 @@ def bench_exit(runs=10):
     return statistics.median(times) if times else None
 
 
+def wait_for_replicas(seconds=20):
+    """Until every replica has acknowledged what the master had written (INFO replication:
+    each slaveN's offset against master_repl_offset; acknowledgements come each second)."""
+    def fields():
+        return dict(line.split(":", 1) for line in cli("INFO", "replication").splitlines() if ":" in line)
+    target = int(fields()["master_repl_offset"])
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        info = fields()
+        offsets = [int(v.split("offset=")[1].split(",")[0]) for k, v in info.items() if k.startswith("slave") and "offset=" in v]
+        if offsets and min(offsets) >= target:
+            return
+        time.sleep(0.1)
+
+
+def bench_completion(runs=50):
+    """TAB in a key position with 10,000 user:* keys held on the replicas: the time from
+    TAB to the last of the 11 candidates of user:NNN listed (a bounded SCAN MATCH on a
+    replica). redis-cli has no key completion: there is no anchor."""
+    cli("FLUSHALL")
+    subprocess.run(f"seq 0 9999 | awk '{{print \"SET user:\" $1 \" v\"}}' | redis-cli -p {MASTER_PORT} --pipe",
+                   shell=True, capture_output=True, check=True)
+    wait_for_replicas()
+    term = Pty(repl_argv())
+    samples = []
+    try:
+        if not term.wait_for(b"> ", 15):
+            return None
+        os.write(term.fd, b"GET nosuchprefix\t")
+        time.sleep(0.5)
+        os.write(term.fd, b"\x15")
+        for i in range(runs):
+            prefix = f"user:{100 + i}".encode()
+            mark = len(term.out)
+            os.write(term.fd, b"GET " + prefix)
+            term.wait_for(prefix, 5, start=mark)
+            mark = len(term.out)
+            start = time.perf_counter()
+            os.write(term.fd, b"\t")
+            if not term.wait_for(prefix + b"9", 5, start=mark):
+                break
+            samples.append(time.perf_counter() - start)
+            os.write(term.fd, b"\x15")
+            time.sleep(0.02)
+    finally:
+        term.close()
+    samples.sort()
+    if not samples:
+        return None
+    return {"p50": samples[len(samples) // 2], "p99": samples[max(0, int(len(samples) * 0.99) - 1)], "n": len(samples)}
+
+
+def completion_row(f):
+    return (f"| (f) TAB key completion, 10,000 keys on the replicas, p50 / p99 ({f['n'] if f else 0} samples) | "
+            f"{ms(f and f['p50'])} / {ms(f and f['p99'])} | no key completion | | scan bounded at 50 ms |")
+
+
 def ms(seconds):
     return "n/a" if seconds is None else f"{seconds * 1000:.1f} ms"
 
 
 def main():
     out = sys.argv[1]
+    if os.environ.get("BENCH_ONLY") == "completion":
+        print(completion_row(bench_completion()))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         print("(a) stdin batch ...", file=sys.stderr)
         a = bench_stdin(tmp)
@@ -234,6 +294,8 @@ def main():
         d_cli = bench_roundtrip(cli_argv(), b"> ")
         print("(e) exit ...", file=sys.stderr)
         e = bench_exit()
+        print("(f) key completion ...", file=sys.stderr)
+        f = bench_completion()
     redis_version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2]
     lines = [
         "# sentinel-repl benchmarks",
@@ -253,6 +315,7 @@ def main():
         + (f"{d_repl['p50'] / d_cli['p50']:.2f}x p50, {d_repl['p99'] / d_cli['p99']:.2f}x p99" if d_repl and d_cli else "")
         + " | <= 1.3x |",
         f"| (e) Ctrl-D to process exit (median of 10) | {ms(e)} | | | <= 100 ms |",
+        completion_row(f),
         f"| peak RSS, (a) 100k lines on stdin | {a['repl_rss'] / 1024:.1f} MiB | | | |",
         "",
         "Reproduce: `bench/run.sh` (builds the release binary, starts and stops its own topology).",

@@ -142,4 +142,11 @@ static inline void sr_terminal_guard_disarm(void) {
     for (unsigned i = 0; i < sizeof guarded / sizeof guarded[0]; i++) signal(guarded[i], SIG_DFL);
 }
 
+/* The terminal's width as libedit knows it (80 when it cannot tell). */
+static inline int sr_el_columns(EditLine *el) {
+    int columns = 0;
+    if (el_get(el, EL_GETTC, "co", &columns) != 0 || columns <= 0) return 80;
+    return columns;
+}
+
 #endif

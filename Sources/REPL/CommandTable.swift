@@ -8,6 +8,7 @@ package struct CommandDoc: Sendable, Equatable {
     package var since: String
     package var group: String
     package var syntax: String
+    package var arguments: [CommandArgument] = []
 }
 
 /// Command names for completion and docs for `help`, from the server's
@@ -44,37 +45,52 @@ package struct CommandTable: Sendable {
         func add(_ name: String, _ value: RESPValue) {
             let fields = value.fieldMap
             let display = String(name.uppercased().map { $0 == "|" ? " " : $0 })
-            let syntax = ([display] + (fields["arguments"]?.elements ?? []).map(argumentSyntax)).joined(separator: " ")
+            let arguments = (fields["arguments"]?.elements ?? []).map(CommandArgument.parse)
+            let syntax = ([display] + arguments.map(\.syntax)).joined(separator: " ")
             docs[display] = CommandDoc(
                 name: display, summary: fields["summary"]?.string ?? "", since: fields["since"]?.string ?? "",
-                group: fields["group"]?.string ?? "", syntax: syntax)
+                group: fields["group"]?.string ?? "", syntax: syntax, arguments: arguments)
             for (sub, subValue) in fields["subcommands"]?.pairs ?? [] { add(sub, subValue) }
         }
         for (name, value) in entries { add(name, value) }
         return CommandTable(docs: docs)
     }
 
-    /// One argument as redis-cli's help shows it: `[EX seconds]`, `key [key ...]`, `NX|XX`.
-    static func argumentSyntax(_ argument: RESPValue) -> String {
-        let fields = argument.fieldMap
-        let flags = Set((fields["flags"]?.elements ?? []).compactMap(\.string))
-        let type = fields["type"]?.string ?? ""
-        let children = (fields["arguments"]?.elements ?? []).map(argumentSyntax)
-        var text: String
-        switch type {
-        case "oneof": text = children.joined(separator: "|")
-        case "block": text = children.joined(separator: " ")
-        case "pure-token": text = fields["token"]?.string ?? ""
-        default:
-            let name = fields["name"]?.string ?? "arg"
-            text = fields["token"]?.string.map { "\($0) \(name)" } ?? name
+    /// The command `words` start and how many words name it (`CONFIG SET`: 2).
+    private func doc(for words: [String]) -> (CommandDoc, Int)? {
+        guard let first = words.first?.uppercased() else { return nil }
+        if words.count > 1, let sub = docs["\(first) \(words[1].uppercased())"] { return (sub, 2) }
+        return docs[first].map { ($0, 1) }
+    }
+
+    /// The hint after the cursor for `before` (the whole line, the cursor at its end):
+    /// what the syntax still offers, with a leading space when the line does not end in
+    /// one; nil without docs, or when the words do not fit the syntax.
+    package func hint(_ before: String) -> String? {
+        guard let words = try? CommandLineSplitter.split(Array(before.utf8)).map({ String(decoding: $0, as: UTF8.self) }),
+            let (doc, named) = doc(for: words), !doc.arguments.isEmpty
+        else { return nil }
+        let endsInSpace = before.last == " "
+        // The command's name alone, not yet ended: `SET` shows ` key value ...`.
+        if words.count == named && !endsInSpace {
+            return ArgumentHint.text(for: doc.arguments, after: []).map { " " + $0 }
         }
-        if flags.contains("multiple") {
-            text = "\(text) [\(text) ...]"
+        guard words.count > named || endsInSpace else { return nil }
+        guard let text = ArgumentHint.text(for: doc.arguments, after: Array(words.dropFirst(named))) else { return nil }
+        return endsInSpace ? text : " " + text
+    }
+
+    /// Whether the word being typed at the end of `before` fills a key argument.
+    package func isKeyPosition(_ before: String) -> Bool {
+        guard let words = try? CommandLineSplitter.split(Array(before.utf8)).map({ String(decoding: $0, as: UTF8.self) }),
+            let (doc, named) = doc(for: words)
+        else { return false }
+        var typed = Array(words.dropFirst(named))
+        if before.last != " " {
+            guard !typed.isEmpty else { return false }
+            typed.removeLast()
         }
-        if flags.contains("optional") { return "[\(text)]" }
-        if type == "oneof" || (type == "block" && flags.contains("multiple")) { return text }
-        return text
+        return ArgumentHint.next(for: doc.arguments, after: typed)?.type == "key"
     }
 
     /// What TAB offers for the text before the cursor: a command name, a

@@ -12,9 +12,12 @@ package struct Completion: Sendable, Equatable {
     package var replacing: Int
     /// Candidates; one is inserted, several are listed (after inserting their common prefix).
     package var candidates: [String]
+    /// Key names are; command names are not.
+    package var caseSensitive = false
 
-    package init(replacing: Int, candidates: [String]) {
+    package init(replacing: Int, candidates: [String], caseSensitive: Bool = false) {
         self.replacing = replacing
         self.candidates = candidates
+        self.caseSensitive = caseSensitive
     }
 }

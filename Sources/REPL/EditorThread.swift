@@ -22,6 +22,11 @@ final class EditorThreadState: @unchecked Sendable {
     var lineEndedInCR = false
     /// The last byte libedit read.
     var lastByteRead: UInt8?
+    /// An argument hint is drawn after the cursor (erased before the next key).
+    var hintShown = false
+    var hintsOff = false
+    /// The text whose completions TAB listed last (listed once).
+    var listedFor: String?
 }
 
 /// One dedicated OS thread running submitted jobs in order.

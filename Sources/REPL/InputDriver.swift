@@ -57,6 +57,7 @@ enum InputDriver {
             tasks.addTask { await session.followEvents() }
             tasks.addTask { await session.loadCommandDocs() }
             tasks.addTask { await session.loadDangerousCommands() }
+            tasks.addTask { await session.keyCompleter.run(client: session.client) }
             let status = await readEvalPrintLoop(editor, session: session)
             tasks.cancelAll()
             return status

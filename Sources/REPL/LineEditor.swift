@@ -10,7 +10,7 @@ import NIOConcurrencyHelpers
 /// there; other threads talk to it through a lock-protected state and a
 /// wake-up pipe that the character reader polls beside stdin.
 package final class LineEditor: Sendable {
-    private struct Shared {
+    struct Shared {
         var prompt = "> "
         var notices: [String] = []
         var editing = false
@@ -20,18 +20,19 @@ package final class LineEditor: Sendable {
         var closed = false
     }
 
-    private let shared = NIOLockedValueBox(Shared())
+    let shared = NIOLockedValueBox(Shared())
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private let thread: EditorThread
     /// Owned by the editor thread only.
-    private let local: EditorThreadState
-    private let output: TerminalOutput
-    private let completer: (@Sendable (String) -> Completion)?
+    let local: EditorThreadState
+    let output: TerminalOutput
+    let completer: (@Sendable (String) -> Completion)?
+    let hinter: (@Sendable (String) -> String?)?
 
     package init(
         program: String, output: TerminalOutput, historySize: Int = 1000,
-        completer: (@Sendable (String) -> Completion)? = nil
+        completer: (@Sendable (String) -> Completion)? = nil, hinter: (@Sendable (String) -> String?)? = nil
     ) {
         var fds: [Int32] = [0, 0]
         _ = pipe(&fds)
@@ -43,6 +44,7 @@ package final class LineEditor: Sendable {
         wakeWrite = fds[1]
         self.output = output
         self.completer = completer
+        self.hinter = hinter
         thread = EditorThread()
         local = EditorThreadState()
         thread.runAndWait { [self] in setUp(program: program, historySize: historySize) }
@@ -399,11 +401,13 @@ package final class LineEditor: Sendable {
     }
 
     /// The next byte of stdin, or nil at end of input or shutdown.
-    private func nextByte() -> UInt8? {
+    func nextByte() -> UInt8? {
         while local.bufferStart == local.bufferEnd {
             if local.endOfInput { return nil }
+            drawHint()
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
             let ready = poll(&fds, 2, -1)
+            eraseHint()
             if ready < 0 { if errno == EINTR { continue } else { return nil } }
             if fds[1].revents != 0 {
                 drainWakePipe()
@@ -470,32 +474,5 @@ package final class LineEditor: Sendable {
             return state.notices
         }
         for notice in notices { output.write(notice + "\n") }
-    }
-
-    private func complete() -> UInt8 {
-        guard let el = local.el, let completer, let info = el_line(el)?.pointee else { return UInt8(CC_ERROR) }
-        let length = info.cursor - info.buffer
-        let before = String(
-            decoding: UnsafeRawBufferPointer(start: info.buffer, count: length).bindMemory(to: UInt8.self), as: UTF8.self)
-        let completion = completer(before)
-        guard !completion.candidates.isEmpty else { return UInt8(CC_REFRESH_BEEP) }
-        let common = Self.commonPrefix(completion.candidates)
-        let typed = String(before.suffix(completion.replacing))
-        if completion.candidates.count == 1 || common.count > typed.count {
-            el_deletestr(el, Int32(typed.utf8.count))
-            let insertion = completion.candidates.count == 1 ? common + " " : common
-            _ = el_insertstr(el, insertion)
-            return UInt8(CC_REFRESH)
-        }
-        output.write("\n" + completion.candidates.joined(separator: "  ") + "\n")
-        return UInt8(CC_REDISPLAY)
-    }
-
-    static func commonPrefix(_ words: [String]) -> String {
-        guard var prefix = words.first else { return "" }
-        for word in words.dropFirst() {
-            while !word.lowercased().hasPrefix(prefix.lowercased()) { prefix.removeLast() }
-        }
-        return prefix
     }
 }

@@ -110,7 +110,7 @@ package enum Program {
         // Made only now, so the terminal keeps its settings while the sentinels are
         // asked (Ctrl-C then ends the process as it is); from here on it is put back
         // on every path, a crash included.
-        let editor = LineEditor(program: "sentinel-repl", output: session.output, completer: session.completer())
+        let editor = LineEditor(program: "sentinel-repl", output: session.output, completer: session.completer(), hinter: session.hinter())
         let status = await withSignalsHandled(session: session, editor: editor) {
             await InputDriver.interactive(editor: editor, historyFile: session.options.historyFile, session: session)
         }

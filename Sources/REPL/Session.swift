@@ -29,6 +29,8 @@ package actor Session: BatchHost {
     private var interruption = Interruption()
     /// Replaced by the server's COMMAND DOCS once they arrive; TAB reads it from the editor thread.
     private nonisolated let sharedTable = SharedCommandTable()
+    /// Key names for TAB at the prompt.
+    nonisolated let keyCompleter = KeyCompleter()
     private var sawErrorReply = false
     /// A command got no reply (in doubt, not run, a malformed reply, no master).
     private var sawMissingReply = false
@@ -209,6 +211,7 @@ package actor Session: BatchHost {
             appendNotice(summary, into: &out)
         }
         if reply.isError { sawErrorReply = true }
+        if editor != nil { keyCompleter.noteReply(reply, to: command) }
         if options.mode == .tty, CommandClassifier.printsRawOnTTY(command) {
             ReplyRenderer.raw(reply, into: &out)
         } else {
@@ -377,6 +380,7 @@ package actor Session: BatchHost {
     }
 
     func refreshPrompt(notices: [String] = []) async {
+        keyCompleter.database.withLockedValue { $0 = pinned.state.database }
         let prompt = await prompt()
         editor?.setPrompt(askingPrompt ?? prompt, notices: notices)
     }
@@ -441,12 +445,31 @@ package actor Session: BatchHost {
             let table = CommandTable.parse(reply)
         else { return }
         sharedTable.mutex.withLockedValue { $0 = table }
+        // A line typed meanwhile gets its hint now, not at the next key.
+        await refreshPrompt()
     }
 
-    /// For TAB, called on the editor thread: reads the shared table.
+    /// For TAB, called on the editor thread: a key name where the command takes a key
+    /// (`KeyCompleter`), else a command name from the shared table.
     package nonisolated func completer() -> @Sendable (String) -> Completion {
         let table = sharedTable
-        return { text in table.mutex.withLockedValue { $0.complete(text) } }
+        let keys = keyCompleter
+        return { text in
+            let (completion, keyPosition) = table.mutex.withLockedValue { ($0.complete(text), $0.isKeyPosition(text)) }
+            guard keyPosition else { return completion }
+            let typed = text.split(separator: " ", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+            let found = keys.keys(startingWith: Array(typed.utf8)).map { key in
+                key.allSatisfy { $0 > 32 && $0 < 127 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "'") }
+                    ? String(decoding: key, as: UTF8.self) : String(decoding: ReplyRenderer.quoted(key), as: UTF8.self)
+            }
+            return Completion(replacing: typed.count, candidates: found, caseSensitive: true)
+        }
+    }
+
+    /// The argument hint after the cursor, called on the editor thread.
+    package nonisolated func hinter() -> @Sendable (String) -> String? {
+        let table = sharedTable
+        return { text in table.mutex.withLockedValue { $0.hint(text) } }
     }
 
     private func showHelp(_ words: [String]) {

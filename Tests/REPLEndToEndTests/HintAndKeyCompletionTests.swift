@@ -1,0 +1,74 @@
+import Foundation
+import TestTopology
+import Testing
+
+/// As a person types at the prompt: the argument hint after the cursor (COMMAND DOCS),
+/// and TAB completing key names from a healthy replica, never the master, the
+/// candidates listed in columns once.
+@Suite(.serialized, .timeLimit(.minutes(4 * testSlowdown)))
+struct HintAndKeyCompletionTests {
+    private func scanCalls(_ topology: Topology, _ port: Int) throws -> Int {
+        let stats = try topology.cli(port, "INFO", "commandstats")
+        guard let line = stats.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_scan:calls=") }) else { return 0 }
+        return Int(line.dropFirst("cmdstat_scan:calls=".count).prefix { $0.isNumber }) ?? 0
+    }
+
+    /// Waits for `text` in what the terminal printed after `mark`.
+    private func shows(_ terminal: PseudoTerminal, _ text: String, after mark: Int, seconds: Double = 10) -> Bool {
+        terminal.waitForFirst(seconds: seconds) { $0.dropFirst(mark).contains(text) ? true : nil } ?? false
+    }
+
+    @Test func hintsFollowTheArgumentsAndTabCompletesKeysFromAReplica() async throws {
+        try await withTopology { topology in
+            let load = "seq 0 9999 | awk '{ print \"SET user:\" $1 \" v\" $1 }' | redis-cli -p \(topology.masterPort) --pipe"
+            let loaded = try Topology.run("/bin/bash", ["-c", load])
+            #expect(loaded.status == 0 && loaded.stdout.contains("replies: 10000"), "\(loaded)")
+            try topology.cli(topology.masterPort, "SET", "session:7f3a9c", "the token")
+            #expect(await topology.replicasCaughtUp())
+            try topology.cli(topology.masterPort, "CONFIG", "RESETSTAT")
+            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("> ", seconds: 15))
+
+            // Valkey 9's SET has one more condition.
+            let condition = Topology.server == "valkey" ? "[NX|XX|IFEQ comparison-value]" : "[NX|XX]"
+            var mark = terminal.mark()
+            terminal.type("SET k ")
+            #expect(shows(terminal, "SET k value \(condition) [GET] [EX seconds|", after: mark), "\(terminal.screen.dropFirst(mark))")
+            mark = terminal.mark()
+            terminal.type("v EX ")
+            #expect(shows(terminal, "EX seconds \(condition) [GET]", after: mark), "\(terminal.screen.dropFirst(mark))")
+            terminal.type("\u{15}")
+
+            // A first TAB opens the connection to a replica (no key has this prefix).
+            terminal.type("GET nosuchprefix\t")
+            usleep(300_000)
+            terminal.type("\u{15}")
+
+            mark = terminal.mark()
+            terminal.type("GET user:999\t")
+            #expect(shows(terminal, "user:9999", after: mark), "\(terminal.screen.dropFirst(mark))")
+            let listing = terminal.screen.dropFirst(mark).split(separator: "\n")
+            #expect(listing.contains { $0.hasPrefix("user:999 ") && $0.contains("user:9993") }, "in columns: \(listing)")
+            terminal.type("\t")
+            usleep(300_000)
+            #expect(terminal.screen.dropFirst(mark).components(separatedBy: "user:9993").count == 2, "listed once: \(terminal.screen.dropFirst(mark))")
+            terminal.type("\u{15}")
+            // One candidate: inserted whole, then run.
+            mark = terminal.mark()
+            terminal.type("GET sess\t")
+            #expect(terminal.enter("", thenPromptAfter: "\"the token\""), "\(terminal.screen.dropFirst(mark))")
+
+            mark = terminal.mark()
+            terminal.type("GET user:1\t")
+            #expect(shows(terminal, "Display all 1111 possibilities? (y or n)", after: mark), "\(terminal.screen.dropFirst(mark))")
+            terminal.type("n\u{15}")
+
+            #expect(try scanCalls(topology, topology.masterPort) == 0, "no SCAN on the master")
+            #expect(try topology.replicaPorts.map { try scanCalls(topology, $0) }.reduce(0, +) > 0, "the keys came from a replica")
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+            #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")
+        }
+    }
+}
