@@ -47,6 +47,9 @@ package struct DangerQuestion: Sendable, Equatable {
     }
 }
 
+/// Ctrl-C ended a lookup the question needed: nothing runs.
+struct LookupInterrupted: Error {}
+
 /// What the question counts, from `INFO keyspace`: the keys of one database or of all.
 package enum KeyspaceCount {
     /// `db0:keys=12,expires=0,avg_ttl=0` lines: keys per database.
@@ -74,8 +77,16 @@ extension Session {
         for (index, line) in lines.enumerated() {
             guard var words = try? CommandLineSplitter.split(line) else { continue }
             if case .times = RepeatPrefix(words) { words.removeFirst() }
-            guard let danger = dangerous.danger(of: words), let context = await context(for: danger) else { continue }
-            found.append(DangerQuestion.Found(line: index + 1, danger: danger, context: context))
+            guard let danger = dangerous.danger(of: words) else { continue }
+            do {
+                guard let context = try await context(for: danger) else { continue }
+                found.append(DangerQuestion.Found(line: index + 1, danger: danger, context: context))
+            } catch {
+                // Ctrl-C while the size was asked (a master gone, a failover under way).
+                output.write(Self.interruptedLine)
+                output.write("-- not run: \(lines.count == 1 ? danger.name : "all \(lines.count) lines")\n")
+                return false
+            }
         }
         guard !found.isEmpty else { return true }
         let target = String(await prompt().dropLast(2))
@@ -91,7 +102,7 @@ extension Session {
     }
 
     /// What the question says about the target, or nil when a read is within the limit.
-    private func context(for danger: DangerousCommands.Danger) async -> String? {
+    private func context(for danger: DangerousCommands.Danger) async throws(LookupInterrupted) -> String? {
         let state = pinned.state
         if state.inTransaction {
             // Anything sent now would be queued: nothing is counted, and reads are not sized.
@@ -100,15 +111,15 @@ extension Session {
         }
         switch danger {
         case .destroys(_, _, let scope):
-            guard let counts = await keyCounts() else { return "db \(state.database), key count unknown" }
+            guard let counts = try await keyCounts() else { return "db \(state.database), key count unknown" }
             if scope == .everyDatabase { return "every database, \(counts.values.reduce(0, +).grouped) keys" }
             return "db \(state.database), \((counts[state.database] ?? 0).grouped) keys"
         case .readsDatabase:
-            let keys = await keyCounts().map { $0[state.database] ?? 0 }
+            let keys = try await keyCounts().map { $0[state.database] ?? 0 }
             if let keys, keys <= options.confirmAbove { return nil }
             return "db \(state.database), \(keys?.grouped ?? "unknown") keys; the limit is \(options.confirmAbove.grouped)"
         case .readsKey(_, let key, let sizeCommand):
-            let size = try? await executePinned(RESPCommand(arguments: [Array(sizeCommand.utf8), key])).get().integer
+            let size = try await lookUp(RESPCommand(arguments: [Array(sizeCommand.utf8), key]))?.integer
             if let size, size <= options.confirmAbove { return nil }
             let name = String(decoding: key, as: UTF8.self).debugDescription
             return "key \(name), \(size.map { Int($0).grouped } ?? "unknown") elements; the limit is \(options.confirmAbove.grouped)"
@@ -116,9 +127,21 @@ extension Session {
     }
 
     /// Keys per database on the session's server (`INFO keyspace`), or nil when it did not answer.
-    private func keyCounts() async -> [Int: Int]? {
-        guard let info = try? await executePinned(RESPCommand("INFO", "keyspace")).get().string else { return nil }
+    private func keyCounts() async throws(LookupInterrupted) -> [Int: Int]? {
+        guard let info = try await lookUp(RESPCommand("INFO", "keyspace"))?.string else { return nil }
         return KeyspaceCount.keys(inInfo: info)
+    }
+
+    /// A lookup for the question, under Ctrl-C as any command is; nil when it got no reply.
+    private func lookUp(_ command: RESPCommand) async throws(LookupInterrupted) -> RESPValue? {
+        let (outcome, interrupted) = await sendOnSession(command)
+        switch outcome {
+        case .success(let reply): return reply.isError ? nil : reply
+        case .failure(let error):
+            await dropSessionConnection(error: "\(error)")
+            if interrupted || error.code == .cancelled { throw LookupInterrupted() }
+            return nil
+        }
     }
 
     /// `:safe on|off`: whether the prompt asks before dangerous commands.

@@ -2,6 +2,10 @@ import Foundation
 import TestTopology
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// At the prompt, a command that destroys data names its target and asks for `yes`;
 /// anything else sends nothing. A paste asks once, before any of its lines runs.
 /// One-shot and piped input never ask, as redis-cli never does.
@@ -29,6 +33,49 @@ struct DangerousCommandTests {
             #expect(try keyCount(topology) == "0\n")
             let commands = try topology.cli(topology.masterPort, "INFO", "commandstats")
             #expect(commands.contains("cmdstat_flushall:calls=1,"), "sent once: \(commands)")
+        }
+    }
+
+    /// The key count the question shows waits for the master like any command: Ctrl-C
+    /// ends the wait, and then nothing runs.
+    @Test func ctrlCWhileTheKeyCountWaitsOnAStoppedMasterRunsNothing() async throws {
+        try await withREPL { topology, terminal in
+            try topology.cli(topology.masterPort, "SET", "kept", "v")
+            let master = try #require(topology.pid(ofPort: topology.masterPort))
+            kill(master, SIGSTOP)
+            var resumed = false
+            defer { if !resumed { kill(master, SIGCONT) } }
+            let mark = terminal.mark()
+            terminal.type("FLUSHDB\r")
+            usleep(500_000)
+            #expect(!terminal.screen.dropFirst(mark).contains("type yes to run"), "still counting: \(terminal.screen)")
+            terminal.type("\u{3}")
+            #expect(terminal.waitForPrompt(after: "-- not run: FLUSHDB", since: mark), "screen: \(terminal.screen)")
+            #expect(terminal.screen.dropFirst(mark).contains("(interrupted)"))
+            kill(master, SIGCONT)
+            resumed = true
+            #expect(try keyCount(topology) == "1\n", "nothing was sent")
+            #expect(terminal.enter("GET kept", thenPromptAfter: "\"v\""), "the session goes on: \(terminal.screen)")
+        }
+    }
+
+    /// A repeat count does not hide the command; inside MULTI the question says it would be queued.
+    @Test func aRepeatedOrQueuedFlushDBAsksToo() async throws {
+        try await withREPL { topology, terminal in
+            try topology.cli(topology.masterPort, "SET", "kept", "v")
+            var mark = terminal.mark()
+            terminal.type("3 FLUSHDB\r")
+            #expect(terminal.waitForFirst { $0.dropFirst(mark).contains("FLUSHDB on mymaster@") ? true : nil } == true, "screen: \(terminal.screen)")
+            #expect(terminal.enter("no", thenPromptAfter: "-- not run: FLUSHDB"), "screen: \(terminal.screen)")
+            #expect(terminal.enter("MULTI", thenPromptAfter: "OK"))
+            mark = terminal.mark()
+            terminal.type("FLUSHDB\r")
+            #expect(
+                terminal.waitForFirst { $0.dropFirst(mark).contains("(db 0, queued in a transaction: it runs at EXEC): type yes to run: ") ? true : nil } == true,
+                "screen: \(terminal.screen)")
+            #expect(terminal.enter("n", thenPromptAfter: "-- not run: FLUSHDB"), "screen: \(terminal.screen)")
+            #expect(terminal.enter("EXEC", thenPromptAfter: "(empty array)"), "nothing was queued: \(terminal.screen)")
+            #expect(try keyCount(topology) == "1\n")
         }
     }
 
