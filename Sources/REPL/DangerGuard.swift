@@ -74,12 +74,19 @@ extension Session {
     func confirmed(_ lines: [[UInt8]]) async -> Bool {
         guard safe, editor != nil else { return true }
         var found: [DangerQuestion.Found] = []
+        // A SELECT earlier in the lines moves the later ones to its database.
+        var database = pinned.state.database
         for (index, line) in lines.enumerated() {
             guard var words = try? CommandLineSplitter.split(line) else { continue }
             if case .times = RepeatPrefix(words) { words.removeFirst() }
+            if words.count == 2, String(decoding: words[0], as: UTF8.self).uppercased() == "SELECT",
+                let selected = Int(String(decoding: words[1], as: UTF8.self))
+            {
+                database = selected
+            }
             guard let danger = dangerous.danger(of: words) else { continue }
             do {
-                guard let context = try await context(for: danger) else { continue }
+                guard let context = try await context(for: danger, database: database) else { continue }
                 found.append(DangerQuestion.Found(line: index + 1, danger: danger, context: context))
             } catch {
                 // Ctrl-C while the size was asked (a master gone, a failover under way).
@@ -102,24 +109,25 @@ extension Session {
     }
 
     /// What the question says about the target, or nil when a read is within the limit.
-    private func context(for danger: DangerousCommands.Danger) async throws(LookupInterrupted) -> String? {
+    private func context(for danger: DangerousCommands.Danger, database: Int) async throws(LookupInterrupted) -> String? {
         let state = pinned.state
         if state.inTransaction {
             // Anything sent now would be queued: nothing is counted, and reads are not sized.
             guard case .destroys = danger else { return nil }
-            return "db \(state.database), queued in a transaction: it runs at EXEC"
+            return "db \(database), queued in a transaction: it runs at EXEC"
         }
         switch danger {
         case .destroys(_, _, let scope):
-            guard let counts = try await keyCounts() else { return "db \(state.database), key count unknown" }
+            guard let counts = try await keyCounts() else { return "db \(database), key count unknown" }
             if scope == .everyDatabase { return "every database, \(counts.values.reduce(0, +).grouped) keys" }
-            return "db \(state.database), \((counts[state.database] ?? 0).grouped) keys"
+            return "db \(database), \((counts[database] ?? 0).grouped) keys"
         case .readsDatabase:
-            let keys = try await keyCounts().map { $0[state.database] ?? 0 }
+            let keys = try await keyCounts().map { $0[database] ?? 0 }
             if let keys, keys <= options.confirmAbove { return nil }
-            return "db \(state.database), \(keys?.grouped ?? "unknown") keys; the limit is \(options.confirmAbove.grouped)"
+            return "db \(database), \(keys?.grouped ?? "unknown") keys; the limit is \(options.confirmAbove.grouped)"
         case .readsKey(_, let key, let sizeCommand):
-            let size = try await lookUp(RESPCommand(arguments: [Array(sizeCommand.utf8), key]))?.integer
+            // Sized only in the session's database (a SELECT earlier in a paste has not run yet).
+            let size = database == state.database ? try await lookUp(RESPCommand(arguments: [Array(sizeCommand.utf8), key]))?.integer : nil
             if let size, size <= options.confirmAbove { return nil }
             let name = String(decoding: key, as: UTF8.self).debugDescription
             return "key \(name), \(size.map { Int($0).grouped } ?? "unknown") elements; the limit is \(options.confirmAbove.grouped)"

@@ -91,6 +91,14 @@ struct DangerousCommandTests {
             #expect(try topology.cli(topology.masterPort, "EXISTS", "a", "b", "kept") == "1\n", "only the key set before")
             let commands = try topology.cli(topology.masterPort, "INFO", "commandstats")
             #expect(!commands.contains("cmdstat_flushdb") && commands.contains("cmdstat_set:calls=1,"), "\(commands)")
+            // The question follows a SELECT earlier in the paste.
+            #expect(try topology.cli(topology.masterPort, "MOVE", "kept", "3") == "1\n")
+            let mark = terminal.mark()
+            terminal.type("SELECT 3\rFLUSHDB\r")
+            #expect(
+                terminal.waitForFirst { $0.dropFirst(mark).contains("(db 3, 1 keys): type yes to run all 2 lines: ") ? true : nil } == true,
+                "screen: \(terminal.screen)")
+            #expect(terminal.enter("no", thenPromptAfter: "-- not run: all 2 lines"), "screen: \(terminal.screen)")
         }
     }
 
