@@ -61,14 +61,7 @@ package struct DeploymentFile: Sendable {
             throw DeploymentFileError(file: path, line: nil, message: "cannot read it (\(reason)); named deployments live there (README, 'Named deployments')")
         }
         defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16_384)
-        while true {
-            let count = fread(&chunk, 1, chunk.count, file)
-            if count <= 0 { break }
-            bytes += chunk[0..<count]
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
+        guard let text = String(validating: readAll(file), as: UTF8.self) else {
             throw DeploymentFileError(file: path, line: nil, message: "is not UTF-8 text")
         }
         return text

@@ -46,13 +46,17 @@ extension TLSOptions {
         merged.enabled = enabled || base.enabled
         merged.caCertificateFile = caCertificateFile ?? base.caCertificateFile
         merged.caCertificateDirectory = caCertificateDirectory ?? base.caCertificateDirectory
-        if certificateFile == nil && keyFile == nil {
-            merged.certificateFile = base.certificateFile
-            merged.keyFile = base.keyFile
-        }
+        // The certificate and its key go together: both from here, or both from the base.
+        (merged.certificateFile, merged.keyFile) = Self.pair((certificateFile, keyFile), over: (base.certificateFile, base.keyFile))
         merged.serverName = serverName ?? base.serverName
         merged.insecure = insecure || base.insecure
         return merged
+    }
+}
+
+extension TLSOptions {
+    static func pair(_ given: (String?, String?), over base: (String?, String?)) -> (String?, String?) {
+        given.0 == nil && given.1 == nil ? base : given
     }
 }
 
@@ -61,10 +65,7 @@ extension SentinelTLSFiles {
         var merged = self
         merged.enabled = enabled || base.enabled
         merged.caCertificateFile = caCertificateFile ?? base.caCertificateFile
-        if certificateFile == nil && keyFile == nil {
-            merged.certificateFile = base.certificateFile
-            merged.keyFile = base.keyFile
-        }
+        (merged.certificateFile, merged.keyFile) = TLSOptions.pair((certificateFile, keyFile), over: (base.certificateFile, base.keyFile))
         return merged
     }
 }

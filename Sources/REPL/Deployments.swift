@@ -32,13 +32,7 @@ package enum SecretSource: Sendable, Equatable {
         guard let pipe = popen(command, "r") else {
             throw UsageError(message: "deployment '\(deployment)': could not run its password command '\(command)'")
         }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = fread(&chunk, 1, chunk.count, pipe)
-            if count <= 0 { break }
-            bytes += chunk[0..<count]
-        }
+        var bytes = readAll(pipe)
         let status = pclose(pipe)
         guard status == 0 else {
             let code = status > 0 && status & 0x7f == 0 ? "exit status \((status >> 8) & 0xff)" : "status \(status)"
@@ -47,6 +41,17 @@ package enum SecretSource: Sendable, Equatable {
         if bytes.last == 10 { bytes.removeLast() }
         if bytes.last == 13 { bytes.removeLast() }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Everything `stream` gives until its end.
+func readAll(_ stream: UnsafeMutablePointer<FILE>) -> [UInt8] {
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 16_384)
+    while true {
+        let count = fread(&chunk, 1, chunk.count, stream)
+        if count <= 0 { return bytes }
+        bytes += chunk[0..<count]
     }
 }
 
