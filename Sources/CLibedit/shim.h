@@ -1,6 +1,10 @@
 #ifndef SENTINEL_REPL_CLIBEDIT_SHIM_H
 #define SENTINEL_REPL_CLIBEDIT_SHIM_H
 
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700 /* wcwidth */
+#endif
+
 #include <histedit.h>
 #include <stdio.h>
 #include <locale.h>
@@ -147,6 +151,11 @@ static inline int sr_el_columns(EditLine *el) {
     int columns = 0;
     if (el_get(el, EL_GETTC, "co", &columns) != 0 || columns <= 0) return 80;
     return columns;
+}
+
+/* Columns a character takes on the terminal (the locale's, set at sr_el_init); -1 unknown. */
+static inline int sr_wcwidth(wchar_t c) {
+    return wcwidth(c);
 }
 
 #endif

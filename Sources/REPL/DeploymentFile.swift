@@ -25,7 +25,7 @@ package struct DeploymentFile: Sendable {
     }
 
     package static func load(_ path: String) throws(DeploymentFileError) -> DeploymentFile {
-        let text = try read(path)
+        let (text, info) = try read(path)
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw DeploymentFileError(file: path, line: error.source.begin.line, message: error.description)
@@ -43,7 +43,7 @@ package struct DeploymentFile: Sendable {
             deployments.append(try reader.read(entries))
         }
         deployments.sort { (lines.header(of: $0.name) ?? 0) < (lines.header(of: $1.name) ?? 0) }
-        try checkSecretsAreOwnerOnly(path, deployments, lines)
+        try checkSecretsAreOwnerOnly(path, info, deployments, lines)
         return DeploymentFile(path: path, deployments: deployments)
     }
 
@@ -55,40 +55,50 @@ package struct DeploymentFile: Sendable {
         return found
     }
 
-    private static func read(_ path: String) throws(DeploymentFileError) -> String {
+    /// The file's text, and what `fstat` says of the file read.
+    private static func read(_ path: String) throws(DeploymentFileError) -> (String, stat) {
         guard let file = fopen(path, "r") else {
             let reason = String(cString: strerror(errno))
             throw DeploymentFileError(file: path, line: nil, message: "cannot read it (\(reason)); named deployments live there (README, 'Named deployments')")
         }
         defer { fclose(file) }
+        var info = stat()
+        guard fstat(fileno(file), &info) == 0 else {
+            throw DeploymentFileError(file: path, line: nil, message: "cannot stat it (\(String(cString: strerror(errno))))")
+        }
         guard let text = String(validating: readAll(file), as: UTF8.self) else {
             throw DeploymentFileError(file: path, line: nil, message: "is not UTF-8 text")
         }
-        return text
+        return (text, info)
     }
 
-    /// As ssh refuses a private key others can read: a file holding a password must be
-    /// its owner's alone (mode 0600 or stricter).
-    private static func checkSecretsAreOwnerOnly(_ path: String, _ deployments: [Deployment], _ lines: TOMLLines) throws(DeploymentFileError) {
-        let holders = deployments.compactMap { deployment -> (String, String)? in
-            if case .inline? = deployment.password { return (deployment.name, "password") }
-            if case .inline? = deployment.sentinelPassword { return (deployment.name, "sentinel-password") }
-            return nil
-        }
-        guard let (name, key) = holders.first else { return }
-        var info = stat()
-        guard stat(path, &info) == 0 else { return }
+    /// As ssh refuses a private key others can read and a config others can change: a
+    /// file holding a password must be its owner's alone (mode 0600 or stricter), and one
+    /// naming a command to run for it may be written by its owner alone.
+    private static func checkSecretsAreOwnerOnly(
+        _ path: String, _ info: stat, _ deployments: [Deployment], _ lines: TOMLLines
+    ) throws(DeploymentFileError) {
         let mode = info.st_mode & 0o777
-        let line = lines.line(of: key, in: name)
-        if mode & 0o077 != 0 {
-            let octal = String(mode, radix: 8)
-            throw DeploymentFileError(
-                file: path, line: line,
-                message: "holds a password ([\(name)] \(key)) and others than its owner may read it (mode 0\(octal)): chmod 600 \(path), or use \(key)-env or \(key)-command")
-        }
-        if info.st_uid != geteuid() {
-            throw DeploymentFileError(
-                file: path, line: line, message: "holds a password ([\(name)] \(key)) and belongs to another user (uid \(info.st_uid))")
+        let octal = "0" + String(mode, radix: 8)
+        for deployment in deployments {
+            for (key, source) in [("password", deployment.password), ("sentinel-password", deployment.sentinelPassword)] {
+                let (named, holds, problem): (String, String, String?)
+                switch source {
+                case .inline?:
+                    (named, holds) = (key, "holds a password")
+                    problem = mode & 0o077 != 0 ? "others than its owner may read it (mode \(octal)): chmod 600 \(path), or use \(key)-env or \(key)-command" : nil
+                case .command?:
+                    (named, holds) = ("\(key)-command", "names a command for a password")
+                    problem = mode & 0o022 != 0 ? "others than its owner may change it (mode \(octal)): chmod go-w \(path)" : nil
+                default:
+                    continue
+                }
+                let line = lines.line(of: named, in: deployment.name)
+                if let problem { throw DeploymentFileError(file: path, line: line, message: "\(holds) ([\(deployment.name)] \(named)) and \(problem)") }
+                if info.st_uid != geteuid() {
+                    throw DeploymentFileError(file: path, line: line, message: "\(holds) ([\(deployment.name)] \(named)) and belongs to another user (uid \(info.st_uid))")
+                }
+            }
         }
     }
 }

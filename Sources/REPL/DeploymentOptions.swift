@@ -14,7 +14,25 @@ extension REPLOptions {
         } catch {
             throw UsageError(message: error.description)
         }
-        return applying(found)
+        let merged = applying(found)
+        try merged.checkTLSFilesAreUsed(deployment: name)
+        return merged
+    }
+
+    /// TLS files given on the command line for a deployment without TLS would be left
+    /// unused, and the connection made in plaintext: a usage error instead.
+    func checkTLSFilesAreUsed(deployment name: String) throws(UsageError) {
+        let dataFiles = [tls.caCertificateFile, tls.caCertificateDirectory, tls.certificateFile, tls.keyFile].contains { $0 != nil } || tls.insecure
+        if dataFiles && !tls.enabled && !sentinelTLSFiles.enabled {
+            throw UsageError(message: "TLS files are given, but @\(name) uses no TLS: add --tls or --sentinel-tls (or tls = true in [\(name)])")
+        }
+        if tls.serverName != nil && !tls.enabled {
+            throw UsageError(message: "--sni is for the data nodes, and @\(name) reaches them without TLS: add --tls (or tls = true in [\(name)])")
+        }
+        let sentinelFiles = [sentinelTLSFiles.caCertificateFile, sentinelTLSFiles.certificateFile, sentinelTLSFiles.keyFile].contains { $0 != nil }
+        if sentinelFiles && !sentinelTLSFiles.enabled {
+            throw UsageError(message: "sentinel TLS files are given, but @\(name) reaches its sentinels without TLS: add --sentinel-tls (or sentinel-tls = true in [\(name)])")
+        }
     }
 
     /// These options over `deployment`'s: each option given here wins, field by field.

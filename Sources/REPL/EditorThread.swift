@@ -25,7 +25,7 @@ final class EditorThreadState: @unchecked Sendable {
     /// An argument hint is drawn after the cursor (erased before the next key).
     var hintShown = false
     var hintsOff = false
-    /// The text whose completions TAB listed last (listed once).
+    /// The text and candidate count TAB listed last (listed once).
     var listedFor: String?
 }
 

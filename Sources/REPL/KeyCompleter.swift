@@ -31,7 +31,8 @@ package final class KeyCompleter: Sendable {
 
     private let requests: AsyncStream<Request>
     private let continuation: AsyncStream<Request>.Continuation
-    private let recent = NIOLockedValueBox(RecentKeys(capacity: 10_000))
+    /// Per database.
+    private let recent = NIOLockedValueBox([Int: RecentKeys]())
     /// The session's database (SELECT), for the scan.
     package let database = NIOLockedValueBox(0)
 
@@ -40,70 +41,104 @@ package final class KeyCompleter: Sendable {
     }
 
     /// On the editor thread: the keys starting with `prefix`, sorted.
+    /// What the scan found by then counts, page by page.
     package func keys(startingWith prefix: [UInt8]) -> [[UInt8]] {
         let answer = Answer()
-        continuation.yield(Request(prefix: prefix, database: database.withLockedValue { $0 }, answer: answer))
+        let database = database.withLockedValue { $0 }
+        continuation.yield(Request(prefix: prefix, database: database, answer: answer))
         _ = answer.done.wait(timeout: .now() + Self.wait)
         let scanned = answer.keys.withLockedValue { $0 }
-        let seen = recent.withLockedValue { $0.keys(startingWith: prefix) }
+        let seen = recent.withLockedValue { $0[database]?.keys(startingWith: prefix) ?? [] }
         return Set(scanned + seen).sorted { $0.lexicographicallyPrecedes($1) }
     }
 
+    private func remember(_ keys: [[UInt8]], in database: Int) {
+        guard !keys.isEmpty else { return }
+        recent.withLockedValue { $0[database, default: RecentKeys(capacity: 10_000)].add(keys) }
+    }
+
     /// Keeps the keys a reply names, for commands that list keys.
+    /// Keeps the keys a reply names, for commands that list keys; forgets them all after
+    /// a command that empties or swaps databases.
     package func noteReply(_ reply: RESPValue, to command: RESPCommand) {
-        guard let name = command.arguments.first.flatMap(Self.listingKeys.match) else { return }
+        guard let name = command.arguments.first.flatMap(Self.listingKeys.match), !reply.isError else { return }
         let keys: [RESPValue]
         switch name {
+        case "FLUSHDB", "FLUSHALL", "SWAPDB":
+            recent.withLockedValue { $0.removeAll() }
+            return
         case "SCAN": keys = reply.elements.flatMap { $0.count == 2 ? $0[1].elements : nil } ?? []
         case "RANDOMKEY": keys = [reply]
         default: keys = reply.elements ?? []
         }
-        let names = keys.compactMap { $0.bytes.map { Array($0.readableBytesView) } }
-        if !names.isEmpty { recent.withLockedValue { $0.add(names) } }
+        remember(keys.compactMap { $0.bytes.map { Array($0.readableBytesView) } }, in: database.withLockedValue { $0 })
     }
 
-    private static let listingKeys = CommandNameSet(["KEYS", "SCAN", "RANDOMKEY"])
+    private static let listingKeys = CommandNameSet(["KEYS", "SCAN", "RANDOMKEY", "FLUSHDB", "FLUSHALL", "SWAPDB"])
 
     /// Serves the scans until the session ends (its task is cancelled); then closes the connection.
     package func run(client: SentinelClient) async {
         var scan: KeyScan?
         for await request in requests {
-            let keys = await Self.scan(for: request, on: &scan, client: client)
-            recent.withLockedValue { $0.add(keys) }
-            request.answer.keys.withLockedValue { $0 = keys }
+            await Self.scan(for: request, on: &scan, client: client)
+            remember(request.answer.keys.withLockedValue { $0 }, in: request.database)
             request.answer.done.signal()
         }
         scan?.close()
     }
 
-    /// `SCAN 0 MATCH prefix* COUNT 1000` page by page within the bounds, after `SELECT`;
-    /// on a healthy replica, else on the master.
-    private static func scan(for request: Request, on scan: inout KeyScan?, client: SentinelClient) async -> [[UInt8]] {
+    /// `SCAN 0 MATCH prefix* COUNT 1000` page by page within the bounds, after `SELECT`,
+    /// each page's keys added to the answer as it comes; on a healthy replica, else on the
+    /// master (when no replica could be reached).
+    private static func scan(for request: Request, on scan: inout KeyScan?, client: SentinelClient) async {
         let deadline = ContinuousClock.now + scanBudget
-        var found: [[UInt8]] = []
+        // The master served only because no replica could: ask for a replica again.
+        if scan?.source == .master {
+            scan?.close()
+            scan = nil
+        }
+        for source in [ScanSource.replica, .master] {
+            if scan == nil { scan = client.scan(source: source) }
+            switch await pages(for: request, on: &scan, until: deadline) {
+            case .done: return
+            case .unreachable: continue
+            }
+        }
+    }
+
+    private enum Ending { case done, unreachable }
+
+    private static func pages(for request: Request, on scan: inout KeyScan?, until deadline: ContinuousClock.Instant) async -> Ending {
         var cursor = "0"
         var pages = 0
-        var source = ScanSource.replica
+        var found = 0
         repeat {
-            if scan == nil { scan = client.scan(source: source) }
             var commands = [RESPCommand(arguments: [Array("SCAN".utf8), Array(cursor.utf8), Array("MATCH".utf8), pattern(request.prefix), Array("COUNT".utf8), Array(String(pageCount).utf8)])]
             if pages == 0 { commands.insert(RESPCommand("SELECT", String(request.database)), at: 0) }
-            let replies = try? await scan?.pipeline(commands)
-            guard let page = replies?.last.flatMap({ try? $0.get() }), let parts = page.elements, parts.count == 2,
+            let replies: [Result<RESPValue, SentinelClientError>]
+            do {
+                guard let sent = try await scan?.pipeline(commands) else { return .done }
+                replies = sent
+            } catch {
+                // No node of that kind could be reached.
+                scan?.close()
+                scan = nil
+                return .unreachable
+            }
+            guard let page = replies.last.flatMap({ try? $0.get() }), let parts = page.elements, parts.count == 2,
                 let next = parts[0].string, let keys = parts[1].elements
             else {
                 scan?.close()
                 scan = nil
-                // No healthy replica to ask (or it failed): the master, once, with the same bounds.
-                guard source == .replica, replies == nil else { return found }
-                source = .master
-                continue
+                return .done
             }
-            found += keys.compactMap { $0.bytes.map { Array($0.readableBytesView) } }
+            let names = keys.compactMap { $0.bytes.map { Array($0.readableBytesView) } }
+            request.answer.keys.withLockedValue { $0 += names }
+            found += names.count
             cursor = next
             pages += 1
-        } while cursor != "0" && ContinuousClock.now < deadline && pages < maxPages && found.count < maxKeys
-        return found
+        } while cursor != "0" && ContinuousClock.now < deadline && pages < maxPages && found < maxKeys
+        return .done
     }
 
     /// `prefix*`, the prefix's glob characters escaped.

@@ -232,6 +232,7 @@ package final class LineEditor: Sendable {
         }
         if stop { return .endOfInput }
         local.interrupted = false
+        local.listedFor = nil
         applyResize()
         var count: Int32 = 0
         let line = el_gets(el, &count)

@@ -17,22 +17,27 @@ extension LineEditor {
 
     /// TAB: one candidate is inserted; several insert their common prefix, or when they
     /// have none longer than the word are listed in columns, once (another TAB on the
-    /// same text rings the bell). Above `listWithoutAsking` the person is asked first.
+    /// same text and candidates rings the bell). Above `listWithoutAsking` the person is asked first.
     func complete() -> UInt8 {
         guard let el = local.el, let completer, let (before, _) = lineBeforeCursor() else { return UInt8(CC_ERROR) }
         let completion = completer(before)
         guard !completion.candidates.isEmpty else { return UInt8(CC_REFRESH_BEEP) }
         let common = Self.commonPrefix(completion.candidates, caseSensitive: completion.caseSensitive)
         let typed = String(before.suffix(completion.replacing))
-        if completion.candidates.count == 1 || common.count > typed.count {
-            el_deletestr(el, Int32(typed.utf8.count))
+        // A shared start that opens a quote is not inserted alone: TAB could not go on from it.
+        let extends = common.count > typed.count && !(common.hasPrefix("\"") && !typed.hasPrefix("\""))
+        if completion.candidates.count == 1 || extends {
+            // libedit counts characters as wide characters: one per Unicode scalar.
+            el_deletestr(el, Int32(typed.unicodeScalars.count))
             let insertion = completion.candidates.count == 1 ? common + " " : common
             _ = el_insertstr(el, insertion)
             local.listedFor = nil
             return UInt8(CC_REFRESH)
         }
-        guard local.listedFor != before else { return UInt8(CC_REFRESH_BEEP) }
-        local.listedFor = before
+        // Listed once: again only when more candidates came (a scan that finished later).
+        let listing = "\(before)\u{0}\(completion.candidates.count)"
+        guard local.listedFor != listing else { return UInt8(CC_REFRESH_BEEP) }
+        local.listedFor = listing
         let count = completion.candidates.count
         if count > Self.listWithoutAsking {
             output.write("\nDisplay all \(count) possibilities? (y or n)")
@@ -86,17 +91,19 @@ extension LineEditor {
             atEnd, !before.isEmpty, let hint = hinter(before)
         else { return }
         let prompt = Self.visibleWidth(shared.withLockedValue { $0.prompt })
+        guard let typed = Self.columnsTaken(before), let prompt else { return }
         let width = Int(sr_el_columns(el))
-        let room = width - (prompt + before.count) % width - 1
+        let room = width - (prompt + typed) % width - 1
         guard room > 0 else { return }
-        let shown = String(hint.prefix(room))
-        output.write("\u{1B}[90m\(shown)\u{1B}[0m\u{1B}[\(shown.count)D")
+        let shown = String(hint.unicodeScalars.prefix(room))
+        output.write("\u{1B}[90m\(shown)\u{1B}[0m\u{1B}[\(shown.unicodeScalars.count)D")
         local.hintShown = true
     }
 
-    /// Characters a terminal shows for `text`: escape sequences (colours) take none.
-    static func visibleWidth(_ text: String) -> Int {
-        var width = 0
+    /// Columns a terminal gives `text`, escape sequences (colours) taking none; nil when
+    /// a character's width is unknown (a control character).
+    static func visibleWidth(_ text: String) -> Int? {
+        var plain = ""
         var inEscape = false
         for scalar in text.unicodeScalars {
             if scalar == "\u{1B}" {
@@ -104,10 +111,21 @@ extension LineEditor {
             } else if inEscape {
                 if scalar != "[" && (0x40...0x7E).contains(scalar.value) { inEscape = false }
             } else {
-                width += 1
+                plain.unicodeScalars.append(scalar)
             }
         }
-        return width
+        return columnsTaken(plain)
+    }
+
+    /// Columns `text` takes (wcwidth: 2 for CJK and most emoji, 0 for combining marks).
+    static func columnsTaken(_ text: String) -> Int? {
+        var columns = 0
+        for scalar in text.unicodeScalars {
+            let width = sr_wcwidth(wchar_t(bitPattern: scalar.value))
+            if width < 0 { return nil }
+            columns += Int(width)
+        }
+        return columns
     }
 
     func eraseHint() {

@@ -35,6 +35,34 @@ import Testing
                 CommandArgument(name: "key", type: "key"), CommandArgument(name: "value", type: "string"),
             ])
         ]),
+        "SORT": doc("SORT", [
+            CommandArgument(name: "key", type: "key"),
+            CommandArgument(name: "offset_count", type: "block", token: "LIMIT", optional: true, children: [
+                CommandArgument(name: "offset", type: "integer"), CommandArgument(name: "count", type: "integer"),
+            ]),
+            CommandArgument(name: "destination", type: "key", token: "STORE", optional: true),
+        ]),
+        "XREAD": doc("XREAD", [
+            CommandArgument(name: "count", type: "integer", token: "COUNT", optional: true),
+            CommandArgument(name: "streams", type: "block", token: "STREAMS", children: [
+                CommandArgument(name: "key", type: "key", multiple: true), CommandArgument(name: "id", type: "string", multiple: true),
+            ]),
+        ]),
+        "XTRIM": doc("XTRIM", [
+            CommandArgument(name: "key", type: "key"),
+            CommandArgument(name: "trim", type: "block", children: [
+                CommandArgument(name: "strategy", type: "oneof", children: [token("MAXLEN"), token("MINID")]),
+                CommandArgument(name: "operator", type: "oneof", optional: true, children: [token("="), token("~")]),
+                CommandArgument(name: "threshold", type: "string"),
+                CommandArgument(name: "count", type: "integer", token: "LIMIT", optional: true),
+            ]),
+        ]),
+        "BLPOP": doc("BLPOP", [CommandArgument(name: "key", type: "key", multiple: true), CommandArgument(name: "timeout", type: "double")]),
+        "EVAL": doc("EVAL", [
+            CommandArgument(name: "script", type: "string"), CommandArgument(name: "numkeys", type: "integer"),
+            CommandArgument(name: "key", type: "key", optional: true, multiple: true),
+            CommandArgument(name: "arg", type: "string", optional: true, multiple: true),
+        ]),
         "SPOP": doc("SPOP", [CommandArgument(name: "key", type: "key"), CommandArgument(name: "count", type: "integer", optional: true)]),
     ])
 
@@ -51,11 +79,22 @@ import Testing
         #expect(table.hint("SET k v ex 10 NX ") == "[GET]")
         #expect(table.hint("SET k v EX 10 NX GET ") == nil, "nothing left")
         #expect(table.hint("SET k v BOGUS ") == nil, "a word the syntax has no place for")
-        #expect(table.hint("ZADD z NX 1 ") == "member [CH] [score member ...]")
+        // The flags come before the scores: once a score is given they can no longer come.
+        #expect(table.hint("ZADD z NX 1 ") == "member [score member ...]")
+        #expect(table.hint("ZADD z 1 m CH ") == "member [score member ...]", "CH is a score there, as Redis reads it")
         #expect(table.hint("DEL a b ") == "[key ...]")
         #expect(table.hint("SPOP s ") == "[count]")
         #expect(table.hint("SE") == nil && table.hint("NOSUCH ") == nil)
         #expect(table.hint("SET \"a b") == nil, "an open quote")
+        // Tokens that start a block or a oneof.
+        #expect(table.hint("SORT k ") == "[LIMIT offset count] [STORE destination]")
+        #expect(table.hint("SORT k LIMIT ") == "offset count [STORE destination]")
+        #expect(table.hint("SORT k LIMIT 0 10 STORE ") == "destination")
+        #expect(table.hint("XREAD COUNT 2 STREAMS s1 ") == "[key ...] id [id ...]")
+        // Optional parts inside a started argument may be left out.
+        #expect(table.hint("XTRIM k MAXLEN ~ ") == "threshold [LIMIT count]")
+        #expect(table.hint("XTRIM k MAXLEN 1000 ") == "[LIMIT count]")
+        #expect(table.hint("BLPOP k1 k2 ") == "[key ...] timeout")
     }
 
     @Test func keyPositionsComeFromTheSyntax() {
@@ -66,6 +105,10 @@ import Testing
         #expect(table.isKeyPosition("DEL a ") && table.isKeyPosition("DEL a b"))
         #expect(!table.isKeyPosition("MSET k ") && table.isKeyPosition("MSET k v "))
         #expect(!table.isKeyPosition("SPOP s "))
+        #expect(table.isKeyPosition("XREAD STREAMS ") && table.isKeyPosition("XREAD COUNT 1 STREAMS a "))
+        #expect(table.isKeyPosition("SORT k LIMIT 0 1 STORE "))
+        #expect(table.isKeyPosition("BLPOP k1 "), "more keys before the timeout")
+        #expect(table.isKeyPosition("EVAL s 2 k1 ") && !table.isKeyPosition("EVAL s 1 k1 ") && !table.isKeyPosition("EVAL s 0 "))
         #expect(!table.isKeyPosition("SET"), "still the command's name")
     }
 

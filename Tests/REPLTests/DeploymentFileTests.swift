@@ -91,6 +91,29 @@ import Testing
         #expect(try DeploymentFile.load(try file("[prod]\nmaster = \"m\"\nsentinels = [\"a:1\"]\npassword-env = \"P\"\n", mode: 0o644)).deployments.count == 1)
     }
 
+    @Test func aPasswordCommandRunsOnlyFromAFileOthersCannotChange() throws {
+        let text = "[prod]\nmaster = \"m\"\nsentinels = [\"a:1\"]\npassword-command = \"pass show prod\"\n"
+        let refused = try failure(text, mode: 0o664)
+        #expect(refused == "FILE:4: names a command for a password ([prod] password-command) and others than its owner may change it (mode 0664): chmod go-w FILE", "\(refused)")
+        #expect(try DeploymentFile.load(try file(text, mode: 0o644)).deployments.count == 1, "readable is fine: it holds no secret")
+    }
+
+    @Test func tlsFilesGivenForADeploymentWithoutTLSAreAMistake() throws {
+        let staging = try DeploymentFile.load(try file(twoDeployments)).deployment(named: "staging")
+        var given = REPLOptions(masterName: "")
+        given.tls.caCertificateFile = "/mine/ca.crt"
+        #expect(throws: UsageError.self) { try given.applying(staging).checkTLSFilesAreUsed(deployment: "staging") }
+        given.tls.enabled = true
+        try given.applying(staging).checkTLSFilesAreUsed(deployment: "staging")
+        var sentinelOnly = REPLOptions(masterName: "")
+        sentinelOnly.sentinelTLSFiles.caCertificateFile = "/mine/ca.crt"
+        #expect(throws: UsageError.self) { try sentinelOnly.applying(staging).checkTLSFilesAreUsed(deployment: "staging") }
+        let prod = try DeploymentFile.load(try file(twoDeployments)).deployment(named: "prod")
+        var sni = REPLOptions(masterName: "")
+        sni.tls.serverName = "redis.internal"
+        try sni.applying(prod).checkTLSFilesAreUsed(deployment: "prod")
+    }
+
     @Test func theCommandLineWinsOverTheDeploymentFieldByField() throws {
         let prod = try DeploymentFile.load(try file(twoDeployments)).deployment(named: "prod")
         var given = REPLOptions(masterName: "")
