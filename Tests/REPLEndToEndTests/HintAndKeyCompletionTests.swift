@@ -2,6 +2,10 @@ import Foundation
 import TestTopology
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// As a person types at the prompt: the argument hint after the cursor (COMMAND DOCS),
 /// and TAB completing key names from a healthy replica, never the master, the
 /// candidates listed in columns once.
@@ -79,6 +83,34 @@ struct HintAndKeyCompletionTests {
 
             #expect(try scanCalls(topology, topology.masterPort) == 0, "no SCAN on the master")
             #expect(try topology.replicaPorts.map { try scanCalls(topology, $0) }.reduce(0, +) > 0, "the keys came from a replica")
+            terminal.type("\u{4}")
+            #expect(terminal.waitForExit() == 0)
+            #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")
+        }
+    }
+
+    /// With no healthy replica, the keys come from the master.
+    @Test func withNoHealthyReplicaTabScansTheMaster() async throws {
+        try await withTopology { topology in
+            try topology.cli(topology.masterPort, "SET", "session:7f3a9c", "the token")
+            for port in topology.replicaPorts { kill(try #require(topology.pid(ofPort: port)), SIGKILL) }
+            let flagged = await eventually(within: 20) {
+                let listed = (try? topology.cli(topology.sentinelPorts[0], "SENTINEL", "REPLICAS", topology.masterName)) ?? ""
+                return listed.components(separatedBy: "s_down").count == 3
+            }
+            #expect(flagged, "the sentinels flag both replicas down")
+            let terminal = try topology.openREPL(["--history-file", "/dev/null"])
+            defer { terminal.close() }
+            #expect(terminal.waitFor("> ", seconds: 15))
+            // The docs first (the hint shows them), so that GET's key position is known.
+            var mark = terminal.mark()
+            terminal.type("GET ")
+            #expect(shows(terminal, "GET key", after: mark), "\(terminal.screen.dropFirst(mark))")
+            mark = terminal.mark()
+            terminal.type("sess")
+            #expect(tab(terminal, until: "session:7f3a9c", after: mark), "\(terminal.screen.dropFirst(mark))")
+            #expect(terminal.enter("", thenPromptAfter: "\"the token\""), "\(terminal.screen.dropFirst(mark))")
+            #expect(try scanCalls(topology, topology.masterPort) > 0, "the master was scanned")
             terminal.type("\u{4}")
             #expect(terminal.waitForExit() == 0)
             #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")
