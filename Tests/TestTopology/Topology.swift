@@ -306,10 +306,10 @@ extension Topology {
                 .map { String($0.dropFirst(8).dropLast()) })
     }
 
-    /// The local ports of the TCP sockets process `pid` has open (/proc/net/tcp).
+    /// The local ports of the TCP sockets process `pid` has open (/proc/net/tcp, tcp6).
     public static func localPorts(of pid: pid_t) -> Set<Int> { ports(of: pid, column: 1) }
 
-    /// The ports the TCP sockets of process `pid` are connected to (/proc/net/tcp).
+    /// The ports the TCP sockets of process `pid` are connected to (/proc/net/tcp, tcp6).
     public static func remotePorts(of pid: pid_t) -> Set<Int> { ports(of: pid, column: 2) }
 
     private static func ports(of pid: pid_t, column: Int) -> Set<Int> {
@@ -321,10 +321,13 @@ extension Topology {
             })
     }
 
+    /// The rows of /proc/net/tcp and /proc/net/tcp6 (a socket to `::1` is in the second).
     private static func tcpTable() -> [[Substring]] {
-        // Read to the end: /proc files say they are empty, so contentsOfFile reads nothing.
-        let table = String(decoding: FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
-        return table.split(separator: "\n").dropFirst().map { $0.split(separator: " ") }
+        ["/proc/net/tcp", "/proc/net/tcp6"].flatMap { path in
+            // Read to the end: /proc files say they are empty, so contentsOfFile reads nothing.
+            let table = String(decoding: FileHandle(forReadingAtPath: path)?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+            return table.split(separator: "\n").dropFirst().map { $0.split(separator: " ") }
+        }
     }
 
     /// Those of them that are TCP connections to 127.0.0.1:`port` (/proc/net/tcp).
