@@ -5,8 +5,8 @@ import RESP
 import SentinelClient
 
 /// Key names for TAB in a key position: a bounded `SCAN MATCH prefix*` on a healthy
-/// replica (the master only when no replica is healthy), and the keys seen in recent
-/// replies (`KEYS`, `SCAN`, `RANDOMKEY`). The editor thread waits at most `wait` for
+/// replica (the master only when no replica can be reached), and the keys seen in recent
+/// replies (`KEYS`, `SCAN`, `RANDOMKEY`), per database. The editor thread waits at most `wait` for
 /// the scan; what the scan finds later is kept for the next TAB. The scans run one at a
 /// time in the session's task group (`run`), on one connection kept between them.
 package final class KeyCompleter: Sendable {
@@ -40,8 +40,8 @@ package final class KeyCompleter: Sendable {
         (requests, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// On the editor thread: the keys starting with `prefix`, sorted.
-    /// What the scan found by then counts, page by page.
+    /// On the editor thread: the keys starting with `prefix`, sorted; what the scan found
+    /// by the end of the wait counts, page by page.
     package func keys(startingWith prefix: [UInt8]) -> [[UInt8]] {
         let answer = Answer()
         let database = database.withLockedValue { $0 }
@@ -57,7 +57,6 @@ package final class KeyCompleter: Sendable {
         recent.withLockedValue { $0[database, default: RecentKeys(capacity: 10_000)].add(keys) }
     }
 
-    /// Keeps the keys a reply names, for commands that list keys.
     /// Keeps the keys a reply names, for commands that list keys; forgets them all after
     /// a command that empties or swaps databases.
     package func noteReply(_ reply: RESPValue, to command: RESPCommand) {
