@@ -81,6 +81,11 @@ struct HintAndKeyCompletionTests {
             #expect(tab(terminal, until: "Display all 1111 possibilities? (y or n)", after: mark), "\(terminal.screen.dropFirst(mark))")
             terminal.type("n\u{15}")
 
+            // help shows a block's token as redis-cli does (it was left out before).
+            mark = terminal.mark()
+            #expect(terminal.enter("help SORT", thenPromptAfter: "group: generic"), "\(terminal.screen.dropFirst(mark))")
+            #expect(terminal.screen.dropFirst(mark).contains("  SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]]"))
+
             #expect(try scanCalls(topology, topology.masterPort) == 0, "no SCAN on the master")
             #expect(try topology.replicaPorts.map { try scanCalls(topology, $0) }.reduce(0, +) > 0, "the keys came from a replica")
             terminal.type("\u{4}")
