@@ -29,7 +29,10 @@ fi
 sudo=""
 if ! mkdir -p "$prefix" 2>/dev/null || [[ ! -w $prefix ]]; then sudo="sudo"; fi
 put() { $sudo install -D -m "$1" "$2" "$prefix/$3" && echo "installed $prefix/$3"; }
-put 755 "$bin" bin/sentinel-repl
+# Stripped: the symbol tables and debug sections are most of the file, and nothing needs
+# them at run time (Swift's metadata lives in sections of its own).
+$sudo install -D -s -m 755 "$bin" "$prefix/bin/sentinel-repl"
+echo "installed $prefix/bin/sentinel-repl (stripped: $(du -h "$prefix/bin/sentinel-repl" | cut -f1), from $(du -h "$bin" | cut -f1))"
 put 644 completions/sentinel-repl.bash share/bash-completion/completions/sentinel-repl
 put 644 completions/_sentinel-repl share/zsh/site-functions/_sentinel-repl
 put 644 completions/sentinel-repl.fish share/fish/vendor_completions.d/sentinel-repl.fish
