@@ -48,8 +48,13 @@ package final class KeyCompleter: Sendable {
         continuation.yield(Request(prefix: prefix, database: database, answer: answer))
         _ = answer.done.wait(timeout: .now() + Self.wait)
         let scanned = answer.keys.withLockedValue { $0 }
-        let seen = recent.withLockedValue { $0[database]?.keys(startingWith: prefix) ?? [] }
-        return Set(scanned + seen).sorted { $0.lexicographicallyPrecedes($1) }
+        return Set(scanned + recentKeys(startingWith: prefix)).sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    /// The keys seen in replies, in the session's database, that start with `prefix`.
+    func recentKeys(startingWith prefix: [UInt8]) -> [[UInt8]] {
+        let database = database.withLockedValue { $0 }
+        return recent.withLockedValue { $0[database]?.keys(startingWith: prefix) ?? [] }
     }
 
     private func remember(_ keys: [[UInt8]], in database: Int) {

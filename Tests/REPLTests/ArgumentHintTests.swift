@@ -1,3 +1,5 @@
+import NIOCore
+import RESP
 import Testing
 
 @testable import REPL
@@ -133,5 +135,21 @@ import Testing
         recent.add([Array("user:3".utf8)])
         #expect(recent.keys(startingWith: Array("user:".utf8)) == [Array("user:2".utf8), Array("user:3".utf8)])
         #expect(KeyCompleter.pattern(Array("a*b?[c]\\".utf8)) == Array("a\\*b\\?\\[c\\]\\\\*".utf8))
+    }
+
+    @Test func keysFromRepliesAreKeptPerDatabaseAndForgottenAfterAFlush() {
+        let completer = KeyCompleter()
+        func bulk(_ text: String) -> RESPValue { .bulkString(ByteBuffer(string: text)) }
+        completer.noteReply(.array([bulk("user:1"), bulk("user:2")]), to: RESPCommand("KEYS", "user:*"))
+        completer.noteReply(.array([bulk("0"), .array([bulk("user:3")])]), to: RESPCommand("SCAN", "0"))
+        completer.database.withLockedValue { $0 = 3 }
+        completer.noteReply(bulk("user:9"), to: RESPCommand("RANDOMKEY"))
+        completer.noteReply(.array([bulk("user:8")]), to: RESPCommand("SMEMBERS", "s"))
+        let prefix = Array("user:".utf8)
+        #expect(completer.recentKeys(startingWith: prefix) == [Array("user:9".utf8)], "db 3's own; SMEMBERS lists members, not keys")
+        completer.database.withLockedValue { $0 = 0 }
+        #expect(completer.recentKeys(startingWith: prefix).map { String(decoding: $0, as: UTF8.self) } == ["user:1", "user:2", "user:3"])
+        completer.noteReply(.simpleString(ByteBuffer(string: "OK")), to: RESPCommand("FLUSHDB"))
+        #expect(completer.recentKeys(startingWith: prefix).isEmpty)
     }
 }
