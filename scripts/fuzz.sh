@@ -19,9 +19,17 @@ export SWIFT_BACKTRACE=enable=no
 # SwiftPM's --sanitize=fuzzer links libFuzzer but leaves Swift code without coverage
 # counters: without them libFuzzer mutates blind. The counters are asked for by name.
 coverage=(-Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp)
+build_log=$(mktemp "${TMPDIR:-/tmp}/sentinel-repl-fuzz-build.XXXXXX")
 for target in "${targets[@]}"; do
-    swift build --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address "${coverage[@]}" --product "$target" >/dev/null
+    # Quiet unless it fails: then what the compiler said (swift build prints its errors on stdout).
+    if ! swift build --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address "${coverage[@]}" --product "$target" >"$build_log" 2>&1; then
+        echo "fuzz: building $target failed:" >&2
+        grep -v 'Cannot export local symbol' "$build_log" | tail -40 >&2
+        rm -f "$build_log"
+        exit 1
+    fi
 done
+rm -f "$build_log"
 # What failed, where, and the input that did it; not the shadow-memory dump.
 failure_report() {
     grep -m1 -E 'Precondition failed|Fatal error|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|deadly signal' "$1" || true
