@@ -1,10 +1,6 @@
 #ifndef SENTINEL_REPL_CLIBEDIT_SHIM_H
 #define SENTINEL_REPL_CLIBEDIT_SHIM_H
 
-#ifndef _XOPEN_SOURCE
-#define _XOPEN_SOURCE 700 /* wcwidth */
-#endif
-
 #include <histedit.h>
 #include <stdio.h>
 #include <locale.h>
@@ -153,7 +149,10 @@ static inline int sr_el_columns(EditLine *el) {
     return columns;
 }
 
-/* Columns a character takes on the terminal (the locale's, set at sr_el_init); -1 unknown. */
+/* Columns a character takes on the terminal (the locale's, set at sr_el_init); -1 unknown.
+   Declared here, not through _XOPEN_SOURCE: a feature macro in this module changes glibc's
+   struct definitions (ucontext.h) and clashes with other modules' (a fuzz build failed so). */
+extern int wcwidth(wchar_t c);
 static inline int sr_wcwidth(wchar_t c) {
     return wcwidth(c);
 }
