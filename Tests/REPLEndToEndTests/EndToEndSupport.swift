@@ -95,6 +95,14 @@ extension Topology.RunResult {
     }
 }
 
+/// How many times `command` ran on the node at `port` (INFO commandstats; 0 when never).
+func commandCalls(_ topology: Topology, _ port: Int, _ command: String) throws -> Int {
+    let stats = try topology.cli(port, "INFO", "commandstats")
+    // INFO's lines end in CR LF: one Character, which split(separator: "\n") would not split at.
+    guard let line = stats.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):calls=") }) else { return 0 }
+    return Int(line.dropFirst("cmdstat_\(command):calls=".count).prefix { $0.isNumber }) ?? 0
+}
+
 func shellQuoted(_ text: String) -> String {
     "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

@@ -11,12 +11,6 @@ import Testing
 /// candidates listed in columns once.
 @Suite(.serialized, .timeLimit(.minutes(4 * testSlowdown)))
 struct HintAndKeyCompletionTests {
-    private func scanCalls(_ topology: Topology, _ port: Int) throws -> Int {
-        let stats = try topology.cli(port, "INFO", "commandstats")
-        guard let line = stats.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_scan:calls=") }) else { return 0 }
-        return Int(line.dropFirst("cmdstat_scan:calls=".count).prefix { $0.isNumber }) ?? 0
-    }
-
     /// Waits for `text` in what the terminal printed after `mark`.
     private func shows(_ terminal: PseudoTerminal, _ text: String, after mark: Int, seconds: Double = 10) -> Bool {
         terminal.waitForFirst(seconds: seconds) { $0.dropFirst(mark).contains(text) ? true : nil } ?? false
@@ -88,8 +82,8 @@ struct HintAndKeyCompletionTests {
             let sortLine = terminal.screen.dropFirst(mark).split(separator: "\n").first { $0.hasPrefix("  SORT key [BY ") }
             #expect(sortLine?.contains("] [LIMIT offset count] [GET ") == true, "\(terminal.screen.dropFirst(mark))")
 
-            #expect(try scanCalls(topology, topology.masterPort) == 0, "no SCAN on the master")
-            #expect(try topology.replicaPorts.map { try scanCalls(topology, $0) }.reduce(0, +) > 0, "the keys came from a replica")
+            #expect(try commandCalls(topology, topology.masterPort, "scan") == 0, "no SCAN on the master")
+            #expect(try topology.replicaPorts.map { try commandCalls(topology, $0, "scan") }.reduce(0, +) > 0, "the keys came from a replica")
             terminal.type("\u{4}")
             #expect(terminal.waitForExit() == 0)
             #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")
@@ -117,7 +111,7 @@ struct HintAndKeyCompletionTests {
             terminal.type("sess")
             #expect(tab(terminal, until: "session:7f3a9c", after: mark), "\(terminal.screen.dropFirst(mark))")
             #expect(terminal.enter("", thenPromptAfter: "\"the token\""), "\(terminal.screen.dropFirst(mark))")
-            #expect(try scanCalls(topology, topology.masterPort) > 0, "the master was scanned")
+            #expect(try commandCalls(topology, topology.masterPort, "scan") > 0, "the master was scanned")
             terminal.type("\u{4}")
             #expect(terminal.waitForExit() == 0)
             #expect(terminal.stderr.isEmpty, "stderr: \(terminal.stderr)")

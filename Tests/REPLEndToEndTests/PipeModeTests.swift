@@ -127,9 +127,4 @@ struct PipeModeTests {
         }
     }
 
-    private func commandCalls(_ topology: Topology, _ port: Int, _ command: String) throws -> Int {
-        let stats = try topology.cli(port, "INFO", "commandstats")
-        guard let line = stats.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):calls=") }) else { return 0 }
-        return Int(line.dropFirst("cmdstat_\(command):calls=".count).prefix { $0.isNumber }) ?? 0
-    }
 }

@@ -19,12 +19,6 @@ struct RDBModeTests {
         #expect(await topology.replicasCaughtUp(), "both replicas have every key and the library")
     }
 
-    private func calls(_ topology: Topology, _ port: Int, _ command: String) throws -> Int {
-        let stats = try topology.cli(port, "INFO", "commandstats")
-        guard let line = stats.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):calls=") }) else { return 0 }
-        return Int(line.dropFirst("cmdstat_\(command):calls=".count).prefix { $0.isNumber }) ?? 0
-    }
-
     private func size(_ path: String) -> Int {
         (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
     }
@@ -57,12 +51,12 @@ struct RDBModeTests {
                 let check = try Topology.run("/usr/bin/redis-check-rdb", ["\(directory)/ours.rdb"])
                 #expect(check.stdout.contains("[info] 20000 keys read"), "\(check.stdout)")
             }
-            #expect(try calls(topology, topology.masterPort, "sync") == 0 && calls(topology, topology.masterPort, "psync") == 0,
+            #expect(try commandCalls(topology, topology.masterPort, "sync") == 0 && commandCalls(topology, topology.masterPort, "psync") == 0,
                     "the master forked nothing for us")
             let toStdout = try topology.runREPL([flag, "-", "--master", topology.masterName])
             #expect(toStdout.status == 0 && toStdout.stderr.contains("\nTransfer finished with success"), "\(toStdout.stderr)")
             #expect(toStdout.stdout.hasPrefix("REDIS") || toStdout.stdout.hasPrefix("VALKEY"), "the snapshot on stdout")
-            #expect(try calls(topology, topology.masterPort, "sync") == 1, "--master reads the master")
+            #expect(try commandCalls(topology, topology.masterPort, "sync") == 1, "--master reads the master")
         }
     }
 }

@@ -38,13 +38,6 @@ struct ScanModeTests {
         return outputs
     }
 
-    private func commandCalls(_ topology: Topology, _ port: Int, _ command: String) throws -> Int {
-        let stats = try topology.cli(port, "INFO", "commandstats")
-        // INFO's lines end in CR LF: one Character, which split(separator: "\n") would not split at.
-        guard let line = stats.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):calls=") }) else { return 0 }
-        return Int(line.dropFirst("cmdstat_\(command):calls=".count).prefix { $0.isNumber }) ?? 0
-    }
-
     @Test func theKeysAreRedisClisFromAReplicaAndTheMasterIsNotScanned() async throws {
         try await withTopology { topology in
             try await load(topology, keys: 200_000)
