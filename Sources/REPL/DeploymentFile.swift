@@ -1,5 +1,4 @@
 import SentinelClient
-import TOMLKit
 
 #if canImport(Glibc)
     import Glibc
@@ -26,24 +25,19 @@ package struct DeploymentFile: Sendable {
 
     package static func load(_ path: String) throws(DeploymentFileError) -> DeploymentFile {
         let (text, info) = try read(path)
-        let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
-            throw DeploymentFileError(file: path, line: error.source.begin.line, message: error.description)
-        } catch {
-            throw DeploymentFileError(file: path, line: nil, message: "\(error)")
+        let config: ConfigText
+        do { config = try ConfigText(parsing: text) } catch {
+            throw DeploymentFileError(file: path, line: error.line, message: error.message)
         }
-        let lines = TOMLLines(text)
+        if let key = config.topLevel.keys.first {
+            throw DeploymentFileError(
+                file: path, line: config.topLevel.line(of: key), message: "'\(key)' is not a deployment: each deployment is a table, [\(key)]")
+        }
         var deployments: [Deployment] = []
-        for name in table.keys {
-            let reader = DeploymentReader(file: path, name: name, lines: lines)
-            guard let entries = table[name]?.table else {
-                throw DeploymentFileError(
-                    file: path, line: lines.line(of: name, in: ""), message: "'\(name)' is not a deployment: each deployment is a table, [\(name)]")
-            }
-            deployments.append(try reader.read(entries))
+        for table in config.tables {
+            deployments.append(try DeploymentReader(file: path, table: table).read())
         }
-        deployments.sort { (lines.header(of: $0.name) ?? 0) < (lines.header(of: $1.name) ?? 0) }
-        try checkSecretsAreOwnerOnly(path, info, deployments, lines)
+        try checkSecretsAreOwnerOnly(path, info, deployments, config)
         return DeploymentFile(path: path, deployments: deployments)
     }
 
@@ -76,7 +70,7 @@ package struct DeploymentFile: Sendable {
     /// file holding a password must be its owner's alone (mode 0600 or stricter), and one
     /// naming a command to run for it may be written by its owner alone.
     private static func checkSecretsAreOwnerOnly(
-        _ path: String, _ info: stat, _ deployments: [Deployment], _ lines: TOMLLines
+        _ path: String, _ info: stat, _ deployments: [Deployment], _ config: ConfigText
     ) throws(DeploymentFileError) {
         let mode = info.st_mode & 0o777
         let octal = "0" + String(mode, radix: 8)
@@ -93,53 +87,12 @@ package struct DeploymentFile: Sendable {
                 default:
                     continue
                 }
-                let line = lines.line(of: named, in: deployment.name)
+                let line = config.tables.first { $0.name == deployment.name }?.line(of: named)
                 if let problem { throw DeploymentFileError(file: path, line: line, message: "\(holds) ([\(deployment.name)] \(named)) and \(problem)") }
                 if info.st_uid != geteuid() {
                     throw DeploymentFileError(file: path, line: line, message: "\(holds) ([\(deployment.name)] \(named)) and belongs to another user (uid \(info.st_uid))")
                 }
             }
         }
-    }
-}
-
-/// Where the tables and keys of a TOML text start: TOMLKit gives values without their
-/// lines, and an error should name one.
-struct TOMLLines: Sendable {
-    private var headers: [String: Int] = [:]
-    private var keys: [String: Int] = [:]
-
-    init(_ text: String) {
-        var table = ""
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.drop { $0 == " " || $0 == "\t" }
-            if line.hasPrefix("[") && !line.hasPrefix("[[") {
-                table = Self.unquoted(line.dropFirst().prefix { $0 != "]" })
-                headers[table] = headers[table] ?? index + 1
-            } else if let equals = line.firstIndex(of: "="), !line.hasPrefix("#") {
-                keys["\(table)\u{0}\(Self.unquoted(line[..<equals]))"] = index + 1
-            }
-        }
-    }
-
-    func header(of table: String) -> Int? { headers[table] }
-
-    /// The key's line in `table`, else the table's header.
-    func line(of key: String?, in table: String) -> Int? {
-        key.flatMap { keys["\(table)\u{0}\($0)"] } ?? headers[table]
-    }
-
-    private static func unquoted(_ text: Substring) -> String {
-        var trimmed = text.trimmingCharacters(in: " \t")
-        if trimmed.count >= 2, let first = trimmed.first, first == "\"" || first == "'", trimmed.last == first {
-            trimmed = String(trimmed.dropFirst().dropLast())
-        }
-        return trimmed
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
     }
 }

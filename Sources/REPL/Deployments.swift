@@ -1,5 +1,3 @@
-import TOMLKit
-
 #if canImport(Glibc)
     import Glibc
 #endif
