@@ -6,6 +6,7 @@ bench/RESULTS.md. Not a test: it reports numbers and ratios, it asserts nothing.
 """
 import os
 import platform
+import re
 import pty
 import resource
 import select
@@ -20,7 +21,14 @@ MASTER_NAME = os.environ["MASTER_NAME"]
 MASTER_PORT = int(os.environ["MASTER_PORT"])
 SENTINELS = [int(p) for p in os.environ["SENTINEL_PORTS"].split(",")]
 LINES = int(os.environ.get("BENCH_LINES", "100000"))
-RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+RUNS = int(os.environ.get("BENCH_RUNS", "10"))
+BIG_LINES = int(os.environ.get("BENCH_BIG_LINES", "2000000"))
+START_RUNS = int(os.environ.get("BENCH_START_RUNS", "30"))
+CALLGRIND_LINES = int(os.environ.get("BENCH_CALLGRIND_LINES", "20000"))
+PASTE_CALLGRIND_LINES = int(os.environ.get("BENCH_PASTE_CALLGRIND_LINES", "2000"))
+VALGRIND = os.environ.get("VALGRIND", "valgrind")
+# The plain release build (Swift runtime as shared libraries), beside the static one.
+DYNAMIC_REPL = os.environ.get("SENTINEL_REPL_DYNAMIC_BIN")
 SENTINEL_ARGS = sum((["-s", f"127.0.0.1:{p}"] for p in SENTINELS), [])
 
 
@@ -29,29 +37,60 @@ def cli(*args):
 
 
 def timed(cmd, stdin_path=None):
-    """Wall time and peak RSS (KiB) of one run. The RSS comes from GNU time, whose
-    child is forked from a small process: a child of this Python would report
+    """Wall time, peak RSS (KiB) and CPU (user+sys s) of one run. The RSS comes from GNU
+    time, whose child is forked from a small process: a child of this Python would report
     Python's own memory as its peak (Linux keeps the pre-exec high-water mark)."""
     rss_file = tempfile.NamedTemporaryFile(delete=False)
     rss_file.close()
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     start = time.perf_counter()
-    status = subprocess.call(["/usr/bin/time", "-f", "%M", "-o", rss_file.name, *cmd],
+    status = subprocess.call(["/usr/bin/time", "-f", "%U %S %M", "-o", rss_file.name, *cmd],
                              stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     elapsed = time.perf_counter() - start
     if stdin_path:
         stdin.close()
     with open(rss_file.name) as f:
-        rss = int(f.read().split()[-1])
+        user, system, rss = f.read().split()[-3:]
     os.unlink(rss_file.name)
     if status != 0:
         raise RuntimeError(f"{cmd[0]} exited {status}")
-    return elapsed, rss
+    return elapsed, int(rss), float(user) + float(system)
 
 
 def median_time(cmd, stdin_path=None, runs=RUNS):
     results = [timed(cmd, stdin_path) for _ in range(runs)]
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+class Figures:
+    """min / median / max of a list of numbers."""
+
+    def __init__(self, values):
+        self.values = sorted(values)
+        self.min, self.median, self.max = self.values[0], statistics.median(self.values), self.values[-1]
+
+    def ms(self):
+        return f"{self.min * 1000:.1f} / **{self.median * 1000:.1f}** / {self.max * 1000:.1f} ms"
+
+
+def alternating(commands, runs, stdin_path=None, before=None):
+    """Runs each command of `commands` (name: argv) `runs` times, taking turns, the first
+    of each round changing: {name: (wall Figures, cpu Figures, max RSS KiB, [wall...])}."""
+    results = {name: [] for name in commands}
+    names = list(commands)
+    for round_ in range(runs):
+        order = names if round_ % 2 == 0 else names[::-1]
+        for name in order:
+            if before:
+                before()
+            results[name].append(timed(commands[name], stdin_path))
+    return {name: (Figures([r[0] for r in rs]), Figures([r[2] for r in rs]), max(r[1] for r in rs), [r[0] for r in rs])
+            for name, rs in results.items()}
+
+
+def ratios(ours, theirs):
+    """Per-round ratios of two equally long lists: min / median / max."""
+    return Figures([a / b for a, b in zip(ours, theirs)])
 
 
 class Pty:
@@ -126,18 +165,43 @@ def cli_argv():
     return ["redis-cli", "-p", str(MASTER_PORT)]
 
 
-def bench_stdin(tmp):
-    lines = os.path.join(tmp, "set.txt")
-    resp = os.path.join(tmp, "set.resp")
+def write_inputs(tmp, count, name):
+    """`SET bench:i value:i` as lines, and the same in RESP for redis-cli --pipe."""
+    lines, resp = os.path.join(tmp, f"{name}.txt"), os.path.join(tmp, f"{name}.resp")
     with open(lines, "w") as f, open(resp, "w") as r:
-        for i in range(LINES):
-            key = f"bench:{i}"
-            f.write(f"SET {key} v\n")
-            r.write(f"*3\r\n$3\r\nSET\r\n${len(key)}\r\n{key}\r\n$1\r\nv\r\n")
-    repl, repl_rss = median_time([REPL, *SENTINEL_ARGS, MASTER_NAME], lines)
-    line_mode, _ = median_time([*cli_argv()], lines, runs=max(1, RUNS // 2))
-    pipe_mode, _ = median_time([*cli_argv(), "--pipe"], resp)
-    return {"repl": repl, "cli_lines": line_mode, "cli_pipe": pipe_mode, "repl_rss": repl_rss}
+        for i in range(count):
+            key, value = f"bench:{i}", f"value:{i}"
+            f.write(f"SET {key} {value}\n")
+            r.write(f"*3\r\n$3\r\nSET\r\n${len(key)}\r\n{key}\r\n${len(value)}\r\n{value}\r\n")
+    return lines, resp
+
+
+def bench_stdin(tmp):
+    """LINES lines on stdin beside redis-cli --pipe on the same commands in RESP, RUNS
+    alternating rounds after FLUSHALL; then BIG_LINES once each, for memory."""
+    lines, resp = write_inputs(tmp, LINES, "set")
+    flush = lambda: cli("FLUSHALL")
+    results = {"repl": [], "pipe": []}
+    for round_ in range(RUNS):
+        order = [("repl", lines), ("pipe", resp)]
+        for name, path in (order if round_ % 2 == 0 else order[::-1]):
+            flush()
+            argv = [REPL, *SENTINEL_ARGS, MASTER_NAME] if name == "repl" else [*cli_argv(), "--pipe"]
+            results[name].append(timed(argv, path))
+    line_mode, _ = median_time([*cli_argv()], lines, runs=1)
+    big_lines, big_resp = write_inputs(tmp, BIG_LINES, "big")
+    flush()
+    big_repl = timed([REPL, *SENTINEL_ARGS, MASTER_NAME], big_lines)
+    flush()
+    big_pipe = timed([*cli_argv(), "--pipe"], big_resp)
+    for path in (big_lines, big_resp):
+        os.unlink(path)
+    pick = lambda name, i: [r[i] for r in results[name]]
+    return {"repl": Figures(pick("repl", 0)), "pipe": Figures(pick("pipe", 0)),
+            "repl_cpu": Figures(pick("repl", 2)), "pipe_cpu": Figures(pick("pipe", 2)),
+            "wall_ratio": ratios(pick("repl", 0), pick("pipe", 0)), "cpu_ratio": ratios(pick("repl", 2), pick("pipe", 2)),
+            "repl_rss": max(pick("repl", 1)), "pipe_rss": max(pick("pipe", 1)), "cli_lines": line_mode,
+            "big_repl": big_repl, "big_pipe": big_pipe, "lines": lines, "resp": resp}
 
 
 def bench_paste(argv, prompt, timeout):
@@ -163,10 +227,79 @@ def bench_paste(argv, prompt, timeout):
         term.close()
 
 
-def bench_start(tmp):
-    repl, repl_rss = median_time([REPL, *SENTINEL_ARGS, MASTER_NAME, "PING"], runs=30)
-    redis, redis_rss = median_time([*cli_argv(), "PING"], runs=30)
-    return {"repl": repl, "cli": redis, "repl_rss": repl_rss, "cli_rss": redis_rss}
+def bench_start():
+    """PING start to exit, START_RUNS alternating rounds: the binary built (static Swift
+    runtime, as installed), the plain release build if given, and redis-cli."""
+    commands = {"repl": [REPL, *SENTINEL_ARGS, MASTER_NAME, "PING"], "cli": [*cli_argv(), "PING"]}
+    if DYNAMIC_REPL:
+        commands["dynamic"] = [DYNAMIC_REPL, *SENTINEL_ARGS, MASTER_NAME, "PING"]
+    return alternating(commands, START_RUNS)
+
+
+def bench_pastes(runs):
+    """PASTE_RUNS pastes into sentinel-repl: Figures of the times, and the fewest lines run."""
+    results = [bench_paste(repl_argv(), b"> ", 60) for _ in range(runs)]
+    return Figures([r[0] for r in results]), min(r[1] for r in results)
+
+
+# MARK: instructions (callgrind): repeatable whatever else the machine does
+
+def callgrind(argv, stdin_path=None):
+    """Instructions callgrind counts for one run of argv (every thread)."""
+    with tempfile.TemporaryDirectory() as tmp, open(stdin_path or os.devnull, "rb") as stdin:
+        proc = subprocess.run([VALGRIND, "--tool=callgrind", f"--callgrind-out-file={tmp}/out", *argv],
+                              stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        match = re.search(r"Collected : (\d+)", proc.stderr)
+        return int(match.group(1)) if match else None
+
+
+def callgrind_paste(lines):
+    """Instructions of a session that gets `lines` pasted lines, then Ctrl-D."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cli("FLUSHALL")
+        term = Pty([VALGRIND, "--tool=callgrind", f"--callgrind-out-file={tmp}/out", *repl_argv()])
+        try:
+            if not term.wait_for(b"> ", 120):
+                return None
+            term.write_all("".join(f"SET paste:{i} v\r" for i in range(lines)).encode(), timeout=300)
+            deadline = time.perf_counter() + 300
+            while int(cli("DBSIZE") or 0) < lines and time.perf_counter() < deadline:
+                term.read(0.1)
+            term.wait_for(b"> ", 10, start=max(0, len(term.out) - 200))
+            os.write(term.fd, b"\x04")
+            while not os.waitpid(term.pid, os.WNOHANG)[0]:
+                term.read(0.05)
+            term.pid = 0
+        finally:
+            if term.pid:
+                term.close()
+        with open(f"{tmp}/out") as f:
+            total = re.search(r"^(?:summary|totals): (\d+)", f.read(), re.M)
+        return int(total.group(1)) if total else None
+
+
+def bench_instructions(stdin):
+    """Per start-up (PING), per piped line and per pasted line: a run with CALLGRIND_LINES
+    lines less one with none, over CALLGRIND_LINES."""
+    n = CALLGRIND_LINES
+    with tempfile.TemporaryDirectory() as tmp:
+        lines, resp = write_inputs(tmp, n, "cg")
+        cli("FLUSHALL")
+        counts = {
+            "repl_start": callgrind([REPL, *SENTINEL_ARGS, MASTER_NAME, "PING"]),
+            "cli_start": callgrind([*cli_argv(), "PING"]),
+            "repl_empty": callgrind([REPL, *SENTINEL_ARGS, MASTER_NAME]),
+            "repl_lines": callgrind([REPL, *SENTINEL_ARGS, MASTER_NAME], lines),
+            "pipe_empty": callgrind([*cli_argv(), "--pipe"]),
+            "pipe_lines": callgrind([*cli_argv(), "--pipe"], resp),
+            "paste_none": callgrind_paste(0),
+            "paste_lines": callgrind_paste(PASTE_CALLGRIND_LINES),
+        }
+    per = lambda full, empty, count: (counts[full] - counts[empty]) / count if counts[full] and counts[empty] else None
+    counts["repl_per_line"] = per("repl_lines", "repl_empty", n)
+    counts["pipe_per_line"] = per("pipe_lines", "pipe_empty", n)
+    counts["paste_per_line"] = per("paste_lines", "paste_none", PASTE_CALLGRIND_LINES)
+    return counts
 
 
 def bench_roundtrip(argv, prompt, runs=1000):
@@ -276,6 +409,57 @@ def ms(seconds):
     return "n/a" if seconds is None else f"{seconds * 1000:.1f} ms"
 
 
+def mib(kib):
+    return f"{kib / 1024:.1f} MiB"
+
+
+def count(n):
+    return "n/a" if n is None else f"{n:,.0f}"
+
+
+def ratio_figures(r):
+    return f"{r.min:.2f} / **{r.median:.2f}** / {r.max:.2f}x"
+
+
+def table(a, b, b_cli, c, d_repl, d_cli, e, f, ir):
+    cr = c["repl"]
+    start_ratio = ratios(cr[3], c["cli"][3])
+    rows = [
+        "| | sentinel-repl | redis-cli | ratio (min / **median** / max) | goal (issue 23) |",
+        "|---|---|---|---|---|",
+        f"| (a) {LINES:,} SET lines on stdin, wall | {a['repl'].ms()} | `--pipe` {a['pipe'].ms()}; line mode {ms(a['cli_lines'])} | "
+        f"{ratio_figures(a['wall_ratio'])} `--pipe` | <= 1.0x `--pipe` |",
+        f"| (a) same, CPU (user+sys) | {a['repl_cpu'].ms()} | `--pipe` {a['pipe_cpu'].ms()} | {ratio_figures(a['cpu_ratio'])} | <= 2.5x |",
+        f"| (a) peak RSS, {LINES:,} / {BIG_LINES:,} lines | {mib(a['repl_rss'])} / {mib(a['big_repl'][1])} | "
+        f"`--pipe` {mib(a['pipe_rss'])} / {mib(a['big_pipe'][1])} | | flat |",
+        f"| (a) {BIG_LINES:,} lines, wall (one run) | {ms(a['big_repl'][0])} | `--pipe` {ms(a['big_pipe'][0])} | {a['big_repl'][0] / a['big_pipe'][0]:.2f}x | |",
+        f"| (b) {LINES:,} lines pasted through a pty, to the last reply | {b[0].ms()}, at least {b[1]:,} lines run | "
+        f"{ms(b_cli[0])}, {b_cli[1]} lines run (30 s limit) | | <= 500 ms, every line |",
+        f"| (c) `PING` start to exit, {START_RUNS} rounds | {cr[0].ms()}, peak RSS {mib(cr[2])} | {c['cli'][0].ms()}, peak RSS {mib(c['cli'][2])} | "
+        f"{ratio_figures(start_ratio)} | <= 1.5x, <= 12 MiB |",
+    ]
+    if "dynamic" in c:
+        rows.append(f"| (c) same, plain release build (Swift runtime shared) | {c['dynamic'][0].ms()}, peak RSS {mib(c['dynamic'][2])} | | "
+                    f"{ratio_figures(ratios(c['dynamic'][3], c['cli'][3]))} | <= 2x |")
+    rows += [
+        f"| (d) interactive GET round trip, p50 / p99 ({d_repl['n'] if d_repl else 0} samples) | {ms(d_repl and d_repl['p50'])} / {ms(d_repl and d_repl['p99'])} | "
+        f"{ms(d_cli and d_cli['p50'])} / {ms(d_cli and d_cli['p99'])} | "
+        + (f"{d_repl['p50'] / d_cli['p50']:.2f}x p50, {d_repl['p99'] / d_cli['p99']:.2f}x p99" if d_repl and d_cli else "")
+        + " | <= 0.29x p50, 0.61x p99 |",
+        f"| (e) Ctrl-D to process exit (median of 10) | {ms(e)} | | | <= 100 ms |",
+        completion_row(f),
+    ]
+    if ir:
+        rows += [
+            f"| instructions per start-up (`PING`, callgrind) | {count(ir['repl_start'])} | {count(ir['cli_start'])} | "
+            + (f"{ir['repl_start'] / ir['cli_start']:.2f}x" if ir['repl_start'] and ir['cli_start'] else "") + " | |",
+            f"| instructions per piped line ({CALLGRIND_LINES:,} lines less none) | {count(ir['repl_per_line'])} | `--pipe` {count(ir['pipe_per_line'])} | "
+            + (f"{ir['repl_per_line'] / ir['pipe_per_line']:.2f}x" if ir['repl_per_line'] and ir['pipe_per_line'] else "") + " | |",
+            f"| instructions per pasted line ({PASTE_CALLGRIND_LINES:,} lines less none) | {count(ir['paste_per_line'])} | | | |",
+        ]
+    return rows
+
+
 def main():
     out = sys.argv[1]
     if os.environ.get("BENCH_ONLY") == "completion":
@@ -284,41 +468,35 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         print("(a) stdin batch ...", file=sys.stderr)
         a = bench_stdin(tmp)
-        print("(b) paste ...", file=sys.stderr)
-        b_repl = bench_paste(repl_argv(), b"> ", 60)
-        b_cli = bench_paste(cli_argv(), b"> ", 30)
-        print("(c) start-up ...", file=sys.stderr)
-        c = bench_start(tmp)
-        print("(d) round trip ...", file=sys.stderr)
-        d_repl = bench_roundtrip(repl_argv(), b"> ")
-        d_cli = bench_roundtrip(cli_argv(), b"> ")
-        print("(e) exit ...", file=sys.stderr)
-        e = bench_exit()
-        print("(f) key completion ...", file=sys.stderr)
-        f = bench_completion()
+    print("(b) paste ...", file=sys.stderr)
+    b = bench_pastes(RUNS)
+    b_cli = bench_paste(cli_argv(), b"> ", 30)
+    print("(c) start-up ...", file=sys.stderr)
+    c = bench_start()
+    print("(d) round trip ...", file=sys.stderr)
+    d_repl = bench_roundtrip(repl_argv(), b"> ")
+    d_cli = bench_roundtrip(cli_argv(), b"> ")
+    print("(e) exit ...", file=sys.stderr)
+    e = bench_exit()
+    print("(f) key completion ...", file=sys.stderr)
+    f = bench_completion()
+    print("instructions (callgrind) ...", file=sys.stderr)
+    ir = bench_instructions(None) if os.environ.get("VALGRIND") else None
     redis_version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2]
+    size = os.environ.get("SENTINEL_REPL_SIZES", "")
     lines = [
         "# sentinel-repl benchmarks",
         "",
         f"Written by `bench/run.sh` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
         f"{platform.machine()}, {os.cpu_count()} cores, Linux {platform.release()}, redis-cli/redis-server {redis_version}. "
-        f"Loopback topology of 1 master, 2 replicas, 3 sentinels. {LINES} lines; medians of {RUNS} runs unless said. "
-        f"Release build, Swift runtime linked statically (`--static-swift-stdlib`).",
+        f"Loopback topology of 1 master, 2 replicas, 3 sentinels. Times as min / **median** / max of {RUNS} rounds "
+        f"that alternate the two clients (FLUSHALL before each stdin run), unless said. The binary: release build, "
+        f"Swift runtime linked statically (`--static-swift-stdlib`, as `scripts/install.sh` installs it). {size}",
         "",
-        "| | sentinel-repl | redis-cli | ratio | target |",
-        "|---|---|---|---|---|",
-        f"| (a) {LINES} SET lines on stdin | {ms(a['repl'])} | line mode {ms(a['cli_lines'])}; `--pipe` {ms(a['cli_pipe'])} | "
-        f"{a['repl'] / a['cli_pipe']:.2f}x `--pipe`; {a['cli_lines'] / a['repl']:.1f}x faster than line mode | <= 1.5x `--pipe`, >= 15x faster than line mode |",
-        f"| (b) {LINES} lines pasted through a pty | {ms(b_repl[0])}, {b_repl[1]} lines run | {ms(b_cli[0])}, {b_cli[1]} lines run (30 s limit) | | all lines, <= 2 s |",
-        f"| (c) `PING` start to exit (median of 30) | {ms(c['repl'])}, peak RSS {c['repl_rss'] / 1024:.1f} MiB | {ms(c['cli'])}, peak RSS {c['cli_rss'] / 1024:.1f} MiB | {c['repl'] / c['cli']:.2f}x | <= 3x, <= 25 MiB |",
-        f"| (d) interactive GET round trip, p50 / p99 ({d_repl['n'] if d_repl else 0} samples) | {ms(d_repl and d_repl['p50'])} / {ms(d_repl and d_repl['p99'])} | {ms(d_cli and d_cli['p50'])} / {ms(d_cli and d_cli['p99'])} | "
-        + (f"{d_repl['p50'] / d_cli['p50']:.2f}x p50, {d_repl['p99'] / d_cli['p99']:.2f}x p99" if d_repl and d_cli else "")
-        + " | <= 1.3x |",
-        f"| (e) Ctrl-D to process exit (median of 10) | {ms(e)} | | | <= 100 ms |",
-        completion_row(f),
-        f"| peak RSS, (a) 100k lines on stdin | {a['repl_rss'] / 1024:.1f} MiB | | | |",
+        *table(a, b, b_cli, c, d_repl, d_cli, e, f, ir),
         "",
-        "Reproduce: `bench/run.sh` (builds the release binary, starts and stops its own topology).",
+        "Reproduce: `bench/run.sh` (builds both release binaries, starts and stops its own topology; "
+        "`bench/valgrind.sh` finds or fetches a valgrind whose callgrind runs the Swift binary).",
         "",
     ]
     with open(out, "w") as f:

@@ -34,15 +34,22 @@ package final class LineSource: Sendable {
             if n <= 0 { break }
             var lines: [[UInt8]] = []
             var start = 0
-            for i in 0..<n where buffer[i] == 10 {
-                // A new array of its own for each line. Handing on `pending` and then emptying
-                // it with removeAll(keepingCapacity:) left the lines' buffers alive in debug
-                // builds (heaptrack; 30 MB over a million lines), for a reason not pinned down.
-                var line = pending + buffer[start..<i]
-                pending = []
-                if line.last == 13 { line.removeLast() }
-                lines.append(line)
-                start = i + 1
+            buffer.withUnsafeBufferPointer { bytes in
+                for i in 0..<n where bytes[i] == 10 {
+                    // A new array of its own for each line. Handing on `pending` and then emptying
+                    // it with removeAll(keepingCapacity:) left the lines' buffers alive in debug
+                    // builds (heaptrack; 30 MB over a million lines), for a reason not pinned down.
+                    let end = i > start && bytes[i - 1] == 13 ? i - 1 : i
+                    if pending.isEmpty {
+                        lines.append(Array(UnsafeBufferPointer(rebasing: bytes[start..<end])))
+                    } else {
+                        var line = pending + bytes[start..<i]
+                        pending = []
+                        if line.last == 13 { line.removeLast() }
+                        lines.append(line)
+                    }
+                    start = i + 1
+                }
             }
             pending += buffer[start..<n]
             if !queue.deliver(lines) { return }
