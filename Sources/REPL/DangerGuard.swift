@@ -71,6 +71,8 @@ extension Session {
     /// or reads a database or key past the size limit, names the target and asks once.
     /// True to run them all; otherwise none runs and it says so. `:safe off` and `--yes`
     /// skip the question; one-shot and piped input never come here.
+    private static let selectName = CommandNameSet(["SELECT"])
+
     func confirmed(_ lines: [[UInt8]]) async -> Bool {
         guard safe, editor != nil else { return true }
         var found: [DangerQuestion.Found] = []
@@ -79,7 +81,7 @@ extension Session {
         for (index, line) in lines.enumerated() {
             guard var words = try? CommandLineSplitter.split(line) else { continue }
             if case .times = RepeatPrefix(words) { words.removeFirst() }
-            if words.count == 2, String(decoding: words[0], as: UTF8.self).uppercased() == "SELECT",
+            if words.count == 2, Self.selectName.contains(words[0]),
                 let selected = Int(String(decoding: words[1], as: UTF8.self))
             {
                 database = selected

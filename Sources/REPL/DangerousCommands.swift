@@ -64,8 +64,18 @@ package struct DangerousCommands: Sendable, Equatable {
     /// Containers whose subcommand names the command (`CONFIG SET`).
     private static let containers: Set<String> = ["CONFIG", "SENTINEL", "CLUSTER", "SCRIPT", "FUNCTION", "ACL", "MODULE"]
 
+    /// Every first word a dangerous line can start with: most lines of a paste are
+    /// ruled out by it without making a string.
+    private var firstWords: CommandNameSet
+
     package init(serverMarked: Set<String> = redis70Marked) {
         self.serverMarked = serverMarked
+        let names = serverMarked.union(Self.ours).union(Self.wholeKeyReads.keys).union(["KEYS"])
+        firstWords = CommandNameSet(Array(Set(names.map { String($0.prefix { $0 != " " }) })))
+    }
+
+    package static func == (lhs: DangerousCommands, rhs: DangerousCommands) -> Bool {
+        lhs.serverMarked == rhs.serverMarked
     }
 
     /// From a `COMMAND` reply: each command's ACL categories (the 7th field), subcommands
@@ -90,7 +100,7 @@ package struct DangerousCommands: Sendable, Equatable {
 
     /// What makes this command line ask first, or nil.
     package func danger(of words: [[UInt8]]) -> Danger? {
-        guard let first = words.first else { return nil }
+        guard let first = words.first, firstWords.contains(first) else { return nil }
         let name = String(decoding: first, as: UTF8.self).uppercased()
         let sub = words.count > 1 ? String(decoding: words[1], as: UTF8.self).uppercased() : ""
         let full = Self.containers.contains(name) && !sub.isEmpty ? "\(name) \(sub)" : name

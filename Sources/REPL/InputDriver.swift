@@ -75,7 +75,7 @@ enum InputDriver {
             case .interrupted:
                 continue
             case .batch(let lines, let firstShown):
-                for line in lines { remember(line, in: editor) }
+                editor.addHistory(lines.compactMap(historyEntry))
                 if lines.count == 1 {
                     // One line typed ahead: run it as if typed now (interruptible, shown first).
                     if !firstShown { await session.echo(lines[0]) }
@@ -89,7 +89,7 @@ enum InputDriver {
             case .line(let text):
                 let line = Array(text.trimmingSpaces.utf8)
                 guard !line.isEmpty else { continue }
-                remember(line, in: editor)
+                editor.addHistory(historyEntry(line).map { [$0] } ?? [])
                 guard await session.confirmed([line]) else { continue }
                 if await session.runLine(line) { return 0 }
                 session.typedLineRan()
@@ -98,12 +98,10 @@ enum InputDriver {
         }
     }
 
-    /// History takes a line, typed or pasted, unless it is blank, carries a secret
-    /// (AUTH, ...), or cannot be split (it might carry one: `AUTH "pass`).
-    private static func remember(_ line: [UInt8], in editor: LineEditor) {
-        let text = String(decoding: line, as: UTF8.self).trimmingSpaces
-        guard !text.isEmpty, let words = try? CommandLineSplitter.split(Array(text.utf8)), !CommandClassifier.isSecret(words)
-        else { return }
-        editor.addHistory(text)
+    /// What history takes of a line, typed or pasted: nothing if it is blank, carries a
+    /// secret (AUTH, ...), or cannot be split (it might carry one: `AUTH "pass`).
+    private static func historyEntry(_ line: [UInt8]) -> String? {
+        guard let words = try? CommandLineSplitter.split(line), !words.isEmpty, !CommandClassifier.isSecret(words) else { return nil }
+        return String(decoding: line, as: UTF8.self).trimmingSpaces
     }
 }

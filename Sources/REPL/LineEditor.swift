@@ -119,8 +119,12 @@ package final class LineEditor: Sendable {
         return counter.lines
     }
 
-    package func addHistory(_ line: String) {
-        thread.run { [self] in _ = sr_history_enter(local.history, line) }
+    /// One job for all of a paste's lines, not one each.
+    package func addHistory(_ lines: [String]) {
+        guard !lines.isEmpty else { return }
+        thread.run { [self] in
+            for line in lines { _ = sr_history_enter(local.history, line) }
+        }
     }
 
     package func loadHistory(from path: String) {

@@ -14,7 +14,10 @@ public struct CommandNameSet: Sendable {
 
     /// The name `word` is, in any letter case, or nil.
     public func match(_ word: [UInt8]) -> String? {
-        names.first { Self.word(word, is: $0.bytes) }?.name
+        for entry in names where entry.bytes.count == word.count && Self.word(word, is: entry.bytes) {
+            return entry.name
+        }
+        return nil
     }
 
     public func contains(_ word: [UInt8]) -> Bool {
@@ -22,7 +25,13 @@ public struct CommandNameSet: Sendable {
     }
 
     /// `word` equals `name` with any of its A-Z letters in lower case.
+    /// (A plain loop: it runs for every line of a batch, several times.)
     private static func word(_ word: [UInt8], is name: [UInt8]) -> Bool {
-        word.count == name.count && zip(word, name).allSatisfy { w, n in w == n || (n >= 65 && n <= 90 && w == n | 0x20) }
+        guard word.count == name.count else { return false }
+        for i in 0..<name.count {
+            let (w, n) = (word[i], name[i])
+            if w != n && !(n >= 65 && n <= 90 && w == n | 0x20) { return false }
+        }
+        return true
     }
 }

@@ -146,11 +146,11 @@ public struct RESPDecoder: Sendable {
         let start = buffer.readerIndex
         guard let type = buffer.getInteger(at: start, as: UInt8.self) else { return nil }
         guard let lineLength = try lineLength(in: buffer, from: start + 1) else { return nil }
-        let header = buffer.getString(at: start + 1, length: lineLength) ?? ""
         let afterHeader = start + 1 + lineLength + 2
 
         func consumeLine() { buffer.moveReaderIndex(to: afterHeader) }
 
+        // The commonest replies (+OK, errors) need no string of their header.
         switch type {
         case UInt8(ascii: "+"):
             let v = buffer.getSlice(at: start + 1, length: lineLength)!
@@ -160,6 +160,11 @@ public struct RESPDecoder: Sendable {
             let v = buffer.getSlice(at: start + 1, length: lineLength)!
             consumeLine()
             return .value(.error(v))
+        default:
+            break
+        }
+        let header = buffer.getString(at: start + 1, length: lineLength) ?? ""
+        switch type {
         case UInt8(ascii: ":"):
             guard let i = Int64(header) else { throw RESPDecodingError.invalidInteger(header) }
             consumeLine()

@@ -48,7 +48,9 @@ public struct RESPCommand: Sendable, Hashable {
             func putDecimal(_ value: Int) {
                 let length = Self.decimalLength(value)
                 var v = value
-                for i in stride(from: at + length - 1, through: at, by: -1) {
+                var i = at + length
+                while i > at {
+                    i -= 1
                     raw[i] = UInt8(ascii: "0") + UInt8(v % 10)
                     v /= 10
                 }
