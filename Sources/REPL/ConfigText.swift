@@ -123,7 +123,7 @@ private struct ConfigReader {
     mutating func nextStatement() throws(ConfigSyntaxError) -> Statement? {
         while true {
             skipSpaces()
-            skipComment()
+            try skipComment()
             guard let byte = current else { return nil }
             if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
                 try endOfLine()
@@ -144,7 +144,7 @@ private struct ConfigReader {
                 statement = .entry(key, try value(), line: start)
             }
             skipSpaces()
-            skipComment()
+            try skipComment()
             if current != nil { try endOfLine() }
             return statement
         }
@@ -170,23 +170,39 @@ private struct ConfigReader {
     }
 
     private func rest() -> String {
-        String(decoding: bytes[at...].prefix { $0 != UInt8(ascii: "\n") }.prefix(40), as: UTF8.self)
+        String(String(decoding: bytes[at...].prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }, as: UTF8.self).prefix(40))
     }
 
     private mutating func skipSpaces() {
         while current == UInt8(ascii: " ") || current == UInt8(ascii: "\t") { at += 1 }
     }
 
-    private mutating func skipComment() {
+    private mutating func skipComment() throws(ConfigSyntaxError) {
         guard current == UInt8(ascii: "#") else { return }
-        while let byte = current, byte != UInt8(ascii: "\n") { at += 1 }
+        while let byte = current, byte != UInt8(ascii: "\n"), !isLineEnd() {
+            try checkNotControl(byte, in: "a comment")
+            at += 1
+        }
+    }
+
+    /// CR LF (a CR alone is a control character).
+    private func isLineEnd() -> Bool {
+        current == UInt8(ascii: "\r") && at + 1 < bytes.count && bytes[at + 1] == UInt8(ascii: "\n")
+    }
+
+    /// TOML allows no control character but tab in strings and comments: one in the
+    /// prompt label would reach the terminal.
+    private func checkNotControl(_ byte: UInt8, in place: String) throws(ConfigSyntaxError) {
+        if (byte < 0x20 && byte != 9) || byte == 0x7F {
+            throw fail("control character 0x\(String(byte, radix: 16)) in \(place) (write it as an escape in a \"string\")")
+        }
     }
 
     /// Spaces, comments and line ends, as arrays may hold between their values.
     private mutating func skipBlank() throws(ConfigSyntaxError) {
         while true {
             skipSpaces()
-            skipComment()
+            try skipComment()
             guard current == UInt8(ascii: "\n") || current == UInt8(ascii: "\r") else { return }
             try endOfLine()
         }
@@ -248,27 +264,33 @@ private struct ConfigReader {
         let word = String(decoding: bytes[start..<at], as: UTF8.self)
         if word == "true" { return .boolean(true) }
         if word == "false" { return .boolean(false) }
-        if let number = Self.integer(word) { return .integer(number) }
+        if let number = try integer(word) { return .integer(number) }
         if let number = Self.float(word) { return .float(number) }
         if word.contains(":") || (word.count >= 10 && word.dropFirst(4).first == "-") { throw fail("dates are not used here: '\(word)'") }
         throw fail("'\(word.isEmpty ? rest() : word)' is not a value (a \"string\", a number, true, false or [an, array])")
     }
 
-    private static func digits(_ text: Substring, radix: Int) -> Int? {
-        // Underscores only between two digits.
-        guard !text.isEmpty, text.first != "_", text.last != "_", !text.contains("__") else { return nil }
-        return Int(text.filter { $0 != "_" }, radix: radix)
+    /// Digits of `radix` with single underscores between them; no sign.
+    private static func isDigits(_ text: Substring, radix: Int) -> Bool {
+        !text.isEmpty && text.first != "_" && text.last != "_" && !text.contains("__")
+            && text.allSatisfy { $0 == "_" || $0.hexDigitValue.map { $0 < radix } == true }
     }
 
-    private static func integer(_ word: String) -> Int? {
-        for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where word.hasPrefix(prefix) {
-            return digits(word.dropFirst(2), radix: radix)
+    /// The integer `word` writes in one of TOML's forms, nil when it is none; an error
+    /// past 64 bits.
+    private func integer(_ word: String) throws(ConfigSyntaxError) -> Int? {
+        var text = Substring(word)
+        var radix = 10
+        for (prefix, base) in [("0x", 16), ("0o", 8), ("0b", 2)] where word.hasPrefix(prefix) {
+            (text, radix) = (word.dropFirst(2), base)
         }
-        let unsigned = word.first == "+" || word.first == "-" ? word.dropFirst() : Substring(word)
-        guard unsigned.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "_") }), unsigned == "0" || unsigned.first != "0",
-            let magnitude = digits(unsigned, radix: 10)
-        else { return nil }
-        return word.first == "-" ? -magnitude : magnitude
+        let unsigned = radix == 10 && (text.first == "+" || text.first == "-") ? text.dropFirst() : text
+        guard Self.isDigits(unsigned, radix: radix), radix != 10 || unsigned == "0" || unsigned.first != "0" else { return nil }
+        // With its sign: the smallest Int has no positive magnitude.
+        guard let number = Int(text.filter { $0 != "_" && $0 != "+" }, radix: radix) else {
+            throw fail("'\(word)' is out of a 64-bit integer's range")
+        }
+        return number
     }
 
     private static func float(_ word: String) -> Double? {
@@ -280,10 +302,10 @@ private struct ConfigReader {
         }
         guard let mantissa = parts.first, parts.count <= 2 else { return nil }
         let whole = mantissa.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard whole.allSatisfy({ digits($0, radix: 10) != nil }), whole[0] == "0" || whole[0].first != "0" else { return nil }
+        guard whole.allSatisfy({ isDigits($0, radix: 10) }), whole[0] == "0" || whole[0].first != "0" else { return nil }
         if parts.count == 2 {
             let exponent = parts[1].first == "+" || parts[1].first == "-" ? parts[1].dropFirst() : parts[1]
-            guard digits(exponent, radix: 10) != nil else { return nil }
+            guard isDigits(exponent, radix: 10) else { return nil }
         } else if whole.count == 1 {
             return nil  // an integer, not a float
         }
@@ -295,7 +317,8 @@ private struct ConfigReader {
         at += 1
         let start = at
         while let byte = current, byte != UInt8(ascii: "'") {
-            guard byte != UInt8(ascii: "\n") else { throw fail("the string is not closed on its line (')") }
+            guard byte != UInt8(ascii: "\n"), !isLineEnd() else { throw fail("the string is not closed on its line (')") }
+            try checkNotControl(byte, in: "a string")
             at += 1
         }
         guard current != nil else { throw fail("the string is not closed on its line (')") }
@@ -308,7 +331,8 @@ private struct ConfigReader {
         at += 1
         var out: [UInt8] = []
         while let byte = current, byte != UInt8(ascii: "\"") {
-            guard byte != UInt8(ascii: "\n") else { throw fail("the string is not closed on its line (\")") }
+            guard byte != UInt8(ascii: "\n"), !isLineEnd() else { throw fail("the string is not closed on its line (\")") }
+            try checkNotControl(byte, in: "a string")
             at += 1
             guard byte == UInt8(ascii: "\\") else {
                 out.append(byte)
@@ -334,7 +358,8 @@ private struct ConfigReader {
         case UInt8(ascii: "u"), UInt8(ascii: "U"):
             let count = byte == UInt8(ascii: "u") ? 4 : 8
             let hex = String(decoding: bytes[at..<min(at + count, bytes.count)], as: UTF8.self)
-            guard hex.count == count, let value = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(value) else {
+            guard hex.count == count, hex.allSatisfy(\.isHexDigit), let value = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(value)
+            else {
                 throw fail("\\\(Character(Unicode.Scalar(byte))) takes \(count) hex digits of a Unicode scalar")
             }
             at += count

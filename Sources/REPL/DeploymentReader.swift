@@ -87,8 +87,8 @@ struct DeploymentReader {
 
     private func seconds(_ key: String) throws(DeploymentFileError) -> Double? {
         guard let value = table[key] else { return nil }
-        guard let seconds = value.double ?? value.int.map(Double.init), seconds > 0 else {
-            throw error(key, "[\(name)]: \(key) takes a number of seconds above 0, not \(value)")
+        guard let seconds = value.double ?? value.int.map(Double.init), REPLOptions.isValidSeconds(seconds) else {
+            throw error(key, "[\(name)]: \(key) takes a number of seconds above 0, at most 31536000 (a year), not \(value)")
         }
         return seconds
     }

@@ -39,6 +39,14 @@ package struct REPLOptions: Sendable {
     package var events = false
     /// `-t`: seconds a reply may take before its command is reported in doubt; nil: no bound.
     package var timeout: Double?
+    /// The most seconds a timeout or interval takes (a year): they become Int64 nanoseconds,
+    /// and `inf` or 1e10 would trap there.
+    package static let longestSeconds: Double = 31_536_000
+
+    /// A timeout's or interval's seconds are a number above 0 (from 0 with `orZero`) and at most a year.
+    package static func isValidSeconds(_ seconds: Double, orZero: Bool = false) -> Bool {
+        (orZero ? seconds >= 0 : seconds > 0) && seconds <= longestSeconds
+    }
     /// `--connect-timeout`, `--sentinel-timeout`: seconds, or the library's defaults.
     package var connectTimeout: Double?
     package var sentinelTimeout: Double?

@@ -321,10 +321,11 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         }
         if let db, db < 0 { throw ValidationError("--db takes a number from 0") }
         if repeatCount == 0 || repeatCount < -1 { throw ValidationError("--repeat takes a count from 1, or -1 for until Ctrl-C") }
-        if !(interval >= 0) { throw ValidationError("--interval takes a number of seconds from 0") }
-        if let timeout, !(timeout > 0) { throw ValidationError("--timeout takes a number of seconds above 0") }
-        if let connectTimeout, !(connectTimeout > 0) { throw ValidationError("--connect-timeout takes a number of seconds above 0") }
-        if let sentinelTimeout, !(sentinelTimeout > 0) { throw ValidationError("--sentinel-timeout takes a number of seconds above 0") }
+        let year = "at most 31536000 (a year)"
+        if !REPLOptions.isValidSeconds(interval, orZero: true) { throw ValidationError("--interval takes a number of seconds from 0, \(year)") }
+        for (name, seconds) in [("timeout", timeout), ("connect-timeout", connectTimeout), ("sentinel-timeout", sentinelTimeout)] {
+            if let seconds, !REPLOptions.isValidSeconds(seconds) { throw ValidationError("--\(name) takes a number of seconds above 0, \(year)") }
+        }
         do { _ = try options.sentinelAddresses() } catch { throw ValidationError(error.message) }
         let tlsFiles = [cacert, cacertdir, cert, key, sni].contains { $0 != nil } || insecure
         let urlAsksTLS = [url, masterName].contains { $0?.lowercased().hasPrefix("rediss+sentinel://") == true }

@@ -133,6 +133,11 @@ struct CommandLineTests {
         let usage = try Topology.run(sentinelREPLExecutable, ["--no-such-option", "m"])
         #expect(usage.status == 2)
         #expect(usage.stderr.contains("Unknown option"))
+        // A number of seconds becomes Int64 nanoseconds: infinity or 1e10 would trap there.
+        for (option, value) in [("--timeout", "inf"), ("--connect-timeout", "1e10"), ("--interval", "nan")] {
+            let refused = try Topology.run(sentinelREPLExecutable, ["-s", "127.0.0.1:1", option, value, "m", "PING"])
+            #expect(refused.status == 2 && refused.stderr.contains("\(option) takes a number of seconds"), "\(option) \(value): \(refused.stderr)")
+        }
         let unreachable = try Topology.run(sentinelREPLExecutable, ["-s", "127.0.0.1:1", "m", "PING"])
         #expect(unreachable.status == 1)
         #expect(unreachable.stderr.contains("127.0.0.1:1: connection refused"))

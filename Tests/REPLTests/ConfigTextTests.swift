@@ -51,6 +51,14 @@ import Testing
         #expect(config.tables[1].line == 18)
     }
 
+    @Test func escapesAndNumberFormsReadAsTOMLMeansThem() throws {
+        let config = try parse("[a]\ns = \"\\b\\t\\n\\f\\r\\\\\\U0001F600\"\no = 0o17\nb = 0b101\nmin = -9223372036854775808\ni = inf\nt = \"tab\there\"\n")
+        let table = try #require(config.tables.first)
+        #expect(table["s"] == .string("\u{8}\t\n\u{C}\r\\😀"))
+        #expect(table["o"] == .integer(15) && table["b"] == .integer(5) && table["min"] == .integer(Int.min))
+        #expect(table["i"] == .float(.infinity) && table["t"] == .string("tab\there"))
+    }
+
     @Test func keysBeforeTheFirstTableAreKeptApart() throws {
         let config = try parse("name = \"x\"\r\n[a]\r\nk = 1\r\n")
         #expect(config.topLevel.keys == ["name"] && config.topLevel.line(of: "name") == 1)
@@ -79,10 +87,20 @@ import Testing
             ("[a]\nk = .5\n", 2, "is not a value"),
             ("[a\n", 1, "']' expected"),
             ("[a]\n= 1\n", 2, "a key or [table] expected"),
+            ("[a]\nk = \"\\u+041\"\n", 2, "takes 4 hex digits"),
+            ("[a]\nk = 0x+1f\n", 2, "'0x+1f' is not a value"),
+            ("[a]\nk = 0o8\n", 2, "'0o8' is not a value"),
+            ("[a]\nk = 9223372036854775808\n", 2, "out of a 64-bit integer's range"),
+            ("[a]\nk = \"a\u{1B}[2J\"\n", 2, "control character 0x1b in a string"),
+            ("[a]\nk = 'a\u{7F}'\n", 2, "control character 0x7f in a string"),
+            ("[a] # a\u{0}b\n", 1, "control character 0x0 in a comment"),
+            ("[a]\nk = \"a\rb\"\n", 2, "control character 0xd in a string"),
+            ("[a]\r\nk = 1 2\r\n", 2, "the line goes on after its value: 2"),
         ]
         for (text, line, message) in cases {
             let error = failure(text)
             #expect(error?.line == line && error?.message.contains(message) == true, "\(text.debugDescription): \(String(describing: error))")
+            #expect(error?.message.contains("\r") != true, "one line: \(String(describing: error))")
         }
     }
 

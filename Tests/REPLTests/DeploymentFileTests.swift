@@ -78,6 +78,7 @@ import Testing
         #expect(try failure("[prod]\nmaster = \"m\"\nsentinels = [\"a:1\"]\ncacert = \"ca.crt\"\n") == "FILE:4: [prod]: cacert needs tls = true or sentinel-tls = true")
         #expect(try failure("[prod]\nmaster = \"m\"\nsentinels = [\"a:1\"]\nprompt-color = \"pink\"\n").hasPrefix("FILE:4: [prod]: prompt-color is one of red"))
         #expect(try failure("name = \"x\"\n").hasPrefix("FILE:1: 'name' is not a deployment"))
+        #expect(try failure("[prod]\nmaster = \"m\"\nsentinels = [\"a:1\"]\ntimeout = inf\n").hasPrefix("FILE:4: [prod]: timeout takes a number of seconds above 0, at most"))
         #expect(try failure("[prod]\nmaster = \"m\"\nsentinels = [\"a:1\"]\npassword-env = \"P\"\npassword-command = \"pass p\"\n").hasSuffix("password-env, password-command exclude each other"))
     }
 
