@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 [[ -x /usr/bin/time ]] || apt-get install -y time  # GNU time, for peak RSS
 bins=$(mktemp -d)
+trap 'rm -rf "$bins"' EXIT
 SENTINEL_REPL_DYNAMIC_BIN=${SENTINEL_REPL_DYNAMIC_BIN:-}
 SENTINEL_REPL_SIZES=${SENTINEL_REPL_SIZES:-}
 if [[ -z ${SENTINEL_REPL_BIN:-} ]]; then
