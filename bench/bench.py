@@ -153,7 +153,21 @@ class Pty:
                 self.read(0)
         return len(view) == 0
 
+    def exited_within(self, seconds, poll):
+        """True once the program has exited (and is reaped), reading its output meanwhile."""
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            if os.waitpid(self.pid, os.WNOHANG)[0]:
+                self.pid = 0
+                return True
+            self.read(poll)
+        return False
+
     def close(self):
+        """Kills the program unless it has exited, and closes the terminal."""
+        if not self.pid:
+            os.close(self.fd)
+            return
         try:
             os.kill(self.pid, 9)
         except ProcessLookupError:
@@ -282,17 +296,10 @@ def callgrind_paste(lines):
                 term.read(0.1)
             term.wait_for(b"> ", 10, start=max(0, len(term.out) - 200))
             os.write(term.fd, b"\x04")
-            deadline = time.perf_counter() + 120
-            while not os.waitpid(term.pid, os.WNOHANG)[0]:
-                if time.perf_counter() > deadline:
-                    return None  # the finally kills it
-                term.read(0.05)
-            term.pid = 0
+            if not term.exited_within(120, 0.05):
+                return None
         finally:
-            if term.pid:
-                term.close()
-            else:
-                os.close(term.fd)
+            term.close()
         with open(f"{tmp}/out") as f:
             total = re.search(r"^(?:summary|totals): (\d+)", f.read(), re.M)
         return int(total.group(1)) if total else None
@@ -356,20 +363,11 @@ def bench_exit(runs=10):
             time.sleep(0.2)
             start = time.perf_counter()
             os.write(term.fd, b"\x04")
-            # 10 s: far past the goal, and a session that does not end is killed, not waited for.
-            ended = False
-            while not ended and time.perf_counter() - start < 10:
-                ended = os.waitpid(term.pid, os.WNOHANG)[0] != 0
-                if not ended:
-                    term.read(0.001)
-            if ended:
+            # 10 s: far past the goal; a session that does not end is killed, not waited for.
+            if term.exited_within(10, 0.001):
                 times.append(time.perf_counter() - start)
-                term.pid = 0
         finally:
-            if term.pid:
-                term.close()
-            else:
-                os.close(term.fd)
+            term.close()
     return statistics.median(times) if times else None
 
 
