@@ -10,7 +10,6 @@ package enum CommandLineSplitter {
         var arguments: [[UInt8]] = []
         var i = 0
         let n = line.count
-        func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 10 || b == 13 || b == 9 || b == 11 || b == 12 }
         while true {
             while i < n, isSpace(line[i]) { i += 1 }
             guard i < n else { return arguments }
@@ -89,14 +88,14 @@ package enum CommandLineSplitter {
             words.reserveCapacity(4)
             var start = -1  // of the word being read
             for i in 0..<bytes.count {
-                switch bytes[i] {
-                case 32, 10, 13, 9, 11, 12:
+                let byte = bytes[i]
+                if isSpace(byte) {
                     if start >= 0 { words.append(Array(UnsafeBufferPointer(rebasing: bytes[start..<i]))) }
                     start = -1
-                case 34, 39:
+                } else if isQuote(byte) {
                     return nil
-                default:
-                    if start < 0 { start = i }
+                } else if start < 0 {
+                    start = i
                 }
             }
             if start >= 0 { words.append(Array(UnsafeBufferPointer(rebasing: bytes[start...]))) }
@@ -108,12 +107,17 @@ package enum CommandLineSplitter {
     private static func plainWordEnd(_ line: [UInt8], from start: Int) -> Int? {
         var i = start
         while i < line.count {
-            switch line[i] {
-            case 32, 10, 13, 9, 11, 12: return i
-            case 34, 39: return nil
-            default: i += 1
-            }
+            if isSpace(line[i]) { return i }
+            if isQuote(line[i]) { return nil }
+            i += 1
         }
         return i
     }
+
+    /// sdssplitargs' spaces: space, \n, \r, \t, \v, \f.
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 32 || byte == 10 || byte == 13 || byte == 9 || byte == 11 || byte == 12
+    }
+
+    private static func isQuote(_ byte: UInt8) -> Bool { byte == 34 || byte == 39 }
 }
