@@ -21,19 +21,19 @@ final class BatchPipeline {
     /// With `more`, the last chunks may stay in flight: more lines follow (stdin);
     /// call `finish` at the end.
     func run<Host: BatchHost>(
-        _ lines: [[UInt8]], echo: Bool, firstShown: Bool = false, more: Bool = false, host: isolated Host
+        _ lines: [SplitLine], echo: Bool, firstShown: Bool = false, more: Bool = false, host: isolated Host
     ) async -> Bool {
         machine.begin(echo: echo, lines: lines.count)
         for (index, line) in lines.enumerated() {
             let shown = !echo || (firstShown && index == 0)
             if machine.enqueue(line, shown: shown) { continue }
             guard await pump(untilIdle: true, host: host) else {
-                let unqueued = lines[index...].count { !Machine.isBlank($0) }
+                let unqueued = lines[index...].count { !Machine.isBlank($0.bytes) }
                 host.output.write("-- \(unqueued) more line(s) of the batch were not run\n")
                 return false
             }
-            if !shown { await host.echo(line) }
-            if await host.runLine(line) { return true }
+            if !shown { await host.echo(line.bytes) }
+            if await host.runLine(line.bytes) { return true }
         }
         _ = await pump(untilIdle: !more, host: host)
         return false

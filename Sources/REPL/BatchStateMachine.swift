@@ -90,15 +90,15 @@ struct BatchStateMachine<Connection: AnyObject & Sendable, Replies: Sendable> {
 
     /// Queues `line`; false when it must run alone (a barrier): every line before it
     /// is answered first, then the caller runs it.
-    mutating func enqueue(_ line: [UInt8], shown: Bool) -> Bool {
-        if Self.isBlank(line) {
-            if !shown { queue.append(BatchEntry(line: line, item: .output(""), shown: false)) }
+    mutating func enqueue(_ line: SplitLine, shown: Bool) -> Bool {
+        if Self.isBlank(line.bytes) {
+            if !shown { queue.append(BatchEntry(line: line.bytes, item: .output(""), shown: false)) }
             return true
         }
         let item = Self.classify(line)
         if case .barrier = item { return false }
         // Only an echo needs the line again.
-        queue.append(BatchEntry(line: echo ? line : [], item: item, shown: shown))
+        queue.append(BatchEntry(line: echo ? line.bytes : [], item: item, shown: shown))
         return true
     }
 
@@ -106,8 +106,8 @@ struct BatchStateMachine<Connection: AnyObject & Sendable, Replies: Sendable> {
         line.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 }
     }
 
-    static func classify(_ line: [UInt8]) -> BatchLine {
-        guard let words = try? CommandLineSplitter.split(line) else { return .output("Invalid argument(s)\n") }
+    static func classify(_ line: SplitLine) -> BatchLine {
+        guard let words = line.words else { return .output("Invalid argument(s)\n") }
         guard let first = words.first else { return .barrier }
         // A repeat (`5 INCR n`) runs alone too: one line, several replies.
         return CommandClassifier.kind(of: first).runsAlone || RepeatPrefix(words) != .none

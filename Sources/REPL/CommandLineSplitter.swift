@@ -1,4 +1,17 @@
 import RESP
+
+/// A command line with its words, split once for everything that looks at it (history,
+/// the danger check, the batch): `words` is nil when the line cannot be split.
+package struct SplitLine: Sendable {
+    package let bytes: [UInt8]
+    package let words: [[UInt8]]?
+
+    package init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        self.words = try? CommandLineSplitter.split(bytes)
+    }
+}
+
 /// Splits a typed line into arguments exactly as redis-cli (`sdssplitargs`) does:
 /// double quotes take `\n \r \t \b \a \\ \" \xHH`, single quotes take only `\'`,
 /// and an unbalanced quote or a closing quote followed by a non-space is an error.

@@ -73,13 +73,13 @@ extension Session {
     /// skip the question; one-shot and piped input never come here.
     private static let selectName = CommandNameSet(["SELECT"])
 
-    func confirmed(_ lines: [[UInt8]]) async -> Bool {
+    func confirmed(_ lines: [SplitLine]) async -> Bool {
         guard safe, editor != nil else { return true }
         var found: [DangerQuestion.Found] = []
         // A SELECT earlier in the lines moves the later ones to its database.
         var database = pinned.state.database
         for (index, line) in lines.enumerated() {
-            guard var words = try? CommandLineSplitter.split(line) else { continue }
+            guard var words = line.words else { continue }
             if case .times = RepeatPrefix(words) { words.removeFirst() }
             if words.count == 2, Self.selectName.contains(words[0]),
                 let selected = Int(String(decoding: words[1], as: UTF8.self))

@@ -42,7 +42,7 @@ enum InputDriver {
                 guard let next = await source.next() else { break loop }
                 lines = next
             }
-            if await session.pipeline.run(lines, echo: false, more: true, host: session) { break }
+            if await session.pipeline.run(lines.map(SplitLine.init), echo: false, more: true, host: session) { break }
         }
         await session.pipeline.finish(host: session)
     }
@@ -74,24 +74,25 @@ enum InputDriver {
                 return 0
             case .interrupted:
                 continue
-            case .batch(let lines, let firstShown):
+            case .batch(let batch, let firstShown):
+                let lines = batch.map(SplitLine.init)
                 editor.addHistory(lines.compactMap(historyEntry))
                 if lines.count == 1 {
                     // One line typed ahead: run it as if typed now (interruptible, shown first).
-                    if !firstShown { await session.echo(lines[0]) }
+                    if !firstShown { await session.echo(batch[0]) }
                     guard await session.confirmed(lines) else { continue }
-                    if await session.runLine(lines[0]) { return 0 }
+                    if await session.runLine(batch[0]) { return 0 }
                     session.typedLineRan()
                 } else if await session.confirmed(lines) {
                     if await session.pipeline.run(lines, echo: true, firstShown: firstShown, host: session) { return 0 }
                 }
                 await session.refreshPrompt()
             case .line(let text):
-                let line = Array(text.trimmingSpaces.utf8)
-                guard !line.isEmpty else { continue }
+                let line = SplitLine(Array(text.trimmingSpaces.utf8))
+                guard !line.bytes.isEmpty else { continue }
                 editor.addHistory(historyEntry(line).map { [$0] } ?? [])
                 guard await session.confirmed([line]) else { continue }
-                if await session.runLine(line) { return 0 }
+                if await session.runLine(line.bytes) { return 0 }
                 session.typedLineRan()
                 await session.refreshPrompt()
             }
@@ -100,8 +101,17 @@ enum InputDriver {
 
     /// What history takes of a line, typed or pasted: nothing if it is blank, carries a
     /// secret (AUTH, ...), or cannot be split (it might carry one: `AUTH "pass`).
-    private static func historyEntry(_ line: [UInt8]) -> String? {
-        guard let words = try? CommandLineSplitter.split(line), !words.isEmpty, !CommandClassifier.isSecret(words) else { return nil }
-        return String(decoding: line, as: UTF8.self).trimmingSpaces
+    private static func historyEntry(_ line: SplitLine) -> String? {
+        guard let words = line.words, !words.isEmpty, !CommandClassifier.isSecret(words) else { return nil }
+        return String(decoding: trimmingSpaces(line.bytes), as: UTF8.self)
+    }
+
+    /// The bytes without leading and trailing spaces and tabs (as `String.trimmingSpaces`).
+    private static func trimmingSpaces(_ bytes: [UInt8]) -> ArraySlice<UInt8> {
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
+        while end > start, bytes[end - 1] == 32 || bytes[end - 1] == 9 { end -= 1 }
+        return bytes[start..<end]
     }
 }

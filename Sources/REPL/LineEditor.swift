@@ -273,8 +273,7 @@ package final class LineEditor: Sendable {
                 continue
             }
             let start = local.bufferStart
-            guard let end = (start..<local.bufferEnd).first(where: { local.buffer[$0] == 10 || local.buffer[$0] == 13 })
-            else {
+            guard let end = Self.lineEnd(in: local.buffer, from: start, before: local.bufferEnd) else {
                 if !readMoreIfReady() { break }
                 continue
             }
@@ -288,6 +287,14 @@ package final class LineEditor: Sendable {
     }
 
     static let maxBurstLines = 4096
+
+    /// Where the first CR or LF from `start` is, if one comes before `limit`. (On the
+    /// buffer's bytes, not the thread state's property: each look at that is an access check.)
+    private static func lineEnd(in buffer: [UInt8], from start: Int, before limit: Int) -> Int? {
+        buffer.withUnsafeBufferPointer { bytes in
+            (start..<limit).first { bytes[$0] == 10 || bytes[$0] == 13 }
+        }
+    }
 
     /// Appends to the input buffer what stdin has ready now, without waiting.
     private func readMoreIfReady() -> Bool {
@@ -316,8 +323,10 @@ package final class LineEditor: Sendable {
     /// never asks for bracketed paste, but a terminal left in that mode sends them,
     /// and they must not reach a command.
     static func removePasteMarkers(_ buffer: inout [UInt8], in range: Range<Int>) -> Int {
-        var read = range.lowerBound
-        var write = range.lowerBound
+        // Almost every read holds no ESC at all.
+        guard let firstEscape = buffer[range].firstIndex(of: 27) else { return 0 }
+        var read = firstEscape
+        var write = firstEscape
         while read < range.upperBound {
             if read + 6 <= range.upperBound, buffer[read] == 27, buffer[read + 1] == 91, buffer[read + 2] == 50,
                 buffer[read + 3] == 48, buffer[read + 4] == 48 || buffer[read + 4] == 49, buffer[read + 5] == 126

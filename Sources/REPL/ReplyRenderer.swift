@@ -265,10 +265,10 @@ package enum ReplyRenderer {
         switch value {
         case .error(let b), .blobError(let b):
             out += "(error) ".utf8
-            out += untilNUL(b)
+            appendUntilNUL(b, to: &out)
             out.append(10)
         case .simpleString(let b):
-            out += untilNUL(b)
+            appendUntilNUL(b, to: &out)
             out.append(10)
         case .integer(let i):
             out += "(integer) \(i)\n".utf8
@@ -379,10 +379,20 @@ package enum ReplyRenderer {
 
     /// The bytes up to a NUL: redis-cli prints errors (and terminal status replies) as C strings.
     static func untilNUL(_ buffer: ByteBuffer) -> [UInt8] {
-        Array(buffer.readableBytesView.prefix { $0 != 0 })
+        var out: [UInt8] = []
+        appendUntilNUL(buffer, to: &out)
+        return out
+    }
+
+    /// Appends the bytes before the first NUL (redis-cli prints status and error
+    /// replies as C strings), copied in one go: every `+OK` of a batch comes here.
+    static func appendUntilNUL(_ buffer: ByteBuffer, to out: inout [UInt8]) {
+        buffer.withUnsafeReadableBytes { raw in
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[..<(raw.firstIndex(of: 0) ?? raw.count)]))
+        }
     }
 
     static func bytes(_ buffer: ByteBuffer) -> [UInt8] {
-        Array(buffer.readableBytesView)
+        buffer.withUnsafeReadableBytes { Array($0) }
     }
 }

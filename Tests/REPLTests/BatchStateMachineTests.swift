@@ -29,7 +29,7 @@ import Testing
         _ machine: inout Machine, _ line: String, shown: Bool, runsAlone: Bool = false, _ comment: Comment? = nil,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
-        let queued = machine.enqueue(bytes(line), shown: shown)
+        let queued = machine.enqueue(SplitLine(bytes(line)), shown: shown)
         #expect(queued == !runsAlone, comment, sourceLocation: sourceLocation)
     }
 
@@ -141,9 +141,9 @@ import Testing
         var state = ConnectionState(database: 0)
         var machine = Machine()
         machine.begin(echo: true, lines: 3)
-        _ = machine.enqueue(bytes("SET a 1"), shown: false)
-        _ = machine.enqueue(bytes(""), shown: false)
-        _ = machine.enqueue(bytes("GET a"), shown: false)
+        _ = machine.enqueue(SplitLine(bytes("SET a 1")), shown: false)
+        _ = machine.enqueue(SplitLine(bytes("")), shown: false)
+        _ = machine.enqueue(SplitLine(bytes("GET a")), shown: false)
         #expect(machine.takeChunk(on: first, blocks: &state).count == 2)
         machine.written(1)
         let chunk = machine.takeOldestChunk()

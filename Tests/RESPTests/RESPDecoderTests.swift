@@ -215,4 +215,29 @@ struct CommandNameSetTests {
         #expect(names.match(Array("MULTi\u{1}".utf8)) == nil)
         #expect(!names.contains([]))
     }
+
+    /// The first-letter table only rules words out: every word an exhaustive comparison
+    /// matches still matches, whatever its first byte and length.
+    @Test func theFirstLetterLookAgreesWithComparingEveryName() {
+        let names = [":QUIT", "SET", "SETEX", "S", "X-Y", "{A}", "@B", String(repeating: "LONGNAME", count: 5)]
+        let set = CommandNameSet(names)
+        func exhaustive(_ word: [UInt8]) -> String? {
+            names.first { name in
+                let n = Array(name.utf8)
+                return n.count == word.count && zip(word, n).allSatisfy { w, n in w == n || (n >= 65 && n <= 90 && w == n | 0x20) }
+            }
+        }
+        var words: [[UInt8]] = [[]]
+        for name in names {
+            let bytes = Array(name.utf8)
+            words += [bytes, Array(name.lowercased().utf8), Array(bytes.dropLast()), bytes + [65]]
+            for first in Array(":{[@`sStTx0 ".utf8) + [0, 0x80, 0xFF] {
+                words.append([first] + bytes.dropFirst())
+            }
+        }
+        for word in words {
+            #expect(set.match(word) == exhaustive(word), "\(word)")
+        }
+        #expect(words.contains { set.match($0) != nil } && words.contains { set.match($0) == nil })
+    }
 }
