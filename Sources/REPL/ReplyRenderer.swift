@@ -73,6 +73,14 @@ package enum ReplyRenderer {
         }
     }
 
+    /// A reply printed without the walk and its stack: most replies of a batch (`+OK`).
+    private static func isScalar(_ value: RESPValue) -> Bool {
+        switch value {
+        case .array(.some), .set, .push, .map, .attribute: return false
+        default: return true
+        }
+    }
+
     /// Attributes are not shown: the value they describe is.
     private static func unwrapped(_ value: RESPValue) -> RESPValue {
         var value = value
@@ -210,6 +218,7 @@ package enum ReplyRenderer {
     // MARK: TTY
 
     static func tty(_ root: RESPValue, indent: Int = 0, into out: inout [UInt8]) {
+        if isScalar(root) { return ttyScalar(root, into: &out) }
         var frames: [Frame] = []
         var pending: (value: RESPValue, indent: Int)? = (root, indent)
         while true {
@@ -334,6 +343,7 @@ package enum ReplyRenderer {
     // MARK: Raw
 
     static func raw(_ root: RESPValue, into out: inout [UInt8]) {
+        if isScalar(root) { return rawScalar(root, into: &out) }
         var frames: [Frame] = []
         var pending: RESPValue? = root
         while true {
@@ -359,10 +369,10 @@ package enum ReplyRenderer {
     private static func rawScalar(_ value: RESPValue, into out: inout [UInt8]) {
         switch value {
         case .error(let b), .blobError(let b):
-            out += b.readableBytesView
+            appendBytes(b, to: &out)
             out.append(10)
         case .simpleString(let b), .bulkString(.some(let b)), .verbatimString(_, let b):
-            out += b.readableBytesView
+            appendBytes(b, to: &out)
         case .integer(let i):
             out += String(i).utf8
         case .double(_, let text):
@@ -394,5 +404,10 @@ package enum ReplyRenderer {
 
     static func bytes(_ buffer: ByteBuffer) -> [UInt8] {
         buffer.withUnsafeReadableBytes { Array($0) }
+    }
+
+    /// Copies the buffer's bytes in one go (a byte view would be copied a byte at a time).
+    static func appendBytes(_ buffer: ByteBuffer, to out: inout [UInt8]) {
+        buffer.withUnsafeReadableBytes { out.append(contentsOf: $0) }
     }
 }

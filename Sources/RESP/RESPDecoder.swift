@@ -148,69 +148,22 @@ public struct RESPDecoder: Sendable {
         guard let lineLength = try lineLength(in: buffer, from: start + 1) else { return nil }
         let afterHeader = start + 1 + lineLength + 2
 
-        func consumeLine() { buffer.moveReaderIndex(to: afterHeader) }
-
-        // The commonest replies (+OK, errors) need no string of their header.
+        // The commonest replies (+OK, errors, bulk strings, arrays) need no string of their header.
         switch type {
         case UInt8(ascii: "+"):
             let v = buffer.getSlice(at: start + 1, length: lineLength)!
-            consumeLine()
+            buffer.moveReaderIndex(to: afterHeader)
             return .value(.simpleString(v))
         case UInt8(ascii: "-"):
             let v = buffer.getSlice(at: start + 1, length: lineLength)!
-            consumeLine()
+            buffer.moveReaderIndex(to: afterHeader)
             return .value(.error(v))
-        default:
-            break
-        }
-        let header = buffer.getString(at: start + 1, length: lineLength) ?? ""
-        switch type {
-        case UInt8(ascii: ":"):
-            guard let i = Int64(header) else { throw RESPDecodingError.invalidInteger(header) }
-            consumeLine()
-            return .value(.integer(i))
-        case UInt8(ascii: "_"):
-            guard header.isEmpty else { throw RESPDecodingError.invalidLength(header) }
-            consumeLine()
-            return .value(.null)
-        case UInt8(ascii: ","):
-            guard let d = parseDouble(header) else { throw RESPDecodingError.invalidDouble(header) }
-            consumeLine()
-            return .value(.double(d, text: header))
-        case UInt8(ascii: "#"):
-            guard header == "t" || header == "f" else { throw RESPDecodingError.invalidBoolean(header) }
-            consumeLine()
-            return .value(.boolean(header == "t"))
-        case UInt8(ascii: "("):
-            guard isBigNumber(header) else { throw RESPDecodingError.invalidInteger(header) }
-            consumeLine()
-            return .value(.bigNumber(header))
         case UInt8(ascii: "$"), UInt8(ascii: "!"), UInt8(ascii: "="):
-            let length = try parseLength(header, allowNull: type == UInt8(ascii: "$"))
-            if length < 0 {
-                consumeLine()
-                return .value(.bulkString(nil))
-            }
-            if length > maxBulkLength { throw RESPDecodingError.bulkTooLarge(length) }
-            guard buffer.writerIndex - afterHeader >= length + 2 else { return nil }
-            guard buffer.getInteger(at: afterHeader + length, as: UInt8.self) == 13,
-                buffer.getInteger(at: afterHeader + length + 1, as: UInt8.self) == 10
-            else { throw RESPDecodingError.missingCRLF }
-            var payload = buffer.getSlice(at: afterHeader, length: length)!
-            buffer.moveReaderIndex(to: afterHeader + length + 2)
-            switch type {
-            case UInt8(ascii: "$"): return .value(.bulkString(payload))
-            case UInt8(ascii: "!"): return .value(.blobError(payload))
-            default:
-                guard length >= 4, payload.getInteger(at: payload.readerIndex + 3, as: UInt8.self) == UInt8(ascii: ":"),
-                    let format = payload.readString(length: 3)
-                else { throw RESPDecodingError.invalidVerbatim }
-                payload.moveReaderIndex(forwardBy: 1)
-                return .value(.verbatimString(format: format, text: payload))
-            }
+            let length = try headerLength(buffer, at: start + 1, count: lineLength, allowNull: type == UInt8(ascii: "$"))
+            return try readPayload(of: type, length: length, after: afterHeader, from: &buffer)
         case UInt8(ascii: "*"), UInt8(ascii: "~"), UInt8(ascii: "%"), UInt8(ascii: "|"), UInt8(ascii: ">"):
-            let count = try parseLength(header, allowNull: type == UInt8(ascii: "*"))
-            consumeLine()
+            let count = try headerLength(buffer, at: start + 1, count: lineLength, allowNull: type == UInt8(ascii: "*"))
+            buffer.moveReaderIndex(to: afterHeader)
             if count < 0 { return .value(.array(nil)) }
             if count > maxAggregateCount { throw RESPDecodingError.aggregateTooLarge(count) }
             let kind: Frame.Kind
@@ -223,8 +176,76 @@ public struct RESPDecoder: Sendable {
             }
             return .aggregate(kind, count)
         default:
+            break
+        }
+        let header = buffer.getString(at: start + 1, length: lineLength) ?? ""
+        let value: RESPValue
+        switch type {
+        case UInt8(ascii: ":"):
+            guard let i = Int64(header) else { throw RESPDecodingError.invalidInteger(header) }
+            value = .integer(i)
+        case UInt8(ascii: "_"):
+            guard header.isEmpty else { throw RESPDecodingError.invalidLength(header) }
+            value = .null
+        case UInt8(ascii: ","):
+            guard let d = parseDouble(header) else { throw RESPDecodingError.invalidDouble(header) }
+            value = .double(d, text: header)
+        case UInt8(ascii: "#"):
+            guard header == "t" || header == "f" else { throw RESPDecodingError.invalidBoolean(header) }
+            value = .boolean(header == "t")
+        case UInt8(ascii: "("):
+            guard isBigNumber(header) else { throw RESPDecodingError.invalidInteger(header) }
+            value = .bigNumber(header)
+        default:
             throw RESPDecodingError.unknownTypeByte(type)
         }
+        buffer.moveReaderIndex(to: afterHeader)
+        return .value(value)
+    }
+
+    /// A bulk string, blob error or verbatim string whose header said `length` (-1: null),
+    /// or nil until its payload and CRLF have arrived.
+    private static func readPayload(of type: UInt8, length: Int, after afterHeader: Int, from buffer: inout ByteBuffer) throws -> Token? {
+        if length < 0 {
+            buffer.moveReaderIndex(to: afterHeader)
+            return .value(.bulkString(nil))
+        }
+        if length > maxBulkLength { throw RESPDecodingError.bulkTooLarge(length) }
+        guard buffer.writerIndex - afterHeader >= length + 2 else { return nil }
+        guard buffer.getInteger(at: afterHeader + length, as: UInt8.self) == 13,
+            buffer.getInteger(at: afterHeader + length + 1, as: UInt8.self) == 10
+        else { throw RESPDecodingError.missingCRLF }
+        var payload = buffer.getSlice(at: afterHeader, length: length)!
+        buffer.moveReaderIndex(to: afterHeader + length + 2)
+        switch type {
+        case UInt8(ascii: "$"): return .value(.bulkString(payload))
+        case UInt8(ascii: "!"): return .value(.blobError(payload))
+        default:
+            guard length >= 4, payload.getInteger(at: payload.readerIndex + 3, as: UInt8.self) == UInt8(ascii: ":"),
+                let format = payload.readString(length: 3)
+            else { throw RESPDecodingError.invalidVerbatim }
+            payload.moveReaderIndex(forwardBy: 1)
+            return .value(.verbatimString(format: format, text: payload))
+        }
+    }
+
+    /// The length or count a header gives: read from its bytes when they are a plain
+    /// decimal as Redis writes one (no sign, no leading zero), else through `parseLength`,
+    /// which takes -1 where allowed and names what it refuses.
+    private static func headerLength(_ buffer: ByteBuffer, at start: Int, count: Int, allowNull: Bool) throws -> Int {
+        let plain: Int? = buffer.withUnsafeReadableBytes { raw in
+            let base = start - buffer.readerIndex
+            guard count > 0, count <= 18, count == 1 || raw[base] != UInt8(ascii: "0") else { return nil }
+            var value = 0
+            for i in base..<(base + count) {
+                let digit = raw[i] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                value = value * 10 + Int(digit)
+            }
+            return value
+        }
+        if let plain { return plain }
+        return try parseLength(buffer.getString(at: start, length: count) ?? "", allowNull: allowNull)
     }
 
     /// Finds the CRLF that ends the line starting at `from`; nil when not arrived yet.

@@ -116,6 +116,13 @@ private func decodeAll(_ bytes: String) throws -> [RESPValue] {
         ("#x\r\n", .invalidBoolean("x")),
         ("=2\r\nab\r\n", .invalidVerbatim),
         ("$ 3\r\n", .invalidLength(" 3")),
+        // Lengths are read from the header's bytes when plain: what is not canonical still fails.
+        ("$01\r\n", .invalidLength("01")),
+        ("*007\r\n", .invalidLength("007")),
+        ("*+1\r\n", .invalidLength("+1")),
+        ("$-0\r\n", .invalidLength("-0")),
+        ("$\r\n", .invalidLength("")),
+        ("$999999999999999999\r\n", .bulkTooLarge(999_999_999_999_999_999)),
     ])
     func malformedInputIsATypedError(input: String, expected: RESPDecodingError) {
         var decoder = RESPDecoder()
