@@ -26,10 +26,16 @@ final class BatchPipeline {
         machine.begin(echo: echo, lines: lines.count)
         for (index, line) in lines.enumerated() {
             let shown = !echo || (firstShown && index == 0)
-            if machine.enqueue(line, shown: shown) { continue }
+            if machine.enqueue(line, shown: shown) {
+                // A full chunk goes out now: the server runs it while the next lines are split.
+                if machine.hasFullChunk, !(await pump(untilIdle: false, host: host)) {
+                    reportNotRun(lines[(index + 1)...], host: host)
+                    return false
+                }
+                continue
+            }
             guard await pump(untilIdle: true, host: host) else {
-                let unqueued = lines[index...].count { !Machine.isBlank($0.bytes) }
-                host.output.write("-- \(unqueued) more line(s) of the batch were not run\n")
+                reportNotRun(lines[index...], host: host)
                 return false
             }
             if !shown { await host.echo(line.bytes) }
@@ -37,6 +43,12 @@ final class BatchPipeline {
         }
         _ = await pump(untilIdle: !more, host: host)
         return false
+    }
+
+    /// Ctrl-C abandoned the batch before `lines` were queued.
+    private func reportNotRun<Host: BatchHost>(_ lines: ArraySlice<SplitLine>, host: isolated Host) {
+        let unqueued = lines.count { !Machine.isBlank($0.bytes) }
+        host.output.write("-- \(unqueued) more line(s) of the batch were not run\n")
     }
 
     /// Waits for every line still in flight and prints its reply.
@@ -92,7 +104,7 @@ final class BatchPipeline {
         case .success(let connection):
             return connection
         case .failure(let error):
-            let prompt = machine.echo ? await host.prompt() : ""
+            let prompt = machine.echo ? Array(await host.prompt().utf8) : []
             var out: [UInt8] = []
             for entry in machine.connectionFailed() {
                 appendEcho(prompt, entry, into: &out)
@@ -116,7 +128,8 @@ final class BatchPipeline {
         let chunk = machine.takeOldestChunk()
         let (results, interrupted) = await host.runInterruptibly { await Self.replies(of: chunk) }
         if interrupted { machine.interrupt() }
-        var prompt = machine.echo ? await host.prompt() : ""
+        // As bytes once, not once per echoed line.
+        var prompt = machine.echo ? Array(await host.prompt().utf8) : []
         var out: [UInt8] = []
         var next = 0  // the reply of the next line that was sent
         // Where the session is (master or replica) changes only by a line that runs alone.
@@ -139,7 +152,7 @@ final class BatchPipeline {
             case .reply:
                 guard case .command(let command) = entry.item, case .success(let reply)? = answer else { Self.mismatch(outcome) }
                 // The transcript shows the prompt a person would have seen: (TX), [db].
-                if onSession, host.track(command, reply), machine.echo { prompt = await host.prompt() }
+                if onSession, host.track(command, reply), machine.echo { prompt = Array(await host.prompt().utf8) }
                 host.appendRendered(reply, command, into: &out)
             case .runAlone(let message):
                 guard case .command(let command) = entry.item else { Self.mismatch(outcome) }
@@ -229,9 +242,9 @@ final class BatchPipeline {
         host.output.write(out)
     }
 
-    private func appendEcho(_ prompt: String, _ entry: BatchEntry, into out: inout [UInt8]) {
+    private func appendEcho(_ prompt: [UInt8], _ entry: BatchEntry, into out: inout [UInt8]) {
         guard machine.echo, !entry.shown else { return }
-        out += Array(prompt.utf8)
+        out += prompt
         out += entry.line
         out.append(10)
     }

@@ -144,6 +144,9 @@ struct BatchStateMachine<Connection: AnyObject & Sendable, Replies: Sendable> {
         return Array(queue)
     }
 
+    /// A chunk's worth of lines waits: it can go out while later lines are still split.
+    var hasFullChunk: Bool { queue.count >= (echo ? Self.echoChunkSize : Self.chunkSize) }
+
     // MARK: Writing
 
     /// Takes the next chunk off the queue for `connection`; returns the commands to
@@ -155,24 +158,28 @@ struct BatchStateMachine<Connection: AnyObject & Sendable, Replies: Sendable> {
         let blockBefore = blocks.writing
         var commands: [RESPCommand] = []
         commands.reserveCapacity(count)
-        for index in queue.startIndex..<(queue.startIndex + count) {
-            switch queue[index].item {
+        var entries: [BatchEntry] = []
+        entries.reserveCapacity(count)
+        for _ in 0..<count {
+            // Moved off the queue, not copied: a copy would retain every line's words once more.
+            var entry = queue.removeFirst()
+            switch entry.item {
             case .command(let command):
                 let (runs, queued) = blocks.write(command, on: connection)
-                queue[index].sentInTransaction = queued
+                entry.sentInTransaction = queued
                 if runs {
                     commands.append(command)
                 } else {
-                    queue[index].item = .notRun(command)
+                    entry.item = .notRun(command)
                 }
             case .notRun(let command):
                 _ = blocks.write(command, on: connection)
             case .output, .barrier:
-                continue
+                break
             }
+            entries.append(entry)
         }
-        unsent = (Array(queue.prefix(count)), connection, blockBefore)
-        queue.removeFirst(count)
+        unsent = (entries, connection, blockBefore)
         return commands
     }
 
