@@ -26,7 +26,7 @@ protocol BatchHost: Actor {
     func reconcile(reason: String) async
 
     // Lines that run alone, and Ctrl-C.
-    func runLine(_ line: [UInt8]) async -> Bool
+    func runLine(_ line: SplitLine) async -> Bool
     func runInterruptibly<T: Sendable>(_ operation: @escaping @Sendable () async -> T) async -> (T, interrupted: Bool)
     func discardTypeahead() async -> Int
 

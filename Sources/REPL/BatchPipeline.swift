@@ -39,7 +39,7 @@ final class BatchPipeline {
                 return false
             }
             if !shown { await host.echo(line.bytes) }
-            if await host.runLine(line.bytes) { return true }
+            if await host.runLine(line) { return true }
         }
         _ = await pump(untilIdle: !more, host: host)
         return false
@@ -47,7 +47,7 @@ final class BatchPipeline {
 
     /// Ctrl-C abandoned the batch before `lines` were queued.
     private func reportNotRun<Host: BatchHost>(_ lines: ArraySlice<SplitLine>, host: isolated Host) {
-        let unqueued = lines.count { !Machine.isBlank($0.bytes) }
+        let unqueued = lines.count { !$0.isBlank }
         host.output.write("-- \(unqueued) more line(s) of the batch were not run\n")
     }
 

@@ -91,7 +91,7 @@ struct BatchStateMachine<Connection: AnyObject & Sendable, Replies: Sendable> {
     /// Queues `line`; false when it must run alone (a barrier): every line before it
     /// is answered first, then the caller runs it.
     mutating func enqueue(_ line: SplitLine, shown: Bool) -> Bool {
-        if Self.isBlank(line.bytes) {
+        if line.isBlank {
             if !shown { queue.append(BatchEntry(line: line.bytes, item: .output(""), shown: false)) }
             return true
         }
@@ -102,16 +102,12 @@ struct BatchStateMachine<Connection: AnyObject & Sendable, Replies: Sendable> {
         return true
     }
 
-    static func isBlank(_ line: [UInt8]) -> Bool {
-        line.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 }
-    }
-
     static func classify(_ line: SplitLine) -> BatchLine {
-        guard let words = line.words else { return .output("Invalid argument(s)\n") }
-        guard let first = words.first else { return .barrier }
+        guard let command = line.command else { return .output("Invalid argument(s)\n") }
+        guard let first = command.first else { return .barrier }
         // A repeat (`5 INCR n`) runs alone too: one line, several replies.
-        return CommandClassifier.kind(of: first).runsAlone || RepeatPrefix(words) != .none
-            ? .barrier : .command(RESPCommand(arguments: words))
+        return CommandClassifier.kind(of: first).runsAlone || RepeatPrefix(command) != .none
+            ? .barrier : .command(command)
     }
 
     // MARK: The pump

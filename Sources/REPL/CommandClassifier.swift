@@ -24,7 +24,7 @@ package enum CommandClassifier {
         package var runsAlone: Bool { self != .command }
     }
 
-    package static func kind(of first: [UInt8]) -> LineKind {
+    package static func kind(of first: ArraySlice<UInt8>) -> LineKind {
         if quitNames.contains(first) { return .quit }
         if first.first == UInt8(ascii: ":") { return .meta }
         if helpName.contains(first) { return .help }
@@ -39,13 +39,13 @@ package enum CommandClassifier {
     /// The upper-cased name of a command that may change connection state (SELECT,
     /// MULTI, EXEC, DISCARD, WATCH, UNWATCH, RESET), or nil; no string for other lines.
     static func stateCommandName(_ command: RESPCommand) -> String? {
-        command.arguments.first.flatMap(stateCommandNames.match)
+        command.first.flatMap(stateCommandNames.match)
     }
 
     private static let stateCommandNames = CommandNameSet(["SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "RESET"])
 
     /// redis-cli's list (anchors §3): lines with secrets are kept out of history.
-    package static func isSecret(_ words: [[UInt8]]) -> Bool {
+    package static func isSecret(_ words: RESPCommand) -> Bool {
         // Most lines are ruled out by their name alone, without a string.
         guard let first = words.first, let name = secretCommandNames.match(first) else { return false }
         let upper = words.map { String(decoding: $0, as: UTF8.self).uppercased() }
@@ -73,9 +73,9 @@ package enum CommandClassifier {
     /// Commands whose reply redis-cli prints raw even on a terminal (`cliSendCommand`).
     static func printsRawOnTTY(_ command: RESPCommand) -> Bool {
         // Names are compared as bytes first: most commands are ruled out without a string.
-        guard let name = command.arguments.first.flatMap(rawOnTTYNames.match) else { return false }
-        let argc = command.arguments.count
-        let sub = argc > 1 ? String(decoding: command.arguments[1], as: UTF8.self).uppercased() : ""
+        guard let name = command.first.flatMap(rawOnTTYNames.match) else { return false }
+        let argc = command.count
+        let sub = argc > 1 ? String(decoding: command[1], as: UTF8.self).uppercased() : ""
         switch name {
         case "INFO", "LOLWUT": return true
         case "DEBUG": return sub == "HTSTATS" || sub == "HTSTATS-KEY" || sub == "CLIENT-EVICTION"

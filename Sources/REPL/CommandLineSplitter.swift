@@ -1,15 +1,18 @@
 import RESP
 
 /// A command line with its words, split once for everything that looks at it (history,
-/// the danger check, the batch): `words` is nil when the line cannot be split.
+/// the danger check, the batch): `command` is nil when the line cannot be split.
 package struct SplitLine: Sendable {
     package let bytes: [UInt8]
-    package let words: [[UInt8]]?
+    package let command: RESPCommand?
 
     package init(_ bytes: [UInt8]) {
         self.bytes = bytes
-        self.words = try? CommandLineSplitter.split(bytes)
+        self.command = try? CommandLineSplitter.command(bytes)
     }
+
+    /// No words at all (only sdssplitargs' spaces): nothing runs and nothing is printed.
+    package var isBlank: Bool { command?.isEmpty == true }
 }
 
 /// Splits a typed line into arguments exactly as redis-cli (`sdssplitargs`) does:
@@ -18,8 +21,18 @@ package struct SplitLine: Sendable {
 package enum CommandLineSplitter {
     package struct InvalidArguments: Error, Equatable {}
 
+    /// The line's words as a command; a line without quotes keeps its bytes, and its
+    /// words are found in them.
+    package static func command(_ line: [UInt8]) throws(InvalidArguments) -> RESPCommand {
+        if let bounds = plainWordBounds(line) { return RESPCommand(bytes: line, bounds: bounds) }
+        return RESPCommand(arguments: try quotedSplit(line))
+    }
+
     package static func split(_ line: [UInt8]) throws(InvalidArguments) -> [[UInt8]] {
-        if let words = plainWords(line) { return words }
+        try command(line).arguments
+    }
+
+    private static func quotedSplit(_ line: [UInt8]) throws(InvalidArguments) -> [[UInt8]] {
         var arguments: [[UInt8]] = []
         var i = 0
         let n = line.count
@@ -93,26 +106,27 @@ package enum CommandLineSplitter {
         }
     }
 
-    /// The words of a line without a quote character (most lines of a batch), split at
-    /// spaces in one pass over its bytes; nil when it has a quote.
-    private static func plainWords(_ line: [UInt8]) -> [[UInt8]]? {
-        line.withUnsafeBufferPointer { bytes -> [[UInt8]]? in
-            var words: [[UInt8]] = []
-            words.reserveCapacity(4)
-            var start = -1  // of the word being read
+    /// Where the words of a line without a quote character (most lines of a batch) start
+    /// and end, found in one pass over its bytes; nil when it has a quote.
+    private static func plainWordBounds(_ line: [UInt8]) -> [Int]? {
+        line.withUnsafeBufferPointer { bytes -> [Int]? in
+            var bounds: [Int] = []
+            bounds.reserveCapacity(8)
+            var inWord = false
             for i in 0..<bytes.count {
                 let byte = bytes[i]
                 if isSpace(byte) {
-                    if start >= 0 { words.append(Array(UnsafeBufferPointer(rebasing: bytes[start..<i]))) }
-                    start = -1
+                    if inWord { bounds.append(i) }
+                    inWord = false
                 } else if isQuote(byte) {
                     return nil
-                } else if start < 0 {
-                    start = i
+                } else if !inWord {
+                    bounds.append(i)
+                    inWord = true
                 }
             }
-            if start >= 0 { words.append(Array(UnsafeBufferPointer(rebasing: bytes[start...]))) }
-            return words
+            if inWord { bounds.append(bytes.count) }
+            return bounds
         }
     }
 

@@ -170,9 +170,18 @@ final class SharedCommandTable: Sendable {
 
 extension String {
     var trimmingSpaces: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
-        while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
-        return String(scalars)
+        String(decoding: Array(utf8).trimmingSpaces, as: UTF8.self)
+    }
+}
+
+extension [UInt8] {
+    /// Without leading and trailing spaces and tabs: for typed and pasted lines and
+    /// for option values alike.
+    var trimmingSpaces: ArraySlice<UInt8> {
+        var start = startIndex
+        var end = endIndex
+        while start < end, self[start] == 32 || self[start] == 9 { start += 1 }
+        while end > start, self[end - 1] == 32 || self[end - 1] == 9 { end -= 1 }
+        return self[start..<end]
     }
 }

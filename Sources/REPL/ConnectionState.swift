@@ -65,7 +65,7 @@ struct ConnectionState: Sendable, Equatable {
     /// MULTI or WATCH state lives on the connection: a command of the transaction (or
     /// the MULTI and EXEC that rely on a WATCH) runs there or not at all.
     func mustStayOnConnection(_ command: RESPCommand) -> Bool {
-        inTransaction || (watching && Self.relyOnWatch.contains(command.arguments.first ?? []))
+        inTransaction || (watching && command.first.map(Self.relyOnWatch.contains) == true)
     }
 
     private static let relyOnWatch = CommandNameSet(["MULTI", "EXEC"])

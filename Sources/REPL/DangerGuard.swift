@@ -79,8 +79,8 @@ extension Session {
         // A SELECT earlier in the lines moves the later ones to its database.
         var database = pinned.state.database
         for (index, line) in lines.enumerated() {
-            guard var words = line.words else { continue }
-            if case .times = RepeatPrefix(words) { words.removeFirst() }
+            guard var words = line.command else { continue }
+            if case .times = RepeatPrefix(words) { words = words.droppingFirst() }
             if words.count == 2, Self.selectName.contains(words[0]),
                 let selected = Int(String(decoding: words[1], as: UTF8.self))
             {

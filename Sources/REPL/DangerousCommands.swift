@@ -99,7 +99,7 @@ package struct DangerousCommands: Sendable, Equatable {
     }
 
     /// What makes this command line ask first, or nil.
-    package func danger(of words: [[UInt8]]) -> Danger? {
+    package func danger(of words: RESPCommand) -> Danger? {
         guard let first = words.first, firstWords.contains(first) else { return nil }
         let name = String(decoding: first, as: UTF8.self).uppercased()
         let sub = words.count > 1 ? String(decoding: words[1], as: UTF8.self).uppercased() : ""
@@ -110,15 +110,15 @@ package struct DangerousCommands: Sendable, Equatable {
         if Self.ours.contains(full) { return .destroys(name: full, source: .ours, scope: .database) }
         if name == "KEYS" { return .readsDatabase(name: name) }
         if let size = Self.wholeKeyReads[name], words.count >= 2, readsWholeKey(name, words) {
-            return .readsKey(name: name, key: words[1], sizeCommand: size)
+            return .readsKey(name: name, key: Array(words[1]), sizeCommand: size)
         }
         return nil
     }
 
     /// LRANGE and ZRANGE read the whole key only from 0 to -1.
-    private func readsWholeKey(_ name: String, _ words: [[UInt8]]) -> Bool {
+    private func readsWholeKey(_ name: String, _ words: RESPCommand) -> Bool {
         guard name == "LRANGE" || name == "ZRANGE" else { return words.count == 2 }
-        return words.count >= 4 && words[2] == Array("0".utf8) && words[3] == Array("-1".utf8)
+        return words.count >= 4 && words[2].elementsEqual("0".utf8) && words[3].elementsEqual("-1".utf8)
     }
 }
 

@@ -1,3 +1,5 @@
+import RESP
+
 /// Where lines come from: one command on the command line, lines of a stdin
 /// that is not a terminal, or the prompt. Each mode hands lines and batches to
 /// the session (whose actor it runs on) and returns the exit status once the
@@ -6,7 +8,7 @@ enum InputDriver {
     /// One command from the command line, `repeat` times (`-r`; negative: until Ctrl-C).
     static func oneShot(_ arguments: [String], repeat count: Int, session: isolated Session) async -> Int32 {
         await withEventsOnStderr(session) {
-            await session.repeatCommand(arguments.map { Array($0.utf8) }, times: count, line: arguments.joined(separator: " "))
+            await session.repeatCommand(RESPCommand(strings: arguments), times: count, line: arguments.joined(separator: " "))
         }
         await session.pinned.release(healthy: true)
         return session.exitStatus
@@ -81,18 +83,18 @@ enum InputDriver {
                     // One line typed ahead: run it as if typed now (interruptible, shown first).
                     if !firstShown { await session.echo(batch[0]) }
                     guard await session.confirmed(lines) else { continue }
-                    if await session.runLine(batch[0]) { return 0 }
+                    if await session.runLine(lines[0]) { return 0 }
                     session.typedLineRan()
                 } else if await session.confirmed(lines) {
                     if await session.pipeline.run(lines, echo: true, firstShown: firstShown, host: session) { return 0 }
                 }
                 await session.refreshPrompt()
             case .line(let text):
-                let line = SplitLine(Array(text.trimmingSpaces.utf8))
+                let line = SplitLine(Array(Array(text.utf8).trimmingSpaces))
                 guard !line.bytes.isEmpty else { continue }
                 editor.addHistory(historyEntry(line).map { [$0] } ?? [])
                 guard await session.confirmed([line]) else { continue }
-                if await session.runLine(line.bytes) { return 0 }
+                if await session.runLine(line) { return 0 }
                 session.typedLineRan()
                 await session.refreshPrompt()
             }
@@ -102,16 +104,7 @@ enum InputDriver {
     /// What history takes of a line, typed or pasted: nothing if it is blank, carries a
     /// secret (AUTH, ...), or cannot be split (it might carry one: `AUTH "pass`).
     private static func historyEntry(_ line: SplitLine) -> String? {
-        guard let words = line.words, !words.isEmpty, !CommandClassifier.isSecret(words) else { return nil }
-        return String(decoding: trimmingSpaces(line.bytes), as: UTF8.self)
-    }
-
-    /// The bytes without leading and trailing spaces and tabs (as `String.trimmingSpaces`).
-    private static func trimmingSpaces(_ bytes: [UInt8]) -> ArraySlice<UInt8> {
-        var start = bytes.startIndex
-        var end = bytes.endIndex
-        while start < end, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
-        while end > start, bytes[end - 1] == 32 || bytes[end - 1] == 9 { end -= 1 }
-        return bytes[start..<end]
+        guard let command = line.command, !command.isEmpty, !CommandClassifier.isSecret(command) else { return nil }
+        return String(decoding: line.bytes.trimmingSpaces, as: UTF8.self)
     }
 }

@@ -65,7 +65,7 @@ package final class KeyCompleter: Sendable {
     /// Keeps the keys a reply names, for commands that list keys; forgets them all after
     /// a command that empties or swaps databases.
     package func noteReply(_ reply: RESPValue, to command: RESPCommand) {
-        guard let name = command.arguments.first.flatMap(Self.listingKeys.match), !reply.isError else { return }
+        guard let name = command.first.flatMap(Self.listingKeys.match), !reply.isError else { return }
         let keys: [RESPValue]
         switch name {
         case "FLUSHDB", "FLUSHALL", "SWAPDB":

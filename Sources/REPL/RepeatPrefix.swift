@@ -16,7 +16,7 @@ enum RepeatPrefix: Equatable {
 
     /// A first word that is a whole number (strtol's form: an optional sign, digits)
     /// followed by more words is a repeat count.
-    init(_ words: [[UInt8]]) {
+    init(_ words: RESPCommand) {
         guard words.count > 1, let first = words.first, let lead = first.first,
             lead == UInt8(ascii: "-") || lead == UInt8(ascii: "+") || (48...57).contains(lead)
         else {

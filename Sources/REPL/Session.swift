@@ -100,11 +100,8 @@ package actor Session: BatchHost {
     // MARK: One line
 
     /// Runs one line; true when it asked to quit.
-    func runLine(_ line: [UInt8]) async -> Bool {
-        var words: [[UInt8]]
-        do {
-            words = try CommandLineSplitter.split(line)
-        } catch {
+    func runLine(_ line: SplitLine) async -> Bool {
+        guard let words = line.command else {
             output.write("Invalid argument(s)\n")
             return false
         }
@@ -114,8 +111,7 @@ package actor Session: BatchHost {
             output.write("Invalid redis-cli repeat command option value.\n")
             return false
         case .times(let count):
-            words.removeFirst()
-            await repeatCommand(words, times: count, line: String(decoding: line, as: UTF8.self))
+            await repeatCommand(words.droppingFirst(), times: count, line: String(decoding: line.bytes, as: UTF8.self))
             return false
         }
         guard let first = words.first else { return false }
@@ -124,7 +120,7 @@ package actor Session: BatchHost {
         case .quit: return true
         case .meta: await runMeta(String(decoding: first, as: UTF8.self).lowercased(), arguments)
         case .help where options.mode == .tty: showHelp(arguments)
-        case .help, .streaming, .command: await execute(words, line: String(decoding: line, as: UTF8.self))
+        case .help, .streaming, .command: await execute(words, line: String(decoding: line.bytes, as: UTF8.self))
         }
         return false
     }
@@ -144,7 +140,7 @@ package actor Session: BatchHost {
 
     /// `N command`, or `-r N` on the command line (negative: until Ctrl-C): the
     /// command N times, `-i` seconds apart, one reply each; Ctrl-C ends the run.
-    func repeatCommand(_ words: [[UInt8]], times count: Int, line: String) async {
+    func repeatCommand(_ command: RESPCommand, times count: Int, line: String) async {
         var done = 0
         while count < 0 || done < count {
             if done > 0, options.repeatInterval > 0 {
@@ -152,16 +148,15 @@ package actor Session: BatchHost {
                 let (_, interrupted) = await runInterruptibly { try? await Task.sleep(nanoseconds: nanoseconds) }
                 if interrupted { return }
             }
-            if await execute(words, line: line) { return }
+            if await execute(command, line: line) { return }
             done += 1
         }
     }
 
     /// Runs one command; true when Ctrl-C interrupted it.
     @discardableResult
-    private func execute(_ words: [[UInt8]], line: String) async -> Bool {
-        let command = RESPCommand(arguments: words)
-        if CommandClassifier.kind(of: words[0]) == .streaming {
+    private func execute(_ command: RESPCommand, line: String) async -> Bool {
+        if CommandClassifier.kind(of: command[0]) == .streaming {
             return await stream(command)
         }
         let started = NIODeadline.now()

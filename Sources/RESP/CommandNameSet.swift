@@ -21,7 +21,7 @@ public struct CommandNameSet: Sendable {
     }
 
     /// The name `word` is, in any letter case, or nil.
-    public func match(_ word: [UInt8]) -> String? {
+    public func match(_ word: ArraySlice<UInt8>) -> String? {
         if word.count < 32, firstLetters[word.count] & Self.letterBit(word.first) == 0 { return nil }
         for entry in names where entry.bytes.count == word.count && Self.word(word, is: entry.bytes) {
             return entry.name
@@ -29,8 +29,16 @@ public struct CommandNameSet: Sendable {
         return nil
     }
 
-    public func contains(_ word: [UInt8]) -> Bool {
+    public func match(_ word: [UInt8]) -> String? {
+        match(word[...])
+    }
+
+    public func contains(_ word: ArraySlice<UInt8>) -> Bool {
         match(word) != nil
+    }
+
+    public func contains(_ word: [UInt8]) -> Bool {
+        match(word[...]) != nil
     }
 
     /// One bit for a first byte: a letter's in either case, one for any other byte, one for none.
@@ -42,12 +50,16 @@ public struct CommandNameSet: Sendable {
 
     /// `word` equals `name` with any of its A-Z letters in lower case.
     /// (A plain loop: it runs for every line of a batch, several times.)
-    private static func word(_ word: [UInt8], is name: [UInt8]) -> Bool {
+    private static func word(_ word: ArraySlice<UInt8>, is name: [UInt8]) -> Bool {
         guard word.count == name.count else { return false }
-        for i in 0..<name.count {
-            let (w, n) = (word[i], name[i])
-            if w != n && !(n >= 65 && n <= 90 && w == n | 0x20) { return false }
+        return word.withUnsafeBufferPointer { word in
+            name.withUnsafeBufferPointer { name in
+                for i in 0..<name.count {
+                    let (w, n) = (word[i], name[i])
+                    if w != n && !(n >= 65 && n <= 90 && w == n | 0x20) { return false }
+                }
+                return true
+            }
         }
-        return true
     }
 }

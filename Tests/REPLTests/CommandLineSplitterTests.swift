@@ -31,4 +31,12 @@ import Testing
             #expect(try CommandLineSplitter.split(line) == expected, "\(line)")
         }
     }
+
+    /// Blank is having no words: a line of any sdssplitargs spaces, not only spaces and tabs.
+    @Test func aLineWithNoWordsIsBlank() {
+        #expect(SplitLine(Array(" \t\r\u{0B}\u{0C}".utf8)).isBlank)
+        #expect(SplitLine([]).isBlank)
+        #expect(!SplitLine(Array(" x ".utf8)).isBlank)
+        #expect(!SplitLine(Array("\"open".utf8)).isBlank, "a line that cannot be split is an error, not blank")
+    }
 }

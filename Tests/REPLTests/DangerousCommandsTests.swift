@@ -6,7 +6,7 @@ import Testing
 
 /// Which lines ask first at the prompt, and the question as a person reads it.
 @Suite struct DangerousCommandsTests {
-    private func words(_ line: String) -> [[UInt8]] { line.split(separator: " ").map { Array($0.utf8) } }
+    private func words(_ line: String) -> RESPCommand { RESPCommand(strings: line.split(separator: " ").map(String.init)) }
 
     /// One `COMMAND` entry: name, arity, flags, keys, categories, tips, key specs, subcommands.
     private func entry(_ name: String, _ categories: [String], subcommands: [RESPValue] = []) -> RESPValue {

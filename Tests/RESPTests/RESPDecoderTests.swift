@@ -203,6 +203,46 @@ private func decodeAll(_ bytes: String) throws -> [RESPValue] {
         RESPCommand(arguments: [[UInt8](repeating: 1, count: 1_234_567)]).encode(into: &out)
         #expect(out.getString(at: 0, length: 15) == "*1\r\n$1234567\r\n\u{01}")
     }
+
+    /// A line's words found in its own bytes make the same command as the words copied out.
+    @Test func argumentsFoundInALineAreTheCommandOfThoseWords() {
+        let line = Array("  SET key:1  v\r".utf8)
+        let found = RESPCommand(bytes: line, bounds: [2, 5, 6, 11, 13, 14])
+        let copied = RESPCommand("SET", "key:1", "v")
+        #expect(found == copied && found.hashValue == copied.hashValue)
+        #expect(found.count == 3 && Array(found[1]) == Array("key:1".utf8) && found.name == "SET")
+        #expect(found.arguments == copied.arguments)
+        var (a, b) = (ByteBuffer(), ByteBuffer())
+        found.encode(into: &a)
+        copied.encode(into: &b)
+        #expect(a == b && a.readableBytesView.elementsEqual("*3\r\n$3\r\nSET\r\n$5\r\nkey:1\r\n$1\r\nv\r\n".utf8))
+        #expect(found.droppingFirst() == RESPCommand("key:1", "v"))
+        #expect(found != RESPCommand("SET", "key:1v") && found != RESPCommand("SET", "key:1", "v", ""))
+        #expect(RESPCommand(arguments: []).isEmpty && RESPCommand(arguments: [[]]).count == 1)
+    }
+
+    /// Many arguments, found in a longer line: the same command as the words copied out.
+    @Test func manyArgumentsFoundInALineEncodeAsCopiedOnes() throws {
+        let words = (0..<9).map { "w\($0)" }
+        let text = Array(("xx " + words.joined(separator: " ") + " yy").utf8)
+        var bounds: [Int] = []
+        var at = 3
+        for word in words {
+            bounds += [at, at + word.utf8.count]
+            at += word.utf8.count + 1
+        }
+        let found = RESPCommand(bytes: text, bounds: bounds)
+        let copied = RESPCommand(strings: words)
+        #expect(found == copied && found.hashValue == copied.hashValue && found.count == 9)
+        #expect(found.map { String(decoding: $0, as: UTF8.self) } == words)
+        #expect(found.droppingFirst() == RESPCommand(strings: Array(words.dropFirst())))
+        var (a, b) = (ByteBuffer(), ByteBuffer())
+        found.encode(into: &a)
+        copied.encode(into: &b)
+        #expect(a == b && a.readableBytes == found.encodedSize)
+        var decoder = RESPDecoder()
+        #expect(try decoder.decode(&a) == .array(words.map { .bulkString(ByteBuffer(string: $0)) }))
+    }
 }
 
 /// Names matched as bytes, as the batch path matches them on every line.

@@ -14,7 +14,7 @@ struct OutboundRequest: Sendable {
 /// What the handler knows of one command it waits a reply for.
 struct CommandInfo: Sendable {
     /// The command's first word as sent; turned into a name only for an error.
-    var nameBytes: [UInt8]
+    var nameBytes: ArraySlice<UInt8>
     var name: String { String(decoding: nameBytes, as: UTF8.self).uppercased() }
     /// Blocking commands (BLPOP k 0) may legitimately wait forever.
     var mayBlock: Bool
@@ -179,26 +179,26 @@ final class RESPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        if inbound == nil || inbound!.readableBytes == 0 {
-            inbound = bytes
-        } else {
-            inbound!.writeBuffer(&bytes)
+        var buffer = unwrapInboundIn(data)
+        if var held = inbound, held.readableBytes > 0 {
+            inbound = nil  // `held` alone owns the bytes: appended to in place
+            held.writeBuffer(&buffer)
+            buffer = held
         }
         if !pending.isEmpty { lastProgress = context.eventLoop.now }
+        // Decoded in locals: a class property passed inout is checked at run time, per reply.
+        var decoder = self.decoder
         do {
-            while !isClosed, let value = try decoder.decode(&inbound!) {
+            while !isClosed, let value = try decoder.decode(&buffer) {
                 deliver(value, context: context)
             }
         } catch {
             errorCaught(context: context, error: error)
             return
         }
-        if inbound!.readableBytes == 0 {
-            inbound = nil
-        } else if inbound!.readerIndex > 65536 {
-            inbound!.discardReadBytes()
-        }
+        self.decoder = decoder
+        if buffer.readerIndex > 65536 { buffer.discardReadBytes() }
+        inbound = buffer.readableBytes > 0 ? buffer : nil
     }
 
     private func deliver(_ value: RESPValue, context: ChannelHandlerContext) {

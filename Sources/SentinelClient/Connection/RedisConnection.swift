@@ -161,9 +161,9 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
 
     /// Commands that may wait on the server as long as they like: no reply timeout for them.
     public static func mayBlock(_ command: RESPCommand) -> Bool {
-        guard let name = command.arguments.first else { return false }
+        guard let name = command.first else { return false }
         if blockingNames.contains(name) { return true }
-        return streamReadNames.contains(name) && command.arguments.dropFirst().contains { blockOption.contains($0) }
+        return streamReadNames.contains(name) && command.dropFirst().contains { blockOption.contains($0) }
     }
 
     private static let blockingNames = CommandNameSet(
@@ -242,7 +242,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
             command.encode(into: &bytes)
             infos.append(
                 CommandInfo(
-                    nameBytes: command.arguments.first ?? [], mayBlock: mayBlock ?? Self.mayBlock(command),
+                    nameBytes: command.first ?? [], mayBlock: mayBlock ?? Self.mayBlock(command),
                     end: bytes.writerIndex))
         }
         writeRequest(OutboundRequest(bytes: bytes, commands: infos, delivery: delivery))
