@@ -262,8 +262,11 @@ def bench_paste(argv, prompt, timeout):
 
 def bench_start():
     """PING start to exit, START_RUNS alternating rounds: the binary built (static Swift
-    runtime, as installed), the plain release build if given, and redis-cli."""
-    commands = {"repl": [REPL, *SENTINEL_ARGS, MASTER_NAME, "PING"], "cli": [*cli_argv(), "PING"]}
+    runtime, as installed), the plain release build if given, and redis-cli; and the
+    installed binary's `--version`, which parses the command line and does no I/O: the
+    floor under its start-up."""
+    commands = {"repl": [REPL, *SENTINEL_ARGS, MASTER_NAME, "PING"], "cli": [*cli_argv(), "PING"],
+                "version": [REPL, "--version"]}
     if DYNAMIC_REPL:
         commands["dynamic"] = [DYNAMIC_REPL, *SENTINEL_ARGS, MASTER_NAME, "PING"]
     return alternating(commands, START_RUNS)
@@ -321,6 +324,7 @@ def bench_instructions(stdin):
         cli("FLUSHALL")
         counts = {
             "repl_start": callgrind([REPL, *SENTINEL_ARGS, MASTER_NAME, "PING"]),
+            "repl_version": callgrind([REPL, "--version"]),
             "cli_start": callgrind([*cli_argv(), "PING"]),
             "repl_empty": callgrind([REPL, *SENTINEL_ARGS, MASTER_NAME]),
             "repl_lines": callgrind([REPL, *SENTINEL_ARGS, MASTER_NAME], lines),
@@ -477,6 +481,8 @@ def table(a, b, b_cli, c, d_repl, d_cli, e, f, ir):
         f"| (c) `PING` start to exit, {START_RUNS} rounds | {cr[0].ms()}, peak RSS {mib(cr[2])} | {c['cli'][0].ms()}, peak RSS {mib(c['cli'][2])} | "
         f"{ratio_figures(start_ratio)} | <= 1.5x, <= 12 MiB |",
     ]
+    rows.append(f"| (c) `sentinel-repl --version` (parses the command line, no I/O) | {c['version'][0].ms()}, peak RSS {mib(c['version'][2])} | "
+                f"`PING` above | {ratio_figures(ratios(c['version'][3], c['cli'][3]))} | (the floor of (c)) |")
     if "dynamic" in c:
         rows.append(f"| (c) same, plain release build (Swift runtime shared) | {c['dynamic'][0].ms()}, peak RSS {mib(c['dynamic'][2])} | | "
                     f"{ratio_figures(ratios(c['dynamic'][3], c['cli'][3]))} | <= 2x |")
@@ -492,6 +498,8 @@ def table(a, b, b_cli, c, d_repl, d_cli, e, f, ir):
         rows += [
             f"| instructions per start-up (`PING`, callgrind) | {count(ir['repl_start'])} | {count(ir['cli_start'])} | "
             + (f"{ir['repl_start'] / ir['cli_start']:.2f}x" if ir['repl_start'] and ir['cli_start'] else "") + " | |",
+            f"| instructions for `--version` (the command line parsed, no I/O) | {count(ir['repl_version'])} | `PING` above | "
+            + (f"{ir['repl_version'] / ir['cli_start']:.2f}x" if ir['repl_version'] and ir['cli_start'] else "") + " | |",
             f"| instructions per piped line ({CALLGRIND_LINES:,} lines less none) | {count(ir['repl_per_line'])} | `--pipe` {count(ir['pipe_per_line'])} | "
             + (f"{ir['repl_per_line'] / ir['pipe_per_line']:.2f}x" if ir['repl_per_line'] and ir['pipe_per_line'] else "") + " | |",
             f"| instructions per pasted line ({2 * PASTE_CALLGRIND_LINES:,} lines less {PASTE_CALLGRIND_LINES:,}) | {count(ir['paste_per_line'])} | | | |",
