@@ -117,6 +117,25 @@ struct PipeModeTests {
         }
     }
 
+    /// A command far bigger than a read (a 24 MiB value between small commands) is
+    /// gathered over many reads and sent whole, its bytes intact.
+    @Test func aCommandBiggerThanManyReadsArrivesWhole() async throws {
+        try await withTopology { topology in
+            let value = (0..<(24 << 20)).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+            var input = resp(3).bytes
+            input += Array("*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$\(value.count)\r\n".utf8) + value + Array("\r\nINCR k:1\r\n".utf8)
+            let file = try temporaryFile(input)
+            defer { unlink(file) }
+            let run = try Topology.run("/bin/bash", ["-c", "\(topology.replCommand(["--pipe", topology.masterName]).map(shellQuoted).joined(separator: " ")) < \(file)"])
+            #expect(run.status == 0 && run.stdout.hasSuffix("errors: 0, replies: 5\n"), "\(run)")
+            #expect(try topology.cli(topology.masterPort, "STRLEN", "big") == "\(value.count)\n")
+            let middle = (12 << 20)..<((12 << 20) + 40)
+            #expect(try topology.cli(topology.masterPort, "GETRANGE", "big", "\(middle.lowerBound)", "\(middle.upperBound - 1)")
+                == String(decoding: value[middle], as: UTF8.self) + "\n")
+            #expect(try topology.cli(topology.masterPort, "GET", "k:1") == "2\n")
+        }
+    }
+
     private func number(after marker: String, in text: Substring) -> Int? {
         text.range(of: marker).flatMap { Int(text[$0.upperBound...].prefix { $0.isNumber }) }
     }

@@ -119,12 +119,10 @@ struct PipeRun {
             partial = chunk
             return
         }
-        // One copy of the part kept and the new chunk; a command bigger than a chunk is
-        // copied again with each chunk (and split again from its start) until it is whole.
-        var merged = ByteBufferAllocator().buffer(capacity: partial.readableBytes + chunk.readableBytes)
-        merged.writeImmutableBuffer(partial)
-        merged.writeImmutableBuffer(chunk)
-        partial = merged
+        // Appended in place: the buffer grows by doubling, so a command bigger than a chunk
+        // costs a copy per doubling, not a copy of all of it with every chunk. (The first
+        // append after a send copies the kept part once: the sent bytes share its storage.)
+        partial.writeImmutableBuffer(chunk)
     }
 
     private mutating func splitCommands() -> RESPInputSplitter.Split {
