@@ -29,6 +29,26 @@ import Testing
         #expect(split("*0\r\n", &splitter) == RESPInputSplitter.Split(ends: [], scanned: 4), "no command, but whole")
     }
 
+    /// A command read in parts, after a whole one: the scan goes on where it stopped, in the
+    /// next chunk, which starts after the bytes consumed.
+    @Test func anIncompleteCommandIsScannedOnFromWhereItStopped() {
+        var splitter = RESPInputSplitter()
+        let echo = Array("*3\r\n$4\r\nECHO\r\n$2\r\nab\r\n$3\r\ncde\r\n".utf8)
+        let ping = Array("PING\r\n".utf8)
+        func split(_ bytes: [UInt8]) -> RESPInputSplitter.Split { bytes.withUnsafeBytes { splitter.split($0) } }
+        #expect(split(ping + echo.prefix(15)).ends == [6])
+        #expect(splitter.scanResumesAt == 14, "at ECHO's second argument, counted in the next chunk")
+        #expect(split(Array(echo.prefix(22))).ends.isEmpty, "two of three arguments in")
+        #expect(splitter.scanResumesAt == 22)
+        #expect(split(Array(echo.prefix(28))).ends.isEmpty, "the last one in part")
+        #expect(splitter.scanResumesAt == 22)
+        #expect(split(echo + Array("GET k\r\n".utf8)).ends == [echo.count, echo.count + 7])
+        #expect(splitter.offset == ping.count + echo.count + 7)
+        var malformedLater = RESPInputSplitter()
+        #expect(self.split("*2\r\n$1\r\na\r\n", &malformedLater).ends.isEmpty)
+        #expect(self.split("*2\r\n$1\r\na\r\nx1\r\n", &malformedLater).malformed == RESPInputSplitter.Malformed(offset: 11, reason: "expected '$', got 'x'"))
+    }
+
     @Test func malformedInputIsNamedByItsByteAndTheCommandsBeforeItStand() {
         var splitter = RESPInputSplitter()
         let before = split("PING\r\n*1\r\nx3\r\nGET\r\n", &splitter)

@@ -33,9 +33,17 @@ package struct RESPInputSplitter {
     /// Bytes of the input before the chunk the next `split` sees.
     package private(set) var offset = 0
 
+    /// The multibulk command left incomplete by the last `split`: where it starts, where its
+    /// next argument starts, how many are left (offsets in the next chunk). The scan goes on
+    /// from there: a command of a million arguments is not walked again with every read.
+    private var resume: (start: Int, position: Int, remaining: Int)?
+    /// Where the next `split` goes on scanning an incomplete command, in its chunk.
+    package var scanResumesAt: Int? { resume?.position }
+
     package init() {}
 
     /// The commands complete in `chunk`, up to malformed input if any; `offset` moves past them.
+    /// Each chunk starts at the first byte the last one did not consume, and holds what it held.
     package mutating func split(_ chunk: UnsafeRawBufferPointer) -> Split {
         var split = Split()
         while split.scanned < chunk.count {
@@ -49,6 +57,9 @@ package struct RESPInputSplitter {
             }
         }
         offset += split.consumed
+        if let (start, position, remaining) = resume {
+            resume = (start - split.consumed, position - split.consumed, remaining)
+        }
         return split
     }
 
@@ -57,7 +68,7 @@ package struct RESPInputSplitter {
         var makesCommand: Bool
     }
 
-    private func commandEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(Malformed) -> End? {
+    private mutating func commandEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(Malformed) -> End? {
         bytes[start] == UInt8(ascii: "*") ? try multibulkEnd(bytes, from: start) : try inlineEnd(bytes, from: start)
     }
 
@@ -70,23 +81,39 @@ package struct RESPInputSplitter {
         return End(index: newline + 1, makesCommand: words)
     }
 
-    private func multibulkEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(Malformed) -> End? {
-        guard let (count, afterHeader) = try header(bytes, at: start, limit: Int(Int32.max), what: "multibulk length") else { return nil }
-        var position = afterHeader
-        if count <= 0 { return End(index: position, makesCommand: false) }
-        for _ in 0..<count {
-            guard index(of: 13, in: bytes, from: position) != nil else { return nil }  // Redis looks at '$' once the line is in
-            guard bytes[position] == UInt8(ascii: "$") else {
-                throw malformed(position, "expected '$', got '\(Character(Unicode.Scalar(bytes[position])))'")
-            }
-            guard let (length, afterBulkHeader) = try header(bytes, at: position, limit: Self.bulkMax, what: "bulk length") else {
+    private mutating func multibulkEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(Malformed) -> End? {
+        var (position, remaining): (Int, Int)
+        if let resume, resume.start == start {
+            (position, remaining) = (resume.position, resume.remaining)
+        } else {
+            guard let (count, afterHeader) = try header(bytes, at: start, limit: Int(Int32.max), what: "multibulk length") else { return nil }
+            if count <= 0 { return End(index: afterHeader, makesCommand: false) }
+            (position, remaining) = (afterHeader, count)
+        }
+        resume = nil
+        while remaining > 0 {
+            guard let next = try argumentEnd(bytes, at: position) else {
+                resume = (start, position, remaining)
                 return nil
             }
-            guard length >= 0 else { throw malformed(position, "invalid bulk length") }
-            position = afterBulkHeader + length + 2
-            guard position <= bytes.count else { return nil }
+            position = next
+            remaining -= 1
         }
         return End(index: position, makesCommand: true)
+    }
+
+    /// Where the bulk argument at `position` ends; nil while it is incomplete.
+    private func argumentEnd(_ bytes: UnsafeRawBufferPointer, at position: Int) throws(Malformed) -> Int? {
+        guard index(of: 13, in: bytes, from: position) != nil else { return nil }  // Redis looks at '$' once the line is in
+        guard bytes[position] == UInt8(ascii: "$") else {
+            throw malformed(position, "expected '$', got '\(Character(Unicode.Scalar(bytes[position])))'")
+        }
+        guard let (length, afterBulkHeader) = try header(bytes, at: position, limit: Self.bulkMax, what: "bulk length") else {
+            return nil
+        }
+        guard length >= 0 else { throw malformed(position, "invalid bulk length") }
+        let end = afterBulkHeader + length + 2
+        return end <= bytes.count ? end : nil
     }
 
     /// `*N\r\n` or `$N\r\n` at `start`: N and where the line ends; nil when incomplete.
