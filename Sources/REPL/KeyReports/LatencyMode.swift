@@ -73,18 +73,18 @@ enum LatencyMode {
     static func ping(
         _ client: SentinelClient, _ follower: inout MasterFollower, notice: (String) -> Void
     ) async -> (start: Int, end: Int, mark: String?)? {
-        let start = microseconds()
-        let node: ServerAddress
         do {
-            node = try await client.withConnection { connection in
+            // Timed around the PING alone, as redis-cli times its command: not the pool's lease.
+            let (start, end, node) = try await client.withConnection { connection in
+                let start = microseconds()
                 _ = try await connection.send(RESPCommand("PING"))
-                return connection.address
+                return (start, microseconds(), connection.address)
             }
+            return (start, end, follower.answered(by: node))
         } catch {
             if !Task.isCancelled, let text = follower.failed(error) { notice(text) }  // Ctrl-C is not a lost master
             return nil
         }
-        return (start, microseconds(), follower.answered(by: node))
     }
 
     /// `latencyModePrint`.
