@@ -124,11 +124,11 @@ struct SentinelREPLCommand: AsyncParsableCommand {
         help: "Do not ask first: neither --failover nor the prompt before a dangerous command (env SENTINEL_REPL_YES=1).")
     var yes = false
 
+    // Optional, its default written in the help: ArgumentParser describes a default value
+    // through reflection at every start (about 0.17 M instructions each). Also --repeat, --interval.
     @Option(
         name: .customLong("confirm-above"),
         help: ArgumentHelp("At the prompt, KEYS and whole-key reads (SMEMBERS, HGETALL, LRANGE k 0 -1...) ask first above N keys or elements. (default: 100000)", valueName: "n"))
-    // Optional, its default written in the help: ArgumentParser describes a default value
-    // through reflection at every start (about 0.17 M instructions each). Also --repeat, --interval.
     var confirmAboveOption: Int?
     var confirmAbove: Int { confirmAboveOption ?? 100_000 }
 
