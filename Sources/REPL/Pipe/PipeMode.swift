@@ -119,10 +119,18 @@ struct PipeRun {
             partial = chunk
             return
         }
-        // Appended in place: the buffer grows by doubling, so a command bigger than a chunk
-        // costs a copy per doubling, not a copy of all of it with every chunk. (The first
-        // append after a send copies the kept part once: the sent bytes share its storage.)
-        partial.writeImmutableBuffer(chunk)
+        if partial.readableBytes >= chunk.readableBytes {
+            // A command bigger than a read: appended in place, the buffer grows by doubling
+            // (a copy per doubling, not a copy of all of it with every read).
+            partial.writeImmutableBuffer(chunk)
+            return
+        }
+        // The usual case, the tail of one read before the next: merged at its exact size, so
+        // that the commands in flight do not each hold a buffer grown to twice a read.
+        var merged = ByteBufferAllocator().buffer(capacity: partial.readableBytes + chunk.readableBytes)
+        merged.writeImmutableBuffer(partial)
+        merged.writeImmutableBuffer(chunk)
+        partial = merged
     }
 
     private mutating func splitCommands() -> RESPInputSplitter.Split {
