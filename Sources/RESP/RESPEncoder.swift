@@ -7,9 +7,9 @@ import NIOCore
 /// offsets, not one array per word.
 public struct RESPCommand: Sendable {
     // Inlinable: every line of a batch reads its command's name through these.
-    @usableFromInline var bytes: [UInt8]
+    @usableFromInline let bytes: [UInt8]
     /// Argument `i` is `bytes[bounds[2 * i] ..< bounds[2 * i + 1]]`.
-    @usableFromInline var bounds: [Int]
+    @usableFromInline let bounds: [Int]
 
     public init(arguments: [[UInt8]]) {
         var bytes: [UInt8] = []
