@@ -164,8 +164,18 @@ package struct CommandTable: Sendable {
     ]
 }
 
+/// The table the editor thread reads: the built-in one until COMMAND DOCS answers. The
+/// built-in one is made at the first read, which a one-shot command never makes.
 final class SharedCommandTable: Sendable {
-    let mutex = NIOLockedValueBox(CommandTable.builtIn)
+    private let loaded = NIOLockedValueBox<CommandTable?>(nil)
+
+    func replace(with table: CommandTable) {
+        loaded.withLockedValue { $0 = table }
+    }
+
+    func read<Result>(_ body: (CommandTable) -> Result) -> Result {
+        loaded.withLockedValue { body($0 ?? .builtIn) }
+    }
 }
 
 extension String {

@@ -439,7 +439,7 @@ package actor Session: BatchHost {
         guard let reply = try? await client.execute(RESPCommand("COMMAND", "DOCS")),
             let table = CommandTable.parse(reply)
         else { return }
-        sharedTable.mutex.withLockedValue { $0 = table }
+        sharedTable.replace(with: table)
         // A line typed meanwhile gets its hint now, not at the next key.
         await refreshPrompt()
     }
@@ -450,7 +450,7 @@ package actor Session: BatchHost {
         let table = sharedTable
         let keys = keyCompleter
         return { text in
-            let (completion, keyPosition) = table.mutex.withLockedValue { ($0.complete(text), $0.isKeyPosition(text)) }
+            let (completion, keyPosition) = table.read { ($0.complete(text), $0.isKeyPosition(text)) }
             guard keyPosition else { return completion }
             let typed = text.split(separator: " ", omittingEmptySubsequences: false).last.map(String.init) ?? ""
             let found = keys.keys(startingWith: Array(typed.utf8)).map { key in
@@ -464,7 +464,7 @@ package actor Session: BatchHost {
     /// The argument hint after the cursor, called on the editor thread.
     package nonisolated func hinter() -> @Sendable (String) -> String? {
         let table = sharedTable
-        return { text in table.mutex.withLockedValue { $0.hint(text) } }
+        return { text in table.read { $0.hint(text) } }
     }
 
     private func showHelp(_ words: [String]) {
@@ -472,7 +472,7 @@ package actor Session: BatchHost {
             output.write(
                 "sentinel-repl: redis-cli commands run on the master Sentinel names.\n"
                     + "Type \"help <command>\" for a command, \":help\" for the meta-commands.\n")
-        } else if let text = sharedTable.mutex.withLockedValue({ $0.help(words) }) {
+        } else if let text = sharedTable.read({ $0.help(words) }) {
             output.write(text)
         } else {
             output.write("No help for \(words.joined(separator: " ")) (help needs COMMAND DOCS from Redis 7).\n")
