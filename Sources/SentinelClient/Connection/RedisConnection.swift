@@ -51,7 +51,7 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
                             RESPChannelHandler(address: address, commandTimeout: commandTimeout, onPush: onPush))
                     }
                 }
-                .connect(host: (target ?? address).host, port: (target ?? address).port).get()
+                .dial(target ?? address).get()
         } catch {
             tlsHandshake?.fail(error)
             throw .connectFailed(address: address, reason: Self.classify(error, connectTimeout), underlying: error)
@@ -303,5 +303,14 @@ public final class RedisConnection: Sendable, CustomStringConvertible {
         let deadline = channel.eventLoop.scheduleTask(in: grace) { self.close(reason: reason) }
         await waitUntilClosed()
         deadline.cancel()
+    }
+}
+
+extension ClientBootstrap {
+    /// An IP address is dialled as it is: no resolver thread and no Happy Eyeballs race,
+    /// which one address does not need. A host name goes through both.
+    fileprivate func dial(_ server: ServerAddress) -> EventLoopFuture<any Channel> {
+        if let ip = try? SocketAddress(ipAddress: server.host, port: server.port) { return connect(to: ip) }
+        return connect(host: server.host, port: server.port)
     }
 }
