@@ -8,6 +8,7 @@ piped line and per pasted line (a run with N lines less a shorter one). Not a te
 reports numbers and ratios, it asserts nothing.
 """
 import fcntl
+import glob
 import os
 import platform
 import re
@@ -36,6 +37,8 @@ VALGRIND = os.environ.get("VALGRIND", "valgrind")
 # The plain release build (Swift runtime as shared libraries), beside the static one.
 DYNAMIC_REPL = os.environ.get("SENTINEL_REPL_DYNAMIC_BIN")
 SENTINEL_ARGS = sum((["-s", f"127.0.0.1:{p}"] for p in SENTINELS), [])
+# The topology's processes (master, replicas, sentinels): their CPU, and the core they run on.
+TOPOLOGY_PIDS = [int(open(f).read()) for f in glob.glob(os.path.join(os.environ.get("TOPOLOGY_DIR", "/nonexistent"), "*.pid"))]
 
 
 def cli(*args):
@@ -66,6 +69,22 @@ def timed(cmd, stdin_path=None):
     if status != 0:
         raise RuntimeError(f"{cmd[0]} exited {status}")
     return elapsed, int(rss), cpu
+
+
+def topology_cpu():
+    """CPU seconds the topology's processes have used so far, every thread (schedstat: ns)."""
+    total = 0
+    for pid in TOPOLOGY_PIDS:
+        for stat in glob.glob(f"/proc/{pid}/task/*/schedstat"):
+            with open(stat) as f:
+                total += int(f.read().split()[0])
+    return total / 1e9
+
+
+def pin_topology(cpus):
+    """Moves every thread of the topology's processes to `cpus` (taskset's list form)."""
+    for pid in TOPOLOGY_PIDS:
+        subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(pid)], stdout=subprocess.DEVNULL, check=True)
 
 
 def median_time(cmd, stdin_path=None, runs=RUNS):
@@ -216,7 +235,9 @@ def bench_stdin(tmp):
         for name, path in (order if round_ % 2 == 0 else order[::-1]):
             flush()
             argv = [REPL, *SENTINEL_ARGS, MASTER_NAME] if name == "repl" else [*cli_argv(), "--pipe"]
-            results[name].append(timed(argv, path))
+            before = topology_cpu()
+            results[name].append((*timed(argv, path), topology_cpu() - before))
+    pinned = bench_stdin_pinned(lines, resp, flush)
     line_mode, _ = median_time([*cli_argv()], lines, runs=1)
     big_lines, big_resp = write_inputs(tmp, BIG_LINES, "big")
     flush()
@@ -226,11 +247,36 @@ def bench_stdin(tmp):
     for path in (big_lines, big_resp):
         os.unlink(path)
     pick = lambda name, i: [r[i] for r in results[name]]
+    # When every core is busy, the wall is the CPU of all processes over the cores.
+    busy = lambda name: [(r[2] + r[3]) / os.cpu_count() for r in results[name]]
     return {"repl": Figures(pick("repl", 0)), "pipe": Figures(pick("pipe", 0)),
+            "repl_topology": Figures(pick("repl", 3)), "pipe_topology": Figures(pick("pipe", 3)),
+            "repl_busy": Figures(busy("repl")), "pipe_busy": Figures(busy("pipe")),
+            "busy_ratio": ratios(busy("repl"), busy("pipe")), "pinned": pinned,
             "repl_cpu": Figures(pick("repl", 2)), "pipe_cpu": Figures(pick("pipe", 2)),
             "wall_ratio": ratios(pick("repl", 0), pick("pipe", 0)), "cpu_ratio": ratios(pick("repl", 2), pick("pipe", 2)),
             "repl_rss": max(pick("repl", 1)), "pipe_rss": max(pick("pipe", 1)), "cli_lines": line_mode,
             "big_repl": big_repl, "big_pipe": big_pipe, "lines": lines, "resp": resp}
+
+
+def bench_stdin_pinned(lines, resp, flush):
+    """The same rounds with the topology on core 0 and the client on core 1 (taskset): the
+    client's pace beside the servers', without the two taking CPU from each other. None
+    on a machine of one core."""
+    if os.cpu_count() < 2 or not TOPOLOGY_PIDS:
+        return None
+    walls = {"repl": [], "pipe": []}
+    pin_topology("0")
+    try:
+        for round_ in range(RUNS):
+            order = [("repl", lines), ("pipe", resp)]
+            for name, path in (order if round_ % 2 == 0 else order[::-1]):
+                flush()
+                argv = [REPL, *SENTINEL_ARGS, MASTER_NAME] if name == "repl" else [*cli_argv(), "--pipe"]
+                walls[name].append(timed(["taskset", "-c", "1", *argv], path)[0])
+    finally:
+        pin_topology(f"0-{os.cpu_count() - 1}")
+    return {"repl": Figures(walls["repl"]), "pipe": Figures(walls["pipe"]), "ratio": ratios(walls["repl"], walls["pipe"])}
 
 
 def bench_paste(argv, prompt, timeout):
@@ -473,6 +519,12 @@ def table(a, b, b_cli, c, d_repl, d_cli, e, f, ir):
         f"| (a) {LINES:,} SET lines on stdin, wall | {a['repl'].ms()} | `--pipe` {a['pipe'].ms()}; line mode {ms(a['cli_lines'])} | "
         f"{ratio_figures(a['wall_ratio'])} `--pipe` | <= 1.0x `--pipe` |",
         f"| (a) same, CPU (user+sys) | {a['repl_cpu'].ms()} | `--pipe` {a['pipe_cpu'].ms()} | {ratio_figures(a['cpu_ratio'])} | <= 2.5x |",
+        f"| (a) same, the topology's CPU meanwhile (master, replicas, sentinels) | {a['repl_topology'].ms()} | `--pipe` {a['pipe_topology'].ms()} | | |",
+        f"| (a) same, (client + topology CPU) / {os.cpu_count()} cores: the wall when every core is busy | {a['repl_busy'].ms()} | "
+        f"`--pipe` {a['pipe_busy'].ms()} | {ratio_figures(a['busy_ratio'])} | |",
+        *([f"| (a) same, topology on core 0 and client on core 1 (`taskset`), wall | {a['pinned']['repl'].ms()} | "
+            f"`--pipe` {a['pinned']['pipe'].ms()} | {ratio_figures(a['pinned']['ratio'])} `--pipe` | (the client's own pace) |"]
+          if a['pinned'] else []),
         f"| (a) peak RSS, {LINES:,} / {BIG_LINES:,} lines | {mib(a['repl_rss'])} / {mib(a['big_repl'][1])} | "
         f"`--pipe` {mib(a['pipe_rss'])} / {mib(a['big_pipe'][1])} | | flat |",
         f"| (a) {BIG_LINES:,} lines, wall (one run) | {ms(a['big_repl'][0])} | `--pipe` {ms(a['big_pipe'][0])} | {a['big_repl'][0] / a['big_pipe'][0]:.2f}x | |",

@@ -27,5 +27,5 @@ scripts/topology.sh start --owner $$ >"$env_file"
 source "$env_file"
 rm -f "$env_file"
 trap 'scripts/topology.sh stop "$TOPOLOGY_DIR"; rm -rf "$bins"' EXIT
-export SENTINEL_REPL_BIN SENTINEL_REPL_DYNAMIC_BIN SENTINEL_REPL_SIZES VALGRIND MASTER_NAME MASTER_PORT SENTINEL_PORTS
+export SENTINEL_REPL_BIN SENTINEL_REPL_DYNAMIC_BIN SENTINEL_REPL_SIZES VALGRIND MASTER_NAME MASTER_PORT SENTINEL_PORTS TOPOLOGY_DIR
 python3 bench/bench.py bench/RESULTS.md
