@@ -69,12 +69,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict,
-            // Start-up (bench/run.sh, issue 23). A --static-swift-stdlib link exports every
-            // public symbol of every module (static-stdlib-args.lnk passes -export-dynamic):
+            // Start-up (bench/run.sh, issue 23), on Linux. A --static-swift-stdlib link exports
+            // every public symbol of every module (static-stdlib-args.lnk passes -export-dynamic):
             // 20,000 names the loader hashes and the runtime's start-up dladdr scans; nothing
             // looks them up by name. The toolchain's lld lays the binary out for a faster
             // start than the system's gold.
-            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "--no-export-dynamic"])]
+            linkerSettings: [
+                .unsafeFlags(["-use-ld=lld", "-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux]))
+            ]
         ),
         .target(name: "CPseudoTerminal", path: "Tests/CPseudoTerminal"),
         .target(
