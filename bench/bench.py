@@ -82,9 +82,9 @@ def topology_cpu():
 
 
 def pin_topology(cpus):
-    """Moves every thread of the topology's processes to `cpus` (taskset's list form)."""
+    """Moves every thread of the topology's processes to `cpus` (pid: taskset's list form)."""
     for pid in TOPOLOGY_PIDS:
-        subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(pid)], stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(["taskset", "-a", "-p", "-c", cpus[pid], str(pid)], stdout=subprocess.DEVNULL, check=True)
 
 
 def median_time(cmd, stdin_path=None, runs=RUNS):
@@ -229,15 +229,13 @@ def bench_stdin(tmp):
     alternating rounds after FLUSHALL; then BIG_LINES once each, for memory."""
     lines, resp = write_inputs(tmp, LINES, "set")
     flush = lambda: cli("FLUSHALL")
-    results = {"repl": [], "pipe": []}
-    for round_ in range(RUNS):
-        order = [("repl", lines), ("pipe", resp)]
-        for name, path in (order if round_ % 2 == 0 else order[::-1]):
-            flush()
-            argv = [REPL, *SENTINEL_ARGS, MASTER_NAME] if name == "repl" else [*cli_argv(), "--pipe"]
-            before = topology_cpu()
-            results[name].append((*timed(argv, path), topology_cpu() - before))
-    pinned = bench_stdin_pinned(lines, resp, flush)
+
+    def timed_with_topology(argv, path):
+        before = topology_cpu()
+        return (*timed(argv, path), topology_cpu() - before)
+
+    results = stdin_rounds(lines, resp, timed_with_topology)
+    pinned = bench_stdin_pinned(lines, resp)
     line_mode, _ = median_time([*cli_argv()], lines, runs=1)
     big_lines, big_resp = write_inputs(tmp, BIG_LINES, "big")
     flush()
@@ -259,23 +257,31 @@ def bench_stdin(tmp):
             "big_repl": big_repl, "big_pipe": big_pipe, "lines": lines, "resp": resp}
 
 
-def bench_stdin_pinned(lines, resp, flush):
+def stdin_rounds(lines, resp, measure):
+    """RUNS rounds that alternate sentinel-repl on `lines` and redis-cli --pipe on the same
+    commands in RESP, FLUSHALL before each: {name: [measure(argv, input path), ...]}."""
+    results = {"repl": [], "pipe": []}
+    for round_ in range(RUNS):
+        order = [("repl", lines), ("pipe", resp)]
+        for name, path in (order if round_ % 2 == 0 else order[::-1]):
+            cli("FLUSHALL")
+            argv = [REPL, *SENTINEL_ARGS, MASTER_NAME] if name == "repl" else [*cli_argv(), "--pipe"]
+            results[name].append(measure(argv, path))
+    return results
+
+
+def bench_stdin_pinned(lines, resp):
     """The same rounds with the topology on core 0 and the client on core 1 (taskset): the
     client's pace beside the servers', without the two taking CPU from each other. None
     on a machine of one core."""
     if os.cpu_count() < 2 or not TOPOLOGY_PIDS:
         return None
-    walls = {"repl": [], "pipe": []}
-    pin_topology("0")
+    own = {pid: ",".join(map(str, sorted(os.sched_getaffinity(pid)))) for pid in TOPOLOGY_PIDS}
+    pin_topology({pid: "0" for pid in TOPOLOGY_PIDS})
     try:
-        for round_ in range(RUNS):
-            order = [("repl", lines), ("pipe", resp)]
-            for name, path in (order if round_ % 2 == 0 else order[::-1]):
-                flush()
-                argv = [REPL, *SENTINEL_ARGS, MASTER_NAME] if name == "repl" else [*cli_argv(), "--pipe"]
-                walls[name].append(timed(["taskset", "-c", "1", *argv], path)[0])
+        walls = stdin_rounds(lines, resp, lambda argv, path: timed(["taskset", "-c", "1", *argv], path)[0])
     finally:
-        pin_topology(f"0-{os.cpu_count() - 1}")
+        pin_topology(own)
     return {"repl": Figures(walls["repl"]), "pipe": Figures(walls["pipe"]), "ratio": ratios(walls["repl"], walls["pipe"])}
 
 
