@@ -103,10 +103,7 @@ extension Session {
         if let heading = question.heading { output.write(heading + "\n") }
         let answer = await ask(question.prompt)
         if case .line(let text)? = answer, DangerQuestion.isYes(text) { return true }
-        output.write(question.declined)
-        if case .batch(let more, _)? = answer {
-            output.write("-- not run either: \(more.count) more line(s) that arrived in place of an answer\n")
-        }
+        output.write(question.declined + Self.linesInPlaceOfAnswer(answer))
         return false
     }
 

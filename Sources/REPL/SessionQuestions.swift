@@ -10,9 +10,18 @@ extension Session {
         askingPrompt = question
         editor.setPrompt(question, notices: [])
         let answer = await editor.readLine()
+        // Lines typed before the question was drawn come back at once: show what they replaced.
+        if case .batch(_, firstShown: false) = answer { output.write(question + "\n") }
         askingPrompt = nil
         await refreshPrompt()
         return answer
+    }
+
+    /// Lines that arrived in place of an answer (typed ahead or pasted) answer nothing
+    /// and run nothing: says so, or "" for any other answer.
+    static func linesInPlaceOfAnswer(_ answer: EditorInput?) -> String {
+        guard case .batch(let lines, _)? = answer else { return "" }
+        return "-- not run either: \(lines.count) more line(s) that arrived in place of an answer\n"
     }
 
     /// `:failover`: the plan, a question at the prompt, the coordinated failover under
@@ -22,7 +31,9 @@ extension Session {
         do { plan = try await client.failoverPlan() } catch { return (options.mode == .tty ? "(error) " : "") + "\(error)\n" }
         output.write(FailoverPresentation.plan(plan))
         guard let answer = await ask(FailoverPresentation.question) else { return FailoverPresentation.pipedRefusal }
-        guard case .line(let text) = answer, FailoverRunner.confirmed(text) else { return FailoverPresentation.notConfirmed }
+        guard case .line(let text) = answer, FailoverRunner.confirmed(text) else {
+            return FailoverPresentation.notConfirmed + Self.linesInPlaceOfAnswer(answer)
+        }
         let (result, _) = await runInterruptibly { [client] () -> Result<FailoverOutcome, SentinelClientError> in
             do throws(SentinelClientError) { return .success(try await client.coordinatedFailover(plan)) } catch { return .failure(error) }
         }

@@ -73,9 +73,10 @@ public final class PseudoTerminal: @unchecked Sendable {
     }
 
     /// Reads until `text` appears in the output (escapes removed) or `seconds` pass.
+    /// With `since` (a `mark()`), only output after that point counts.
     @discardableResult
-    public func waitFor(_ text: String, seconds: Double = 10) -> Bool {
-        let found = waitForFirst(seconds: seconds) { $0.contains(text) ? true : nil } ?? false
+    public func waitFor(_ text: String, since mark: Int = 0, seconds: Double = 10) -> Bool {
+        let found = waitForFirst(seconds: seconds) { $0.dropFirst(mark).contains(text) ? true : nil } ?? false
         if found && text.hasSuffix("> ") { settle() }
         return found
     }
