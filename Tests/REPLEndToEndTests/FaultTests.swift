@@ -111,11 +111,12 @@ struct FaultTests {
             for port in topology.sentinelPorts { kill(try #require(topology.pid(ofPort: port)), SIGKILL) }
             #expect(terminal.waitFor("(0/3 sentinels)> ", seconds: 20), "screen: \(terminal.screen)")
             #expect(terminal.enter("SET k still", thenPromptAfter: "OK"), "the known master still serves")
+            let restarted = terminal.mark()
             for port in topology.sentinelPorts {
                 let started = try Topology.run(topology.serverBinary, ["\(topology.directory)/sentinel-\(port).conf", "--sentinel"])
                 #expect(started.status == 0, "\(started.stderr)")
             }
-            #expect(terminal.waitFor("-- 3/3 sentinels agree", seconds: 30), "screen: \(terminal.screen)")
+            #expect(terminal.waitFor("-- 3/3 sentinels agree", since: restarted, seconds: 30), "screen: \(terminal.screen)")
             #expect(terminal.enter("GET k", thenPromptAfter: "\"still\""))
             #expect(terminal.screen.hasSuffix("mymaster@127.0.0.1:\(topology.masterPort)> "), "no mark left: \(terminal.screen)")
         }
