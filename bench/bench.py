@@ -103,17 +103,25 @@ class Figures:
         return f"{self.min * 1000:.1f} / **{self.median * 1000:.1f}** / {self.max * 1000:.1f} ms"
 
 
-def alternating(commands, runs, stdin_path=None, before=None):
-    """Runs each command of `commands` (name: argv) `runs` times, taking turns, the first
-    of each round changing: {name: (wall Figures, cpu Figures, max RSS KiB, [wall...])}."""
+def rounds(runs, commands, measure=timed, before=None):
+    """`runs` rounds over `commands` (name: (argv, stdin path or None)), taking turns, the
+    first of each round changing; `before` runs before each command:
+    {name: [measure(argv, path), ...]}."""
     results = {name: [] for name in commands}
     names = list(commands)
     for round_ in range(runs):
-        order = names if round_ % 2 == 0 else names[::-1]
-        for name in order:
+        for name in (names if round_ % 2 == 0 else names[::-1]):
             if before:
                 before()
-            results[name].append(timed(commands[name], stdin_path))
+            argv, path = commands[name]
+            results[name].append(measure(argv, path))
+    return results
+
+
+def alternating(commands, runs, stdin_path=None, before=None):
+    """`rounds` of `commands` (name: argv), all on one stdin:
+    {name: (wall Figures, cpu Figures, max RSS KiB, [wall...])}."""
+    results = rounds(runs, {name: (argv, stdin_path) for name, argv in commands.items()}, before=before)
     return {name: (Figures([r[0] for r in rs]), Figures([r[2] for r in rs]), max(r[1] for r in rs), [r[0] for r in rs])
             for name, rs in results.items()}
 
@@ -260,14 +268,8 @@ def bench_stdin(tmp):
 def stdin_rounds(lines, resp, measure):
     """RUNS rounds that alternate sentinel-repl on `lines` and redis-cli --pipe on the same
     commands in RESP, FLUSHALL before each: {name: [measure(argv, input path), ...]}."""
-    results = {"repl": [], "pipe": []}
-    for round_ in range(RUNS):
-        order = [("repl", lines), ("pipe", resp)]
-        for name, path in (order if round_ % 2 == 0 else order[::-1]):
-            cli("FLUSHALL")
-            argv = [REPL, *SENTINEL_ARGS, MASTER_NAME] if name == "repl" else [*cli_argv(), "--pipe"]
-            results[name].append(measure(argv, path))
-    return results
+    commands = {"repl": ([REPL, *SENTINEL_ARGS, MASTER_NAME], lines), "pipe": ([*cli_argv(), "--pipe"], resp)}
+    return rounds(RUNS, commands, measure, before=lambda: cli("FLUSHALL"))
 
 
 def bench_stdin_pinned(lines, resp):
